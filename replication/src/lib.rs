@@ -1,0 +1,1 @@
+//! Replication state (no I/O).

@@ -1,0 +1,203 @@
+//! A connected client: its socket, buffers, protocol state and the per-client
+//! settings commands change (RESP version, db, name, CLIENT flags).
+//!
+//! The event loop owns reading and writing; handlers only append replies to
+//! `out` and set flags such as `close_after_reply`.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use handoff_protocol::request::RequestParser;
+
+/// The socket of a client.
+pub enum Stream {
+    Tcp(mio::net::TcpStream),
+    Unix(mio::net::UnixStream),
+}
+
+impl Stream {
+    pub fn raw_fd(&self) -> i32 {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
+        }
+    }
+
+    /// Reads into the spare capacity of `buf` (at least `want` bytes of room).
+    pub fn read_into(&mut self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
+        use bytes::BufMut;
+        buf.reserve(want);
+        let spare = buf.chunk_mut();
+        let len = spare.len();
+        // SAFETY: read(2) writes at most `len` bytes into the spare capacity,
+        // and only the bytes it reports as read are marked initialized.
+        let n = unsafe { libc::read(self.raw_fd(), spare.as_mut_ptr() as *mut libc::c_void, len) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel initialized `n` bytes.
+        unsafe { buf.advance_mut(n as usize) };
+        Ok(n as usize)
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        match self {
+            Stream::Tcp(s) => s.write(data),
+            Stream::Unix(s) => s.write(data),
+        }
+    }
+
+    pub fn shutdown(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
+}
+
+/// What kind of peer a client is (decides output buffer limits, timeouts,
+/// and whether replies are sent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    Replica,
+    PrimaryLink,
+    Pubsub,
+}
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Skipping the reply of the current command.
+    Skip,
+}
+
+/// One connection.
+pub struct Client {
+    pub id: u64,
+    /// Index in the client slab (the mio token minus the client base).
+    pub slot: usize,
+    pub stream: Stream,
+    /// `ip:port` of the peer (or `path:0` style for unix sockets).
+    pub addr: String,
+    pub laddr: String,
+    pub is_unix: bool,
+    pub read_buf: BytesMut,
+    pub parser: RequestParser,
+    /// Arguments of the request being executed (reused between requests).
+    pub args: Vec<Bytes>,
+    /// Replies not yet written to the socket.
+    pub out: BytesMut,
+    /// Protocol version chosen with HELLO (2 or 3).
+    pub resp: u8,
+    pub db: usize,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    pub kind: ClientKind,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// Capabilities declared with CLIENT CAPA (e.g. `redirect`).
+    pub capa_redirect: bool,
+    /// Close once pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// Close at the next opportunity without writing more (CLIENT KILL, limits).
+    pub close_asap: bool,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    /// Command table id of the last command run (CLIENT LIST `cmd=`).
+    pub last_cmd: Option<usize>,
+    /// Since when the output buffer has been over the soft limit.
+    pub obuf_soft_since: Option<Instant>,
+    /// WRITABLE interest is registered (after a short write).
+    pub want_writable: bool,
+    /// Queued in the loop's pending-write list.
+    pub pending_write: bool,
+    pub net_in: u64,
+    pub net_out: u64,
+    pub commands: u64,
+    /// Largest query buffer seen recently (shrinking decisions).
+    pub qbuf_peak: usize,
+}
+
+impl Client {
+    pub fn new(id: u64, slot: usize, stream: Stream, addr: String, laddr: String, is_unix: bool, now: Instant) -> Self {
+        Client {
+            id,
+            slot,
+            stream,
+            addr,
+            laddr,
+            is_unix,
+            read_buf: BytesMut::new(),
+            parser: RequestParser::default(),
+            args: Vec::new(),
+            out: BytesMut::new(),
+            resp: 2,
+            db: 0,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            kind: ClientKind::Normal,
+            authenticated: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            capa_redirect: false,
+            close_after_reply: false,
+            close_asap: false,
+            created: now,
+            last_interaction: now,
+            last_cmd: None,
+            obuf_soft_since: None,
+            want_writable: false,
+            pending_write: false,
+            net_in: 0,
+            net_out: 0,
+            commands: 0,
+            qbuf_peak: 0,
+        }
+    }
+
+    /// The `flags=` letters of CLIENT LIST.
+    pub fn flag_letters(&self) -> String {
+        let mut f = String::new();
+        match self.kind {
+            ClientKind::Replica => f.push('S'),
+            ClientKind::PrimaryLink => f.push('M'),
+            _ => {}
+        }
+        if self.close_asap {
+            f.push('A');
+        }
+        if self.close_after_reply {
+            f.push('c');
+        }
+        if self.no_evict {
+            f.push('e');
+        }
+        if self.no_touch {
+            f.push('T');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+}

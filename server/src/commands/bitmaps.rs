@@ -1,0 +1,5 @@
+//! (placeholder, being written)
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

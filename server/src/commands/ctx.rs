@@ -1,0 +1,254 @@
+//! What a command handler may touch (`Ctx`), the error type handlers return,
+//! the reply writers (RESP2/RESP3 aware) and argument parsing helpers.
+//!
+//! Handlers never see sockets: they read `args`, change `srv` and append to
+//! the current client's output buffer through the reply methods.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use handoff_protocol::encode;
+
+use crate::client::Client;
+use crate::errors;
+use crate::server::Server;
+
+/// An error reply, without the leading '-'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+/// The context of one command execution.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client: &'a mut Client,
+    pub args: &'a [Bytes],
+    /// Unix time in milliseconds, taken once for the command.
+    pub now_ms: i64,
+    /// Id of the command being run in the command table.
+    pub cmd: usize,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    pub fn resp3(&self) -> bool {
+        self.client.resp >= 3
+    }
+
+    fn out(&mut self) -> &mut bytes::BytesMut {
+        &mut self.client.out
+    }
+
+    pub fn ok(&mut self) {
+        self.out().extend_from_slice(b"+OK\r\n");
+    }
+
+    pub fn simple(&mut self, s: &[u8]) {
+        encode::simple(self.out(), s);
+    }
+
+    pub fn int(&mut self, n: i64) {
+        encode::integer(self.out(), n);
+    }
+
+    pub fn bulk(&mut self, b: &[u8]) {
+        encode::bulk(self.out(), b);
+    }
+
+    /// A bulk string holding a formatted integer (`$2\r\n42\r\n`).
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut buf = crate::keyspace::value::itoa_buf::Buf::new();
+        let s = buf.format(n);
+        encode::bulk(&mut self.client.out, s);
+    }
+
+    /// The null reply: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        if self.resp3() {
+            encode::null_resp3(self.out());
+        } else {
+            encode::null_bulk_resp2(self.out());
+        }
+    }
+
+    /// The null array reply: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&mut self) {
+        if self.resp3() {
+            encode::null_resp3(self.out());
+        } else {
+            encode::null_array_resp2(self.out());
+        }
+    }
+
+    pub fn array(&mut self, len: usize) {
+        encode::array_header(self.out(), len);
+    }
+
+    /// A map of `len` pairs (a flat array of 2*len in RESP2).
+    pub fn map(&mut self, len: usize) {
+        if self.resp3() {
+            encode::map_header(self.out(), len);
+        } else {
+            encode::array_header(self.out(), len * 2);
+        }
+    }
+
+    /// A set of `len` members (an array in RESP2).
+    pub fn set(&mut self, len: usize) {
+        if self.resp3() {
+            encode::set_header(self.out(), len);
+        } else {
+            encode::array_header(self.out(), len);
+        }
+    }
+
+    /// A double: RESP3 `,` type, a bulk string in RESP2.
+    pub fn double(&mut self, d: f64) {
+        if self.resp3() {
+            encode::double(self.out(), d);
+        } else {
+            let s = encode::format_double_like_redis(d);
+            encode::bulk(self.out(), s.as_bytes());
+        }
+    }
+
+    /// A boolean: RESP3 `#t`/`#f`, integer 1/0 in RESP2.
+    pub fn boolean(&mut self, b: bool) {
+        if self.resp3() {
+            encode::boolean(self.out(), b);
+        } else {
+            encode::integer(self.out(), b as i64);
+        }
+    }
+
+    /// Verbatim text (`=len\r\ntxt:...` in RESP3, a bulk string in RESP2).
+    pub fn verbatim(&mut self, text: &[u8]) {
+        if self.resp3() {
+            encode::verbatim(self.out(), b"txt", text);
+        } else {
+            encode::bulk(self.out(), text);
+        }
+    }
+
+    /// An error reply counted in errorstats, as Redis counts every error it sends.
+    pub fn error(&mut self, text: &str) {
+        self.srv.stats.count_error(text);
+        encode::error(&mut self.client.out, text.as_bytes());
+    }
+
+    /// The argument at `i` (callers check arity first).
+    pub fn arg(&self, i: usize) -> &Bytes {
+        &self.args[i]
+    }
+
+    pub fn arg_i64(&self, i: usize) -> Result<i64, CmdError> {
+        parse_i64(&self.args[i])
+    }
+
+    pub fn arg_is(&self, i: usize, word: &str) -> bool {
+        self.args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+    }
+}
+
+/// Parses an integer argument the way Redis does (string2ll), or returns
+/// `ERR value is not an integer or out of range`.
+pub fn parse_i64(b: &[u8]) -> Result<i64, CmdError> {
+    crate::keyspace::value::parse_canonical_i64(b).ok_or(CmdError::from(errors::NOT_INTEGER))
+}
+
+/// Parses a float argument like Redis's getDoubleFromObject (strtod on the
+/// whole string, no spaces, NaN rejected), or `ERR value is not a valid float`.
+pub fn parse_f64(b: &[u8]) -> Result<f64, CmdError> {
+    parse_float(b).ok_or(CmdError::from(errors::NOT_FLOAT))
+}
+
+/// strtold-compatible parsing: accepts inf/infinity (any case), rejects NaN,
+/// leading/trailing spaces and empty input.
+pub fn parse_float(b: &[u8]) -> Option<f64> {
+    if b.is_empty() || b.len() > 5000 || b[0].is_ascii_whitespace() || b[b.len() - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    let lower = s.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if body.contains("nan") {
+        return None;
+    }
+    if body.starts_with("0x") {
+        return parse_hex_float(&lower);
+    }
+    if body == "inf" || body == "infinity" {
+        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    if !body.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'+' || c == b'-') {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let hex = rest.strip_prefix("0x")?;
+    let (mantissa, exp) = match hex.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (hex, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int_part.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac_part.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    Some(if neg { -v } else { v })
+}
+
+/// Case-insensitive comparison of an argument with an ASCII word.
+pub fn is(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_parse_like_strtold() {
+        assert_eq!(parse_float(b"1.5"), Some(1.5));
+        assert_eq!(parse_float(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float(b"+Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_float(b"1e3"), Some(1000.0));
+        assert_eq!(parse_float(b".5"), Some(0.5));
+        assert_eq!(parse_float(b"0x10"), Some(16.0));
+        for bad in [&b""[..], b" 1", b"1 ", b"nan", b"abc", b"1,5"] {
+            assert_eq!(parse_float(bad), None, "{:?}", bad);
+        }
+    }
+}

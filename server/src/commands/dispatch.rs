@@ -1,0 +1,116 @@
+//! Dispatch: resolve a request to a command, apply the gatekeeping Redis does
+//! before running it (arity, authentication), run it, and account for it
+//! (commandstats, errorstats, slow log, CLIENT REPLY suppression).
+//!
+//! This is the one place where flags turn into decisions; handlers never check
+//! roles or permissions themselves.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::ctx::Ctx;
+use super::spec::flag;
+use crate::client::{Client, ClientKind, ReplyMode};
+use crate::errors;
+use crate::server::Server;
+
+/// Runs the request held in `client.args`.
+pub fn execute(srv: &mut Server, client: &mut Client, now_ms: i64) {
+    let args = std::mem::take(&mut client.args);
+    if !args.is_empty() {
+        let out_before = client.out.len();
+        run(srv, client, &args, now_ms);
+        apply_reply_mode(client, out_before);
+    }
+    client.args = args;
+    client.args.clear();
+}
+
+/// Rejects a command before it runs: the error is counted for the command.
+fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) {
+    srv.stats.count_error(text);
+    if let Some(id) = id {
+        srv.stats.commands[id].rejected_calls += 1;
+    }
+    handoff_protocol::encode::error(&mut client.out, text.as_bytes());
+}
+
+fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
+    let Some(mut id) = srv.commands.lookup(&args[0]) else {
+        let text = errors::unknown_command(&args[0], &args[1..]);
+        reject(srv, client, None, &text);
+        return;
+    };
+    if srv.commands.has_subcommands(id) {
+        if args.len() < 2 {
+            let text = errors::wrong_arity(&srv.commands.entries[id].full_name);
+            reject(srv, client, Some(id), &text);
+            return;
+        }
+        match srv.commands.lookup_sub(id, &args[1]) {
+            Some(sub) => id = sub,
+            None => {
+                let text = errors::unknown_subcommand(&args[1], &srv.commands.entries[id].full_name);
+                reject(srv, client, None, &text);
+                return;
+            }
+        }
+    }
+    let spec = srv.commands.entries[id].spec;
+    let argc = args.len() as i32;
+    if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+        let text = errors::wrong_arity(&srv.commands.entries[id].full_name);
+        reject(srv, client, Some(id), &text);
+        return;
+    }
+    if !client.authenticated && !srv.config.requirepass.is_empty() && !spec.has(flag::NO_AUTH) {
+        reject(srv, client, Some(id), errors::NOAUTH);
+        return;
+    }
+
+    client.last_cmd = Some(id);
+    let errors_before = srv.stats.total_error_replies;
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        srv,
+        client,
+        args,
+        now_ms,
+        cmd: id,
+    };
+    if let Err(e) = (spec.run)(&mut ctx) {
+        ctx.error(&e.0);
+    }
+    let duration_us = started.elapsed().as_micros() as u64;
+    let Ctx { srv, client, .. } = ctx;
+
+    let st = &mut srv.stats.commands[id];
+    st.calls += 1;
+    st.usec += duration_us;
+    if srv.stats.total_error_replies != errors_before {
+        st.failed_calls += 1;
+    }
+    srv.stats.total_commands_processed += 1;
+    client.commands += 1;
+
+    let threshold = srv.config.slowlog_log_slower_than;
+    if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {
+        let max_len = srv.config.slowlog_max_len as usize;
+        srv.slowlog.push(args, duration_us, now_ms / 1000, &client.addr, client.name.as_ref(), max_len);
+    }
+}
+
+/// CLIENT REPLY OFF|SKIP and the primary link: drop what the command wrote.
+fn apply_reply_mode(client: &mut Client, out_before: usize) {
+    let suppress = client.kind == ClientKind::PrimaryLink || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+    if suppress {
+        client.out.truncate(out_before);
+    }
+    client.reply_mode = match client.reply_mode {
+        ReplyMode::Skip => ReplyMode::On,
+        // Set by this command: the next one is skipped.
+        ReplyMode::SkipNext => ReplyMode::Skip,
+        m => m,
+    };
+}

@@ -1,0 +1,223 @@
+//! Stored values and the encodings Redis reports for them (OBJECT ENCODING).
+//!
+//! Strings follow Redis's three encodings: `int` for canonical 64-bit integers,
+//! `embstr` for short strings stored in one allocation, and `raw` for longer or
+//! modified-in-place strings (APPEND, SETRANGE, SETBIT make a string raw).
+
+/// Longest string Redis stores as `embstr`.
+pub const EMBSTR_MAX: usize = 44;
+
+/// A value stored under a key.
+pub enum Value {
+    Str(RStr),
+}
+
+/// The Redis type name of a value (TYPE command, SCAN TYPE).
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    /// A string value with the encoding Redis would pick for it.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        Value::Str(RStr::new(b))
+    }
+
+    /// Approximate heap bytes used by the value (MEMORY USAGE, used_memory).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_size(),
+        }
+    }
+}
+
+/// A string value.
+#[derive(Clone, Debug)]
+pub enum RStr {
+    Int(i64),
+    Emb(Box<[u8]>),
+    Raw(Vec<u8>),
+}
+
+impl RStr {
+    pub fn new(b: &[u8]) -> RStr {
+        if b.len() <= 20 {
+            if let Some(n) = parse_canonical_i64(b) {
+                return RStr::Int(n);
+            }
+        }
+        if b.len() <= EMBSTR_MAX {
+            RStr::Emb(b.into())
+        } else {
+            RStr::Raw(b.to_vec())
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            RStr::Int(_) => "int",
+            RStr::Emb(_) => "embstr",
+            RStr::Raw(_) => "raw",
+        }
+    }
+
+    /// The string's bytes (integers are formatted into `scratch`).
+    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa_buf::Buf) -> &'a [u8] {
+        match self {
+            RStr::Int(n) => scratch.format(*n),
+            RStr::Emb(b) => b,
+            RStr::Raw(v) => v,
+        }
+    }
+
+    /// Owned copy of the bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut s = itoa_buf::Buf::new();
+        self.as_bytes(&mut s).to_vec()
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            RStr::Int(n) => itoa_buf::Buf::new().format(*n).len(),
+            RStr::Emb(b) => b.len(),
+            RStr::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Turns the string into a `raw` byte vector for in-place modification.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, RStr::Raw(_)) {
+            *self = RStr::Raw(self.to_vec());
+        }
+        match self {
+            RStr::Raw(v) => v,
+            _ => unreachable!("converted to raw above"),
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            RStr::Int(_) => 0,
+            RStr::Emb(b) => b.len(),
+            RStr::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+/// Parses an i64 the way Redis's string2ll does: no sign other than a leading
+/// '-', no leading zeros, no spaces, no "+", and "-0" is rejected.
+pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Integer formatting into a stack buffer, without allocating.
+pub mod itoa_buf {
+    pub struct Buf {
+        bytes: [u8; 20],
+    }
+
+    impl Default for Buf {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl Buf {
+        pub fn new() -> Self {
+            Buf { bytes: [0; 20] }
+        }
+
+        pub fn format(&mut self, n: i64) -> &[u8] {
+            let mut pos = self.bytes.len();
+            let neg = n < 0;
+            let mut v = n.unsigned_abs();
+            loop {
+                pos -= 1;
+                self.bytes[pos] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            if neg {
+                pos -= 1;
+                self.bytes[pos] = b'-';
+            }
+            &self.bytes[pos..]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers_parse_and_others_do_not() {
+        assert_eq!(parse_canonical_i64(b"0"), Some(0));
+        assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
+        assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [&b"01"[..], b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"9223372036854775808", b"1a"] {
+            assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn string_encodings_follow_redis_thresholds() {
+        assert_eq!(RStr::new(b"12345").encoding(), "int");
+        assert_eq!(RStr::new(b"012").encoding(), "embstr");
+        assert_eq!(RStr::new(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(RStr::new(&[b'a'; 45]).encoding(), "raw");
+    }
+
+    #[test]
+    fn integers_format_at_the_edges() {
+        let mut b = itoa_buf::Buf::new();
+        assert_eq!(b.format(i64::MIN), b"-9223372036854775808");
+        assert_eq!(b.format(0), b"0");
+        assert_eq!(b.format(42), b"42");
+    }
+}

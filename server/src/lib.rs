@@ -1,0 +1,18 @@
+//! The handoff server: event loop, clients, keyspace, commands and
+//! configuration. The binary (`handoff-server`) and embedding both go
+//! through this crate.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod embed;
+pub mod errors;
+pub mod keyspace;
+pub mod logging;
+pub mod net;
+pub mod server;
+pub mod stats;
+
+pub use config::Config;
+pub use embed::{Server, ServerHandle};

@@ -1,0 +1,417 @@
+//! The event loop: one thread, mio readiness, accepting, reading and parsing
+//! requests, dispatching them, flushing replies once per loop turn, closing
+//! clients, and the periodic cron at `hz`.
+//!
+//! This is the only place that touches client sockets.
+
+pub mod cron;
+pub mod listener;
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Buf;
+use crossbeam_channel::Receiver;
+use handoff_protocol::request::{Limits, Parsed};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::client::{Client, ClientKind, Stream};
+use crate::commands::dispatch;
+use crate::errors;
+use crate::server::{unix_ms, Server, ShutdownRequest};
+use listener::Listener;
+
+const WAKER: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX - 1024;
+
+/// Bytes read from one client in one loop turn before others get a go.
+const READ_CAP_PER_TURN: usize = 1024 * 1024;
+/// Read size, as Redis's PROTO_IOBUF_LEN.
+const IOBUF_LEN: usize = 16 * 1024;
+/// Output buffers larger than this are released once written.
+const OUT_KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Messages to the loop from other threads (the embedding handle).
+pub enum Control {
+    Shutdown,
+}
+
+/// The event loop and the server it drives.
+pub struct EventLoop {
+    poll: Poll,
+    listeners: Vec<Listener>,
+    pub server: Server,
+    control: Option<Receiver<Control>>,
+    waker: Arc<Waker>,
+    pending_writes: Vec<usize>,
+    pending_reads: Vec<usize>,
+    next_cron: Instant,
+    /// Called every turn to see if a signal asked for shutdown.
+    pub signal_check: Option<fn() -> bool>,
+}
+
+impl EventLoop {
+    /// Registers `listeners` and prepares the loop.
+    pub fn new(server: Server, mut listeners: Vec<Listener>) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        for (i, l) in listeners.iter_mut().enumerate() {
+            let token = Token(LISTENER_BASE + i);
+            match l {
+                Listener::Tcp(t, _) => poll.registry().register(t, token, Interest::READABLE)?,
+                Listener::Unix(u, _) => poll.registry().register(u, token, Interest::READABLE)?,
+            }
+        }
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let mut server = server;
+        server.listening = listeners
+            .iter()
+            .filter_map(|l| match l {
+                Listener::Tcp(_, a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        Ok(EventLoop {
+            poll,
+            listeners,
+            server,
+            control: None,
+            waker,
+            pending_writes: Vec::new(),
+            pending_reads: Vec::new(),
+            next_cron: Instant::now(),
+            signal_check: None,
+        })
+    }
+
+    /// A waker other threads use to interrupt the poll.
+    pub fn waker(&self) -> Arc<Waker> {
+        self.waker.clone()
+    }
+
+    pub fn set_control(&mut self, rx: Receiver<Control>) {
+        self.control = Some(rx);
+    }
+
+    /// Runs until a shutdown is requested.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = if self.pending_reads.is_empty() {
+                self.next_cron.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => self.handle_control(),
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    Token(slot) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.handle_readable(slot);
+                        }
+                        if ev.is_writable() {
+                            self.flush(slot);
+                        }
+                    }
+                }
+            }
+            for slot in std::mem::take(&mut self.pending_reads) {
+                self.handle_readable(slot);
+            }
+            if Instant::now() >= self.next_cron {
+                self.cron();
+                let hz = self.server.config.hz.clamp(1, 500);
+                self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
+            }
+            if let Some(check) = self.signal_check {
+                if check() && self.server.shutdown.is_none() {
+                    self.server.shutdown = Some(ShutdownRequest { by_signal: true });
+                }
+            }
+            self.before_sleep();
+            if let Some(req) = self.server.shutdown {
+                self.finish_shutdown(req);
+                return Ok(());
+            }
+        }
+    }
+
+    fn handle_control(&mut self) {
+        let Some(rx) = &self.control else { return };
+        while let Ok(msg) = rx.try_recv() {
+            match msg {
+                Control::Shutdown => self.server.shutdown = Some(ShutdownRequest { by_signal: false }),
+            }
+        }
+    }
+
+    fn accept(&mut self, index: usize) {
+        loop {
+            let accepted = match &self.listeners[index] {
+                Listener::Tcp(l, _) => l.accept().map(|(s, peer)| {
+                    let local = s.local_addr().ok();
+                    (Stream::Tcp(s), Some(peer), local)
+                }),
+                Listener::Unix(l, _) => l.accept().map(|(s, _)| (Stream::Unix(s), None, None)),
+            };
+            match accepted {
+                Ok((stream, peer, local)) => self.add_client(stream, peer, local, index),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, mut stream: Stream, peer: Option<std::net::SocketAddr>, local: Option<std::net::SocketAddr>, listener: usize) {
+        let srv = &mut self.server;
+        srv.stats.total_connections_received += 1;
+        if srv.clients.len() as u64 >= srv.config.maxclients {
+            srv.stats.rejected_connections += 1;
+            let _ = stream.write(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
+            return;
+        }
+        if let Some(peer) = peer {
+            if srv.config.protected_mode && srv.config.requirepass.is_empty() && !peer.ip().is_loopback() {
+                let _ = stream.write(format!("-{}\r\n", errors::DENIED_PROTECTED).as_bytes());
+                return;
+            }
+        }
+        if let Stream::Tcp(s) = &stream {
+            let _ = s.set_nodelay(true);
+            if srv.config.tcp_keepalive > 0 {
+                let secs = Duration::from_secs(srv.config.tcp_keepalive);
+                let ka = socket2::TcpKeepalive::new()
+                    .with_time(secs)
+                    .with_interval(Duration::from_secs((srv.config.tcp_keepalive / 3).max(1)))
+                    .with_retries(3);
+                let _ = socket2::SockRef::from(s).set_tcp_keepalive(&ka);
+            }
+        }
+        let (addr, laddr, is_unix) = match (peer, local, &self.listeners[listener]) {
+            (Some(p), Some(l), _) => (p.to_string(), l.to_string(), false),
+            (_, _, Listener::Unix(_, path)) => (format!("{path}:0"), path.clone(), true),
+            _ => (String::new(), String::new(), false),
+        };
+        let id = srv.next_client_id;
+        srv.next_client_id += 1;
+        let now = Instant::now();
+        let slot = srv.clients.insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
+        let c = srv.clients.get_mut(slot).expect("just inserted");
+        c.authenticated = srv.config.requirepass.is_empty();
+        if let Err(e) = self.poll.registry().register(c.stream.source(), Token(slot), Interest::READABLE) {
+            log::warn!("Error registering fd event for the new client: {e}");
+            srv.clients.remove(slot);
+        }
+    }
+
+    fn handle_readable(&mut self, slot: usize) {
+        let Some(mut c) = self.server.clients.take(slot) else { return };
+        let mut total = 0usize;
+        let mut closed = false;
+        loop {
+            if c.close_asap || c.close_after_reply {
+                break;
+            }
+            let want = c.parser.bytes_wanted().unwrap_or(0).clamp(IOBUF_LEN, 64 * 1024 * 1024);
+            match c.stream.read_into(&mut c.read_buf, want) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    total += n;
+                    c.net_in += n as u64;
+                    self.server.stats.net_input_bytes += n as u64;
+                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit && c.kind != ClientKind::PrimaryLink {
+                        log::warn!(
+                            "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                            c.id,
+                            c.addr,
+                            String::from_utf8_lossy(&c.read_buf[..c.read_buf.len().min(64)])
+                        );
+                        self.server.stats.client_query_buffer_limit_disconnections += 1;
+                        closed = true;
+                        break;
+                    }
+                    if total >= READ_CAP_PER_TURN {
+                        self.pending_reads.push(slot);
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::debug!("Reading from client: {e}");
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            self.server.stats.total_reads_processed += 1;
+            c.last_interaction = Instant::now();
+        }
+        if closed {
+            self.server.clients.put_back(c);
+            self.close_client(slot);
+            return;
+        }
+        self.process_input(&mut c);
+        let needs_write = !c.out.is_empty() && !c.pending_write;
+        if needs_write {
+            c.pending_write = true;
+        }
+        let close_now = c.close_asap;
+        self.server.clients.put_back(c);
+        if needs_write {
+            self.pending_writes.push(slot);
+        }
+        if close_now {
+            self.server.clients_to_close.push(slot);
+        }
+    }
+
+    /// Parses and runs every complete request in the client's buffer.
+    fn process_input(&mut self, c: &mut Client) {
+        let limits = Limits {
+            max_bulk_len: if c.kind == ClientKind::PrimaryLink {
+                usize::MAX
+            } else {
+                self.server.config.proto_max_bulk_len as usize
+            },
+            ..Limits::default()
+        };
+        while !c.close_after_reply && !c.close_asap && self.server.shutdown.is_none() {
+            match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
+                Ok(Parsed::Command) => {
+                    dispatch::execute(&mut self.server, c, unix_ms());
+                    cron::check_output_limits(&mut self.server, c);
+                }
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    let text = format!("ERR {}", e.message());
+                    log::debug!("Protocol error ({}) from client: id={} addr={}", e.message(), c.id, c.addr);
+                    self.server.stats.count_error(&text);
+                    handoff_protocol::encode::error(&mut c.out, text.as_bytes());
+                    c.close_after_reply = true;
+                    c.read_buf.clear();
+                }
+            }
+        }
+    }
+
+    /// Writes pending replies; registers WRITABLE interest after a short write.
+    fn flush(&mut self, slot: usize) {
+        let Some(c) = self.server.clients.get_mut(slot) else { return };
+        c.pending_write = false;
+        let mut failed = false;
+        let mut wrote = false;
+        while !c.out.is_empty() {
+            match c.stream.write(&c.out) {
+                Ok(0) => {
+                    failed = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.out.advance(n);
+                    c.net_out += n as u64;
+                    self.server.stats.net_output_bytes += n as u64;
+                    wrote = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if wrote {
+            self.server.stats.total_writes_processed += 1;
+        }
+        if failed {
+            self.close_client(slot);
+            return;
+        }
+        let registry = self.poll.registry();
+        if c.out.is_empty() {
+            if c.out.capacity() > OUT_KEEP_CAPACITY {
+                c.out = bytes::BytesMut::new();
+            }
+            if c.want_writable {
+                c.want_writable = false;
+                let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE);
+            }
+            if c.close_after_reply {
+                self.close_client(slot);
+            }
+        } else if !c.want_writable {
+            c.want_writable = true;
+            let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE | Interest::WRITABLE);
+        }
+    }
+
+    /// Unregisters and drops a client.
+    pub fn close_client(&mut self, slot: usize) {
+        if let Some(mut c) = self.server.clients.remove(slot) {
+            let _ = self.poll.registry().deregister(c.stream.source());
+            c.stream.shutdown();
+        }
+    }
+
+    fn before_sleep(&mut self) {
+        for slot in std::mem::take(&mut self.pending_writes) {
+            self.flush(slot);
+        }
+        for slot in std::mem::take(&mut self.server.clients_to_close) {
+            if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
+                self.close_client(slot);
+            }
+        }
+        if self.server.keyspace.expire_backlog {
+            // The last slow cycle ran out of time: a short fast cycle, as Redis's beforeSleep does.
+            let effort = self.server.config.active_expire_effort;
+            let budget = Duration::from_micros(1000 + 250 * (effort.saturating_sub(1)) as u64);
+            self.server.keyspace.active_expire_cycle(unix_ms(), budget, effort);
+        }
+    }
+
+    fn cron(&mut self) {
+        let to_close = cron::run(&mut self.server);
+        for slot in to_close {
+            self.close_client(slot);
+        }
+    }
+
+    fn finish_shutdown(&mut self, req: ShutdownRequest) {
+        if req.by_signal {
+            log::warn!("Received SIGTERM scheduling shutdown...");
+        }
+        log::warn!("User requested shutdown...");
+        for slot in self.server.clients.slots() {
+            self.flush(slot);
+            self.close_client(slot);
+        }
+        for l in &self.listeners {
+            if let Listener::Unix(_, path) = l {
+                log::info!("Removing the unix socket file.");
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if !self.server.config.pidfile.is_empty() {
+            log::info!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.server.config.pidfile);
+        }
+        log::warn!("Redis is now ready to exit, bye bye...");
+    }
+}

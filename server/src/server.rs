@@ -1,0 +1,182 @@
+//! The server's state: configuration, keyspace, clients, command table and
+//! counters. Everything here is owned by the event-loop thread; nothing in it
+//! does I/O (the loop in `net` does).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::client::Client;
+use crate::commands::CommandTable;
+use crate::config::Config;
+use crate::keyspace::Keyspace;
+use crate::stats::{SlowLog, Stats};
+
+/// Why and how the server should stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShutdownRequest {
+    /// SIGTERM / SIGINT rather than the SHUTDOWN command.
+    pub by_signal: bool,
+}
+
+/// The client slab: stable slots, so a slot number can be a mio token.
+#[derive(Default)]
+pub struct Clients {
+    slots: Vec<Option<Box<Client>>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl Clients {
+    /// Reserves a slot and stores the client built for it.
+    pub fn insert(&mut self, make: impl FnOnce(usize) -> Client) -> usize {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        self.slots[slot] = Some(Box::new(make(slot)));
+        self.len += 1;
+        slot
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Client> {
+        self.slots.get(slot)?.as_deref()
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
+        self.slots.get_mut(slot)?.as_deref_mut()
+    }
+
+    /// Takes a client out while a command runs with `&mut` access to both it
+    /// and the rest of the server; [`Clients::put_back`] returns it.
+    pub fn take(&mut self, slot: usize) -> Option<Box<Client>> {
+        self.slots.get_mut(slot)?.take()
+    }
+
+    pub fn put_back(&mut self, c: Box<Client>) {
+        let slot = c.slot;
+        self.slots[slot] = Some(c);
+    }
+
+    /// Removes a client for good.
+    pub fn remove(&mut self, slot: usize) -> Option<Box<Client>> {
+        let c = self.slots.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        Some(c)
+    }
+
+    /// Number of connected clients (including one taken out for a command).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.slots.iter().filter_map(|c| c.as_deref())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.slots.iter_mut().filter_map(|c| c.as_deref_mut())
+    }
+
+    /// Slot numbers of every client present.
+    pub fn slots(&self) -> Vec<usize> {
+        self.slots.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| i).collect()
+    }
+}
+
+/// The whole server state.
+pub struct Server {
+    pub config: Config,
+    pub keyspace: Keyspace,
+    pub clients: Clients,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    pub slowlog: SlowLog,
+    /// 40 hex characters, new at every start (INFO `run_id`).
+    pub run_id: String,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    /// The addresses actually bound (port 0 resolved).
+    pub listening: Vec<SocketAddr>,
+    pub next_client_id: u64,
+    pub shutdown: Option<ShutdownRequest>,
+    /// Path of the executable (INFO `executable`).
+    pub executable: String,
+    /// Number of cron runs so far.
+    pub cron_loops: u64,
+    /// Unix time in seconds of the last successful save (LASTSAVE).
+    pub lastsave: i64,
+    /// Clients flagged `close_asap` by a command (CLIENT KILL), closed before sleeping.
+    pub clients_to_close: Vec<usize>,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Self {
+        let commands = CommandTable::build();
+        let stats = Stats::new(commands.entries.len());
+        let now_ms = unix_ms();
+        Server {
+            keyspace: Keyspace::new(config.databases),
+            config,
+            clients: Clients::default(),
+            stats,
+            commands,
+            slowlog: SlowLog::default(),
+            run_id: random_hex(40),
+            started: Instant::now(),
+            started_unix_ms: now_ms,
+            listening: Vec::new(),
+            next_client_id: 1,
+            shutdown: None,
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            cron_loops: 0,
+            lastsave: now_ms / 1000,
+            clients_to_close: Vec::new(),
+        }
+    }
+
+    /// The TCP port clients connect to (the first bound address).
+    pub fn port(&self) -> u16 {
+        self.listening.first().map(|a| a.port()).unwrap_or(self.config.port)
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Unix time in microseconds.
+pub fn unix_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Random lowercase hex characters from the OS (run ids, replication ids).
+pub fn random_hex(n: usize) -> String {
+    use std::io::Read;
+    let mut bytes = vec![0u8; n.div_ceil(2)];
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok();
+    if !filled {
+        // Fall back to hashing the time and pid: unique enough for an id.
+        let seed = unix_us() as u64 ^ ((std::process::id() as u64) << 32);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (seed.rotate_left(i as u32 * 7) ^ (i as u64 * 0x9e37_79b9)) as u8;
+        }
+    }
+    let mut s: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    s.truncate(n);
+    s
+}

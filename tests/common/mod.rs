@@ -1,0 +1,136 @@
+//! Shared helpers for integration tests: start a real server on a free port,
+//! talk to it through real sockets, and find external peers (redis-server,
+//! valkey-server) when a test compares against them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use handoff::protocol::{Connection, Frame};
+use handoff::{Config, Server, ServerHandle};
+
+/// A handoff server on 127.0.0.1 and a free port, stopped on drop.
+pub struct TestServer {
+    pub handle: ServerHandle,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// Starts with the default config changed by `tweak`.
+    pub fn with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::default();
+        config.port = 0;
+        config.bind = vec!["127.0.0.1".into()];
+        tweak(&mut config);
+        let handle = Server::new(config).start().expect("test server starts");
+        TestServer { handle }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.addr()
+    }
+
+    pub fn connect(&self) -> Connection {
+        let c = Connection::connect(self.addr()).expect("connect to test server");
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c
+    }
+}
+
+/// Sends a command and returns the reply, panicking on I/O errors.
+pub fn call(c: &mut Connection, args: &[&str]) -> Frame {
+    c.call(args).expect("command round trip")
+}
+
+pub fn bulk(s: &str) -> Frame {
+    Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()))
+}
+
+pub fn simple(s: &str) -> Frame {
+    Frame::Simple(bytes::Bytes::copy_from_slice(s.as_bytes()))
+}
+
+pub fn err(s: &str) -> Frame {
+    Frame::Error(bytes::Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// True when CI asked for every external peer to be present
+/// (`HANDOFF_REQUIRE_PEERS=1`): then a missing peer fails the test instead of
+/// skipping it.
+pub fn peers_required() -> bool {
+    std::env::var("HANDOFF_REQUIRE_PEERS").is_ok_and(|v| v == "1")
+}
+
+/// Finds an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A real redis-server (or valkey-server) process on a free port.
+pub struct ExternalServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl ExternalServer {
+    /// Starts `binary` with `--port <free> --save "" --appendonly no` plus `extra`.
+    /// Returns None (after printing why) when the binary is missing and peers
+    /// are not required; panics when they are.
+    pub fn start(binary: &str, extra: &[&str]) -> Option<Self> {
+        let Some(path) = which(binary) else {
+            if peers_required() {
+                panic!("{binary} not found on PATH and HANDOFF_REQUIRE_PEERS=1");
+            }
+            eprintln!("SKIPPED: {binary} not found on PATH (set HANDOFF_REQUIRE_PEERS=1 to make this an error)");
+            return None;
+        };
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("handoff-peer-{port}"));
+        let _ = std::fs::create_dir_all(&dir);
+        let child = Command::new(path)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--dir", dir.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn external server");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut c) = Connection::connect(("127.0.0.1", port)) {
+                if c.call(&["PING"]).is_ok() {
+                    return Some(ExternalServer { child, port });
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{binary} did not start on port {port}");
+    }
+
+    pub fn connect(&self) -> Connection {
+        let c = Connection::connect(("127.0.0.1", self.port)).expect("connect to external server");
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c
+    }
+}
+
+impl Drop for ExternalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
