@@ -2,7 +2,7 @@
 //! [--directive value ...]` like redis-server, startup logging, pidfile,
 //! signals, and running the loop until shutdown.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
 
@@ -20,14 +20,20 @@ struct Args {
     config: Vec<String>,
 }
 
-static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+/// The shutdown signal received (0 = none).
+static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_shutdown_signal(_: libc::c_int) {
-    SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
+extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
 
-fn shutdown_signalled() -> bool {
-    SHUTDOWN_SIGNAL.load(Ordering::SeqCst)
+/// The name of the shutdown signal received, if any.
+fn shutdown_signalled() -> Option<&'static str> {
+    match SHUTDOWN_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        libc::SIGINT => Some("SIGINT"),
+        _ => Some("SIGTERM"),
+    }
 }
 
 fn install_signal_handlers() {

@@ -32,12 +32,12 @@ impl Stream {
         }
     }
 
-    /// Reads into the spare capacity of `buf` (at least `want` bytes of room).
+    /// Reads at most `want` bytes into the spare capacity of `buf`.
     pub fn read_into(&mut self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
         use bytes::BufMut;
         buf.reserve(want);
         let spare = buf.chunk_mut();
-        let len = spare.len();
+        let len = spare.len().min(want);
         // SAFETY: read(2) writes at most `len` bytes into the spare capacity,
         // and only the bytes it reports as read are marked initialized.
         let n = unsafe { libc::read(self.raw_fd(), spare.as_mut_ptr() as *mut libc::c_void, len) };

@@ -14,8 +14,8 @@ use crate::stats::{SlowLog, Stats};
 /// Why and how the server should stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShutdownRequest {
-    /// SIGTERM / SIGINT rather than the SHUTDOWN command.
-    pub by_signal: bool,
+    /// The signal that asked for it (`SIGTERM`, `SIGINT`), None for the SHUTDOWN command.
+    pub by_signal: Option<&'static str>,
 }
 
 /// The client slab: stable slots, so a slot number can be a mio token.

@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn rewrite_is_stable_and_reloads_to_the_same_config() {
-        let (mut cfg, _) = super::super::parse_str("save 10 1\nsave 20 2\nbind 127.0.0.1\n").unwrap();
+        let (mut cfg, _) =
+            super::super::parse_str("save 10 1\nsave 20 2\nbind 127.0.0.1\n").unwrap();
         cfg.requirepass = "p w\"x".to_string();
         cfg.save = vec![];
         cfg.notify_keyspace_events = "AKE".to_string();

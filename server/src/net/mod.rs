@@ -47,8 +47,8 @@ pub struct EventLoop {
     pending_writes: Vec<usize>,
     pending_reads: Vec<usize>,
     next_cron: Instant,
-    /// Called every turn to see if a signal asked for shutdown.
-    pub signal_check: Option<fn() -> bool>,
+    /// Called every turn to see if a signal asked for shutdown (its name).
+    pub signal_check: Option<fn() -> Option<&'static str>>,
 }
 
 impl EventLoop {
@@ -130,8 +130,8 @@ impl EventLoop {
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
             }
             if let Some(check) = self.signal_check {
-                if check() && self.server.shutdown.is_none() {
-                    self.server.shutdown = Some(ShutdownRequest { by_signal: true });
+                if let (Some(sig), None) = (check(), self.server.shutdown) {
+                    self.server.shutdown = Some(ShutdownRequest { by_signal: Some(sig) });
                 }
             }
             self.before_sleep();
@@ -146,7 +146,7 @@ impl EventLoop {
         let Some(rx) = &self.control else { return };
         while let Ok(msg) = rx.try_recv() {
             match msg {
-                Control::Shutdown => self.server.shutdown = Some(ShutdownRequest { by_signal: false }),
+                Control::Shutdown => self.server.shutdown = Some(ShutdownRequest { by_signal: None }),
             }
         }
     }
@@ -223,6 +223,7 @@ impl EventLoop {
                 break;
             }
             let want = c.parser.bytes_wanted().unwrap_or(0).clamp(IOBUF_LEN, 64 * 1024 * 1024);
+            let want = want.max(c.read_buf.capacity() - c.read_buf.len());
             match c.stream.read_into(&mut c.read_buf, want) {
                 Ok(0) => {
                     closed = true;
@@ -230,6 +231,7 @@ impl EventLoop {
                 }
                 Ok(n) => {
                     total += n;
+                    let drained = n < want;
                     c.net_in += n as u64;
                     self.server.stats.net_input_bytes += n as u64;
                     if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit && c.kind != ClientKind::PrimaryLink {
@@ -245,6 +247,11 @@ impl EventLoop {
                     }
                     if total >= READ_CAP_PER_TURN {
                         self.pending_reads.push(slot);
+                        break;
+                    }
+                    // A short read emptied the socket's receive queue: anything
+                    // arriving later raises a new edge, so skip the EAGAIN read.
+                    if drained {
                         break;
                     }
                 }
@@ -394,8 +401,8 @@ impl EventLoop {
     }
 
     fn finish_shutdown(&mut self, req: ShutdownRequest) {
-        if req.by_signal {
-            log::warn!("Received SIGTERM scheduling shutdown...");
+        if let Some(sig) = req.by_signal {
+            log::warn!("Received {sig} scheduling shutdown...");
         }
         log::warn!("User requested shutdown...");
         for slot in self.server.clients.slots() {
