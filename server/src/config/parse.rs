@@ -289,7 +289,7 @@ pub fn options_text(args: &[String]) -> String {
             }
             options.push_str(name);
             options.push(' ');
-            let next_is_option = args.get(j + 1).map_or(true, |a| a.starts_with("--"));
+            let next_is_option = args.get(j + 1).is_none_or(|a| a.starts_with("--"));
             if name == "save" && next_is_option {
                 options.push_str("\"\"");
             }

@@ -13,7 +13,7 @@ pub fn parse_save(args: &[String]) -> Result<Vec<(u64, u64)>, String> {
     if args.is_empty() || (args.len() == 1 && args[0].is_empty()) {
         return Ok(Vec::new());
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(ERR_SAVE.to_string());
     }
     args.chunks(2)
@@ -50,7 +50,7 @@ pub fn client_class(name: &str) -> Option<ClientClass> {
 pub fn parse_output_buffer_limits(
     args: &[String],
 ) -> Result<Vec<(ClientClass, OutputBufferLimit)>, String> {
-    if args.is_empty() || args.len() % 4 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".to_string());
     }
     args.chunks(4)

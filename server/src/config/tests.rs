@@ -272,8 +272,10 @@ fn config_set_splits_multi_arg_values() {
 
 #[test]
 fn protected_configs_follow_enable_protected_configs() {
-    let mut c = Config::default();
-    c.enable_protected_configs = EnableMode::Local;
+    let mut c = Config {
+        enable_protected_configs: EnableMode::Local,
+        ..Config::default()
+    };
     let pairs = [(b"dbfilename".to_vec(), b"x.rdb".to_vec())];
     assert!(c.set_many_from(&pairs, false).is_err());
     assert_eq!(c.set_many_from(&pairs, true).unwrap(), ["dbfilename"]);
