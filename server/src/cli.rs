@@ -81,6 +81,12 @@ pub fn main() -> i32 {
     for w in warnings {
         log::warn!("{w}");
     }
+    // Like redis-server, the binary works in `dir` (snapshots and relative
+    // paths live there). Embedded servers leave the host's directory alone.
+    if let Err(e) = std::env::set_current_dir(&cfg.dir) {
+        log::warn!("Can't chdir to '{}': {e}", cfg.dir);
+        return 1;
+    }
     if cfg.daemonize {
         log::warn!("daemonize yes is not supported: running in the foreground (use a service manager).");
     }
