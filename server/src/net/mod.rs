@@ -121,8 +121,15 @@ impl EventLoop {
                     }
                 }
             }
-            for slot in std::mem::take(&mut self.pending_reads) {
-                self.handle_readable(slot);
+            if !self.pending_reads.is_empty() {
+                let mut slots = std::mem::take(&mut self.pending_reads);
+                for &slot in &slots {
+                    self.handle_readable(slot);
+                }
+                // Reuse the allocation; handle_readable may have queued new ones.
+                slots.clear();
+                slots.append(&mut self.pending_reads);
+                self.pending_reads = slots;
             }
             if Instant::now() >= self.next_cron {
                 self.cron();
@@ -377,12 +384,17 @@ impl EventLoop {
     }
 
     fn before_sleep(&mut self) {
-        for slot in std::mem::take(&mut self.pending_writes) {
+        // flush() never queues writes, so the list can be drained in place.
+        let mut slots = std::mem::take(&mut self.pending_writes);
+        for slot in slots.drain(..) {
             self.flush(slot);
         }
-        for slot in std::mem::take(&mut self.server.clients_to_close) {
-            if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
-                self.close_client(slot);
+        self.pending_writes = slots;
+        if !self.server.clients_to_close.is_empty() {
+            for slot in std::mem::take(&mut self.server.clients_to_close) {
+                if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
+                    self.close_client(slot);
+                }
             }
         }
         if self.server.keyspace.expire_backlog {
