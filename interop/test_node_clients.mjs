@@ -63,6 +63,12 @@ function parseInfo(text) {
 const parseClientLine = (line) => Object.fromEntries(line.trim().split(' ').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
 
 let lastCommand = null;
+let lastWhere = null;
+// Remembers the command being sent and the line of this file that sent it, for failure reports.
+function record(command) {
+  lastCommand = command.slice(0, 200);
+  lastWhere = where(new Error()) ?? lastWhere;
+}
 
 // ------------------------------------------------------------------ node-redis
 
@@ -78,9 +84,10 @@ class NodeRedisCtx {
   async client(opts = {}) {
     const c = createClient({ socket: { host: HOST, port: PORT, reconnectStrategy: false }, RESP: this.resp, ...opts });
     c.on('error', () => {});
-    const send = c.sendCommand.bind(c);
-    c.sendCommand = (args, options) => {
-      lastCommand = args.map(String).join(' ').slice(0, 200);
+    const self = c._self ?? c;
+    const send = self.sendCommand.bind(self);
+    self.sendCommand = (args, options) => {
+      record(args.map(String).join(' '));
       return send(args, options);
     };
     await c.connect();
@@ -88,7 +95,7 @@ class NodeRedisCtx {
     return c;
   }
   async close() {
-    for (const c of this.clients) await c.close().catch(() => {});
+    for (const c of this.clients) c.destroy();
   }
 }
 
@@ -299,7 +306,7 @@ class IORedisCtx {
     r.on('error', () => {});
     const send = r.sendCommand.bind(r);
     r.sendCommand = (command, stream) => {
-      lastCommand = [command.name, ...command.args.map(String)].join(' ').slice(0, 200);
+      record([command.name, ...command.args.map(String)].join(' '));
       return send(command, stream);
     };
     await r.connect();
@@ -436,7 +443,7 @@ const ioredisChecks = {
 function where(err) {
   const line = String(err.stack ?? '').split('\n').find((l) => l.includes('test_node_clients.mjs'));
   const m = line && line.match(/test_node_clients\.mjs:(\d+)/);
-  return m ? `test_node_clients.mjs:${m[1]}` : '?';
+  return m ? `test_node_clients.mjs:${m[1]}` : null;
 }
 
 async function main() {
@@ -451,10 +458,15 @@ async function main() {
   let passed = 0;
   const failures = [];
   const started = Date.now();
+  // Start from empty databases so that reruns against the same server behave the same.
+  const admin = await new NodeRedisCtx(2, 'setup').client();
+  await admin.flushAll();
+  admin.destroy();
   for (const [name, mk, fn] of checks) {
     if (ONLY && !name.includes(ONLY)) continue;
     const ctx = mk();
     lastCommand = null;
+    lastWhere = null;
     const t0 = Date.now();
     try {
       await Promise.race([
@@ -467,7 +479,7 @@ async function main() {
       console.log(`ok   ${SUITE}/${name} (${Date.now() - t0} ms)`);
     } catch (e) {
       const label = e instanceof CheckFailed ? 'after' : 'last command';
-      const msg = `${e.constructor?.name ?? 'Error'}: ${e.message}${lastCommand ? ` [${label}: ${lastCommand}]` : ''} (${where(e)})`;
+      const msg = `${e.constructor?.name ?? 'Error'}: ${e.message}${lastCommand ? ` [${label}: ${lastCommand}]` : ''} (${where(e) ?? lastWhere ?? '?'})`;
       failures.push(`${SUITE}/${name}: ${msg}`);
       console.log(`FAIL ${SUITE}/${name}: ${msg}`);
     } finally {

@@ -308,3 +308,48 @@ fn client_setname_validates_and_client_list_shows_it() {
     assert!(list.contains(" cmd=client|list "), "{list}");
     assert!(list.ends_with('\n'));
 }
+
+/// The first non-loopback IPv4 address of this machine, if any.
+fn non_loopback_ipv4() -> Option<std::net::IpAddr> {
+    // Connecting a UDP socket sends nothing; it only picks the outgoing address.
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn several_bind_addresses_share_one_port_including_ipv6() {
+    let server = TestServer::with(|c| c.bind = vec!["127.0.0.1".into(), "-::1".into()]);
+    let port = server.addr().port();
+    let mut v4 = Connection::connect(("127.0.0.1", port)).unwrap();
+    assert_eq!(v4.call(&["PING"]).unwrap(), simple("PONG"));
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let mut v6 = Connection::connect(("::1", port)).unwrap();
+        assert_eq!(v6.call(&["PING"]).unwrap(), simple("PONG"));
+        let info = String::from_utf8_lossy(v6.call(&["CLIENT", "INFO"]).unwrap().as_bytes().unwrap()).into_owned();
+        assert!(info.contains(&format!("laddr=[::1]:{port}")), "{info}");
+    }
+}
+
+#[test]
+fn protected_mode_refuses_non_loopback_clients_without_a_password() {
+    let Some(ip) = non_loopback_ipv4() else {
+        eprintln!("SKIPPED: this machine has no non-loopback IPv4 address");
+        return;
+    };
+    let server = TestServer::with(|c| c.bind = vec!["*".into()]);
+    let port = server.addr().port();
+    let remote = TcpStream::connect((ip, port)).unwrap();
+    remote.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let got = String::from_utf8_lossy(&read_to_close(remote)).into_owned();
+    assert!(got.starts_with("-DENIED Redis is running in protected mode"), "{got}");
+    // Loopback is still served, and a password lifts the restriction.
+    assert_eq!(Connection::connect(("127.0.0.1", port)).unwrap().call(&["PING"]).unwrap(), simple("PONG"));
+    let open = TestServer::with(|c| {
+        c.bind = vec!["*".into()];
+        c.requirepass = "pw".into();
+    });
+    let mut c = Connection::connect((ip, open.addr().port())).unwrap();
+    assert_eq!(c.call(&["AUTH", "pw"]).unwrap(), simple("OK"));
+}
