@@ -335,13 +335,15 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
             lazyfree::drop_value(old.value);
         }
     }
-    let Some(e) = ks.dbs[db].remove(src) else {
+    let d = &mut ks.dbs[db];
+    // Read the TTL first: removal clears it.
+    let at = d.get_raw(src).map_or(NO_EXPIRE, |e| e.expire_at);
+    let Some(e) = d.remove(src) else {
         return Err(errors::NO_SUCH_KEY.into());
     };
-    let d = &mut ks.dbs[db];
     d.insert(dst, e.value, e.lru);
-    if e.expire_at != NO_EXPIRE {
-        d.set_expire(dst, e.expire_at);
+    if at != NO_EXPIRE {
+        d.set_expire(dst, at);
     }
     ks.dirty += 1;
     if nx {
@@ -421,14 +423,16 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         ctx.int(0);
         return Ok(());
     }
+    // Read the TTL first: removal clears it.
+    let at = ks.dbs[db].get_raw(key).map_or(NO_EXPIRE, |e| e.expire_at);
     let Some(e) = ks.dbs[db].remove(key) else {
         ctx.int(0);
         return Ok(());
     };
     let d = &mut ks.dbs[dst_db];
     d.insert(key, e.value, e.lru);
-    if e.expire_at != NO_EXPIRE {
-        d.set_expire(key, e.expire_at);
+    if at != NO_EXPIRE {
+        d.set_expire(key, at);
     }
     ks.dirty += 1;
     ctx.int(1);
