@@ -2,7 +2,8 @@
 //! commands run against handoff and a real redis-server, comparing the raw
 //! reply bytes in RESP2 and in RESP3. KEYS and SCAN replies are compared as
 //! sorted sets (their order legitimately differs); the script only scans with
-//! a COUNT large enough to finish in one call, so cursors are "0" on both.
+//! a COUNT large enough to finish in one call from cursor 0, so cursors are
+//! "0" on both (other cursors mean different things to each server).
 
 mod common;
 
@@ -51,9 +52,7 @@ SCAN 0 MATCH
 SCAN 0 TYPE
 SCAN 0 FOO bar
 SCAN x COUNT 0
-SCAN 18446744073709551615
 SCAN 18446744073709551616
-SCAN -1
 SCAN
 FLUSHALL
 RANDOMKEY
@@ -152,7 +151,7 @@ EXPIRE b 200 lt
 EXPIRE b 50 gt
 EXPIRE b 50 lt
 TTL b
-PEXPIRE b 50000 gt
+PEXPIRE b 40000 gt
 PEXPIRE b 60000 gt xx
 TTL b
 PERSIST b
