@@ -13,8 +13,10 @@ pub mod connection;
 pub mod ctx;
 pub mod debug;
 pub mod dispatch;
+pub mod expire_cmds;
 pub mod info;
 pub mod keys;
+pub mod object_cmd;
 pub mod server_cmds;
 pub mod slowlog;
 pub mod spec;
@@ -30,6 +32,8 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client_cmd::COMMANDS,
     keys::COMMANDS,
+    expire_cmds::COMMANDS,
+    object_cmd::COMMANDS,
     strings::COMMANDS,
     bitmaps::COMMANDS,
     server_cmds::COMMANDS,
