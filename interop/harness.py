@@ -78,7 +78,7 @@ class Runner:
                 elif self.last_command is not None:
                     msg += f" [after: {self.last_command}]"
                 failures.append(f"{self.suite}/{name}: {msg} ({where})")
-                print(f"FAIL {self.suite}/{name}: {msg} ({where})", flush=True)
+                print(f"FAIL {self.suite}/{name} (details below)", flush=True)
             else:
                 passed += 1
                 print(f"ok   {self.suite}/{name} ({(time.monotonic() - t0) * 1000:.0f} ms)", flush=True)
