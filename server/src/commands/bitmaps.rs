@@ -216,7 +216,10 @@ fn bitpos(ctx: &mut Ctx) -> CmdResult {
     let s = string_ref(&e.value)?.as_bytes(&mut scratch);
     let len = s.len() as i64;
     let (range, end_given) = match args.len() {
-        3 => (normalise(0, len - 1, len), false),
+        3 => (
+            normalise(0, len - 1, len).map(|(a, b)| (a * 8, b * 8 + 7)),
+            false,
+        ),
         4..=6 => {
             let start = parse_i64(&args[3])?;
             let bit_unit = match args.get(5) {
