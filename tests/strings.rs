@@ -82,7 +82,10 @@ fn set_with_get_returns_the_old_value() {
     // NX with GET: not set, but the old value is still returned.
     assert_eq!(call(&mut c, &["SET", "k", "v3", "NX", "GET"]), bulk("v2"));
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("v2"));
-    assert_eq!(call(&mut c, &["SET", "new", "x", "XX", "GET"]), Frame::NullBulk);
+    assert_eq!(
+        call(&mut c, &["SET", "new", "x", "XX", "GET"]),
+        Frame::NullBulk
+    );
     assert_eq!(call(&mut c, &["GET", "new"]), Frame::NullBulk);
 }
 
@@ -104,9 +107,18 @@ fn conflicting_or_unknown_set_options_are_syntax_errors() {
         assert_eq!(call(&mut c, args), err("ERR syntax error"), "{args:?}");
     }
     // The same kind twice is allowed: the last value wins.
-    assert_eq!(call(&mut c, &["SET", "k", "v", "EX", "10", "EX", "20"]), ok());
-    assert_eq!(call(&mut c, &["SET", "k", "v", "NX", "NX"]), Frame::NullBulk);
-    assert_eq!(call(&mut c, &["SET", "k", "v", "EX", "1", "EX", "abc"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v", "EX", "10", "EX", "20"]),
+        ok()
+    );
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v", "NX", "NX"]),
+        Frame::NullBulk
+    );
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v", "EX", "1", "EX", "abc"]),
+        err("ERR value is not an integer or out of range")
+    );
 }
 
 #[test]
@@ -125,15 +137,36 @@ fn invalid_expire_times_name_the_command() {
     ] {
         assert_eq!(call(&mut c, args), set_err, "{args:?}");
     }
-    assert_eq!(call(&mut c, &["SET", "k", "v", "EX", "1.5"]), err("ERR value is not an integer or out of range"));
-    assert_eq!(call(&mut c, &["SETEX", "k", "0", "v"]), err("ERR invalid expire time in 'setex' command"));
-    assert_eq!(call(&mut c, &["SETEX", "k", "9223372036854776", "v"]), err("ERR invalid expire time in 'setex' command"));
-    assert_eq!(call(&mut c, &["SETEX", "k", "x", "v"]), err("ERR value is not an integer or out of range"));
-    assert_eq!(call(&mut c, &["PSETEX", "k", "-1", "v"]), err("ERR invalid expire time in 'psetex' command"));
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v", "EX", "1.5"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["SETEX", "k", "0", "v"]),
+        err("ERR invalid expire time in 'setex' command")
+    );
+    assert_eq!(
+        call(&mut c, &["SETEX", "k", "9223372036854776", "v"]),
+        err("ERR invalid expire time in 'setex' command")
+    );
+    assert_eq!(
+        call(&mut c, &["SETEX", "k", "x", "v"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["PSETEX", "k", "-1", "v"]),
+        err("ERR invalid expire time in 'psetex' command")
+    );
     assert_eq!(call(&mut c, &["SET", "k", "v"]), ok());
-    assert_eq!(call(&mut c, &["GETEX", "k", "EX", "0"]), err("ERR invalid expire time in 'getex' command"));
+    assert_eq!(
+        call(&mut c, &["GETEX", "k", "EX", "0"]),
+        err("ERR invalid expire time in 'getex' command")
+    );
     // GETEX looks the key up before validating the time.
-    assert_eq!(call(&mut c, &["GETEX", "missing", "EX", "0"]), Frame::NullBulk);
+    assert_eq!(
+        call(&mut c, &["GETEX", "missing", "EX", "0"]),
+        Frame::NullBulk
+    );
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("v"));
 }
 
@@ -181,8 +214,14 @@ fn an_absolute_expiry_in_the_past_deletes_the_key_and_still_replies_ok() {
     assert_eq!(call(&mut c, &["SET", "k", "v"]), ok());
     assert_eq!(call(&mut c, &["SET", "k", "v2", "EXAT", "1"]), ok());
     assert_eq!(call(&mut c, &["GET", "k"]), Frame::NullBulk);
-    assert_eq!(call(&mut c, &["SET", "k", "v3", "PXAT", "1", "GET"]), Frame::NullBulk);
-    assert_eq!(call(&mut c, &["SET", "k", "v4", "EXAT", "99999999999"]), ok());
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v3", "PXAT", "1", "GET"]),
+        Frame::NullBulk
+    );
+    assert_eq!(
+        call(&mut c, &["SET", "k", "v4", "EXAT", "99999999999"]),
+        ok()
+    );
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("v4"));
 }
 
@@ -193,7 +232,10 @@ fn setnx_replies_one_or_zero() {
     assert_eq!(call(&mut c, &["SETNX", "k", "1"]), int(1));
     assert_eq!(call(&mut c, &["SETNX", "k", "2"]), int(0));
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("1"));
-    assert_eq!(call(&mut c, &["SETNX", "k"]), err("ERR wrong number of arguments for 'setnx' command"));
+    assert_eq!(
+        call(&mut c, &["SETNX", "k"]),
+        err("ERR wrong number of arguments for 'setnx' command")
+    );
 }
 
 #[test]
@@ -208,7 +250,10 @@ fn getex_sets_replaces_and_removes_the_expiry() {
     sleep(Duration::from_millis(300));
     assert_eq!(call(&mut c, &["GET", "gone"]), Frame::NullBulk);
     assert_eq!(call(&mut c, &["GET", "persisted"]), bulk("v"));
-    assert_eq!(call(&mut c, &["GETEX", "persisted", "EXAT", "1"]), bulk("v"));
+    assert_eq!(
+        call(&mut c, &["GETEX", "persisted", "EXAT", "1"]),
+        bulk("v")
+    );
     assert_eq!(call(&mut c, &["GET", "persisted"]), Frame::NullBulk);
     for args in [
         &["GETEX", "k", "NX"][..],
@@ -259,9 +304,18 @@ fn mget_returns_values_and_nulls_in_order() {
 fn mset_and_msetnx_need_key_value_pairs() {
     let s = TestServer::start();
     let mut c = s.connect();
-    assert_eq!(call(&mut c, &["MSET", "a", "1", "b"]), err("ERR wrong number of arguments for 'mset' command"));
-    assert_eq!(call(&mut c, &["MSETNX", "a", "1", "b"]), err("ERR wrong number of arguments for 'msetnx' command"));
-    assert_eq!(call(&mut c, &["MSET", "a"]), err("ERR wrong number of arguments for 'mset' command"));
+    assert_eq!(
+        call(&mut c, &["MSET", "a", "1", "b"]),
+        err("ERR wrong number of arguments for 'mset' command")
+    );
+    assert_eq!(
+        call(&mut c, &["MSETNX", "a", "1", "b"]),
+        err("ERR wrong number of arguments for 'msetnx' command")
+    );
+    assert_eq!(
+        call(&mut c, &["MSET", "a"]),
+        err("ERR wrong number of arguments for 'mset' command")
+    );
     assert_eq!(call(&mut c, &["GET", "a"]), Frame::NullBulk);
 }
 
@@ -271,7 +325,10 @@ fn msetnx_sets_all_keys_or_none() {
     let mut c = s.connect();
     assert_eq!(call(&mut c, &["MSETNX", "a", "1", "b", "2"]), int(1));
     assert_eq!(call(&mut c, &["MSETNX", "b", "x", "c", "3"]), int(0));
-    assert_eq!(call(&mut c, &["MGET", "a", "b", "c"]), arr(vec![bulk("1"), bulk("2"), Frame::NullBulk]));
+    assert_eq!(
+        call(&mut c, &["MGET", "a", "b", "c"]),
+        arr(vec![bulk("1"), bulk("2"), Frame::NullBulk])
+    );
     // A key named twice: the last value wins, as in Redis.
     assert_eq!(call(&mut c, &["MSETNX", "d", "1", "d", "2"]), int(1));
     assert_eq!(call(&mut c, &["GET", "d"]), bulk("2"));
@@ -304,10 +361,19 @@ fn append_and_setrange_refuse_to_grow_past_proto_max_bulk_len() {
     assert_eq!(call(&mut c, &["APPEND", "k", "c"]), exceeds);
     assert_eq!(call(&mut c, &["SETRANGE", "k", "1048576", "c"]), exceeds);
     assert_eq!(call(&mut c, &["SETRANGE", "new", "1048575", "cd"]), exceeds);
-    assert_eq!(call(&mut c, &["SETRANGE", "new", "9223372036854775807", "x"]), exceeds);
-    assert_eq!(call(&mut c, &["SETRANGE", "k", "1048575", "z"]), int(1 << 20));
+    assert_eq!(
+        call(&mut c, &["SETRANGE", "new", "9223372036854775807", "x"]),
+        exceeds
+    );
+    assert_eq!(
+        call(&mut c, &["SETRANGE", "k", "1048575", "z"]),
+        int(1 << 20)
+    );
     // Nothing to write: no limit check, and a missing key is not created.
-    assert_eq!(call(&mut c, &["SETRANGE", "k", "9999999", ""]), int(1 << 20));
+    assert_eq!(
+        call(&mut c, &["SETRANGE", "k", "9999999", ""]),
+        int(1 << 20)
+    );
     assert_eq!(call(&mut c, &["SETRANGE", "new", "9999999", ""]), int(0));
     assert_eq!(call(&mut c, &["GET", "new"]), Frame::NullBulk);
 }
@@ -327,8 +393,14 @@ fn incr_and_decr_count_from_zero_and_refuse_overflow() {
     assert_eq!(call(&mut c, &["DECRBY", "n", "-1"]), overflow);
     assert_eq!(call(&mut c, &["SET", "n", "-9223372036854775808"]), ok());
     assert_eq!(call(&mut c, &["DECR", "n"]), overflow);
-    assert_eq!(call(&mut c, &["DECRBY", "n", "-9223372036854775808"]), err("ERR decrement would overflow"));
-    assert_eq!(call(&mut c, &["INCRBY", "fresh", "-9223372036854775808"]), int(i64::MIN));
+    assert_eq!(
+        call(&mut c, &["DECRBY", "n", "-9223372036854775808"]),
+        err("ERR decrement would overflow")
+    );
+    assert_eq!(
+        call(&mut c, &["INCRBY", "fresh", "-9223372036854775808"]),
+        int(i64::MIN)
+    );
 }
 
 #[test]
@@ -336,7 +408,16 @@ fn incr_rejects_values_that_are_not_canonical_integers() {
     let s = TestServer::start();
     let mut c = s.connect();
     let not_int = err("ERR value is not an integer or out of range");
-    for v in ["abc", " 1", "1 ", "01", "+1", "1.0", "", "9223372036854775808"] {
+    for v in [
+        "abc",
+        " 1",
+        "1 ",
+        "01",
+        "+1",
+        "1.0",
+        "",
+        "9223372036854775808",
+    ] {
         assert_eq!(call(&mut c, &["SET", "n", v]), ok());
         assert_eq!(call(&mut c, &["INCR", "n"]), not_int, "{v:?}");
     }
@@ -356,12 +437,22 @@ fn incrbyfloat_formats_like_redis_and_refuses_nan_or_infinity() {
     assert_eq!(call(&mut c, &["INCRBY", "f", "1"]), int(5001));
     assert_eq!(call(&mut c, &["SET", "h", "0x10"]), ok());
     assert_eq!(call(&mut c, &["INCRBYFLOAT", "h", "1"]), bulk("17"));
-    assert_eq!(call(&mut c, &["INCRBYFLOAT", "f", "inf"]), err("ERR increment would produce NaN or Infinity"));
+    assert_eq!(
+        call(&mut c, &["INCRBYFLOAT", "f", "inf"]),
+        err("ERR increment would produce NaN or Infinity")
+    );
     for bad in ["abc", "nan", " 1", ""] {
-        assert_eq!(call(&mut c, &["INCRBYFLOAT", "f", bad]), err("ERR value is not a valid float"), "{bad:?}");
+        assert_eq!(
+            call(&mut c, &["INCRBYFLOAT", "f", bad]),
+            err("ERR value is not a valid float"),
+            "{bad:?}"
+        );
     }
     assert_eq!(call(&mut c, &["SET", "s", "text"]), ok());
-    assert_eq!(call(&mut c, &["INCRBYFLOAT", "s", "1"]), err("ERR value is not a valid float"));
+    assert_eq!(
+        call(&mut c, &["INCRBYFLOAT", "s", "1"]),
+        err("ERR value is not a valid float")
+    );
 }
 
 #[test]
@@ -374,10 +465,30 @@ fn getrange_clamps_indexes_like_redis() {
     assert_eq!(call(&mut c, &["GETRANGE", "k", "0", "-100"]), bulk("H"));
     assert_eq!(call(&mut c, &["GETRANGE", "k", "-1", "-5"]), bulk(""));
     assert_eq!(call(&mut c, &["GETRANGE", "k", "6", "1000"]), bulk("World"));
-    assert_eq!(call(&mut c, &["GETRANGE", "k", "9223372036854775807", "-9223372036854775808"]), bulk(""));
-    assert_eq!(call(&mut c, &["SUBSTR", "k", "-9223372036854775808", "9223372036854775807"]), bulk("Hello World"));
+    assert_eq!(
+        call(
+            &mut c,
+            &[
+                "GETRANGE",
+                "k",
+                "9223372036854775807",
+                "-9223372036854775808"
+            ]
+        ),
+        bulk("")
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            &["SUBSTR", "k", "-9223372036854775808", "9223372036854775807"]
+        ),
+        bulk("Hello World")
+    );
     assert_eq!(call(&mut c, &["GETRANGE", "missing", "0", "-1"]), bulk(""));
-    assert_eq!(call(&mut c, &["GETRANGE", "k", "a", "1"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["GETRANGE", "k", "a", "1"]),
+        err("ERR value is not an integer or out of range")
+    );
     resp3(&mut c);
     // An empty string, not a null, in RESP3 too.
     assert_eq!(call(&mut c, &["GETRANGE", "missing", "0", "-1"]), bulk(""));
@@ -391,8 +502,14 @@ fn setrange_pads_with_zero_bytes_and_rejects_negative_offsets() {
     assert_eq!(call(&mut c, &["GET", "k"]), bin(b"\0\0\0ab"));
     assert_eq!(call(&mut c, &["SETRANGE", "k", "0", "xyz"]), int(5));
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("xyzab"));
-    assert_eq!(call(&mut c, &["SETRANGE", "k", "-1", "x"]), err("ERR offset is out of range"));
-    assert_eq!(call(&mut c, &["SETRANGE", "k", "x", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["SETRANGE", "k", "-1", "x"]),
+        err("ERR offset is out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["SETRANGE", "k", "x", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
     assert_eq!(call(&mut c, &["SET", "n", "12345"]), ok());
     assert_eq!(call(&mut c, &["SETRANGE", "n", "1", "0"]), int(5));
     assert_eq!(call(&mut c, &["GET", "n"]), bulk("10345"));
@@ -402,7 +519,10 @@ fn setrange_pads_with_zero_bytes_and_rejects_negative_offsets() {
 fn lcs_replies_with_the_string_the_length_or_the_matches() {
     let s = TestServer::start();
     let mut c = s.connect();
-    assert_eq!(call(&mut c, &["MSET", "a", "ohmytext", "b", "mynewtext"]), ok());
+    assert_eq!(
+        call(&mut c, &["MSET", "a", "ohmytext", "b", "mynewtext"]),
+        ok()
+    );
     assert_eq!(call(&mut c, &["LCS", "a", "b"]), bulk("mytext"));
     assert_eq!(call(&mut c, &["LCS", "a", "b", "LEN"]), int(6));
     let range = |a: i64, b: i64| arr(vec![int(a), int(b)]);
@@ -411,13 +531,33 @@ fn lcs_replies_with_the_string_the_length_or_the_matches() {
         arr(vec![range(2, 3), range(0, 1), int(2)]),
     ]);
     let flat = arr(vec![bulk("matches"), matches.clone(), bulk("len"), int(6)]);
-    assert_eq!(call(&mut c, &["LCS", "a", "b", "IDX", "WITHMATCHLEN"]), flat);
-    let only_long = arr(vec![bulk("matches"), arr(vec![arr(vec![range(4, 7), range(5, 8)])]), bulk("len"), int(6)]);
-    assert_eq!(call(&mut c, &["LCS", "a", "b", "IDX", "MINMATCHLEN", "3"]), only_long);
+    assert_eq!(
+        call(&mut c, &["LCS", "a", "b", "IDX", "WITHMATCHLEN"]),
+        flat
+    );
+    let only_long = arr(vec![
+        bulk("matches"),
+        arr(vec![arr(vec![range(4, 7), range(5, 8)])]),
+        bulk("len"),
+        int(6),
+    ]);
+    assert_eq!(
+        call(&mut c, &["LCS", "a", "b", "IDX", "MINMATCHLEN", "3"]),
+        only_long
+    );
     assert_eq!(call(&mut c, &["LCS", "a", "missing"]), bulk(""));
-    assert_eq!(call(&mut c, &["LCS", "a", "b", "IDX", "LEN"]), err("ERR If you want both the length and indexes, please just use IDX."));
-    assert_eq!(call(&mut c, &["LCS", "a", "b", "MINMATCHLEN"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["LCS", "a", "b", "MINMATCHLEN", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["LCS", "a", "b", "IDX", "LEN"]),
+        err("ERR If you want both the length and indexes, please just use IDX.")
+    );
+    assert_eq!(
+        call(&mut c, &["LCS", "a", "b", "MINMATCHLEN"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["LCS", "a", "b", "MINMATCHLEN", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
     resp3(&mut c);
     let map = Frame::Map(vec![(bulk("matches"), matches), (bulk("len"), int(6))]);
     assert_eq!(call(&mut c, &["LCS", "a", "b", "IDX", "WITHMATCHLEN"]), map);
@@ -452,7 +592,12 @@ fn arity_is_checked_before_the_command_runs() {
         (&["MGET"], "mget"),
         (&["GETRANGE", "a", "0"], "getrange"),
     ] {
-        assert_eq!(call(&mut c, args), err(&format!("ERR wrong number of arguments for '{name}' command")));
+        assert_eq!(
+            call(&mut c, args),
+            err(&format!(
+                "ERR wrong number of arguments for '{name}' command"
+            ))
+        );
     }
 }
 
@@ -481,10 +626,16 @@ fn string_commands_on_another_type_reply_wrongtype() {
     ] {
         assert_eq!(call(&mut c, args), wrongtype, "{args:?}");
     }
-    assert_eq!(call(&mut c, &["LCS", "l", "x"]), err("ERR The specified keys must contain string values"));
+    assert_eq!(
+        call(&mut c, &["LCS", "l", "x"]),
+        err("ERR The specified keys must contain string values")
+    );
     assert_eq!(call(&mut c, &["MGET", "l"]), arr(vec![Frame::NullBulk]));
     // Invalid expiry is detected before the type of the old value.
-    assert_eq!(call(&mut c, &["SET", "l", "v", "GET", "EX", "0"]), err("ERR invalid expire time in 'set' command"));
+    assert_eq!(
+        call(&mut c, &["SET", "l", "v", "GET", "EX", "0"]),
+        err("ERR invalid expire time in 'set' command")
+    );
     assert_eq!(call(&mut c, &["SET", "l", "v"]), ok());
     assert_eq!(call(&mut c, &["GET", "l"]), bulk("v"));
 }

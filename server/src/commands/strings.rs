@@ -137,7 +137,7 @@ fn invalid_expire(ctx: &Ctx) -> CmdError {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ttl {
     Unchanged,
-    KeepTtl,
+    Keep,
     Persist,
     Ex(usize),
     Px(usize),
@@ -182,8 +182,8 @@ fn parse_set_opts(args: &[Bytes], from: usize, for_set: bool) -> Result<SetOpts,
             o.xx = true;
         } else if for_set && is(a, "get") {
             o.get = true;
-        } else if for_set && is(a, "keepttl") && may_set_ttl(Ttl::KeepTtl) {
-            o.ttl = Ttl::KeepTtl;
+        } else if for_set && is(a, "keepttl") && may_set_ttl(Ttl::Keep) {
+            o.ttl = Ttl::Keep;
         } else if !for_set && is(a, "persist") && may_set_ttl(Ttl::Persist) {
             o.ttl = Ttl::Persist;
         } else if has_next && is(a, "ex") && may_set_ttl(Ttl::Ex(0)) {
@@ -234,7 +234,7 @@ fn ttl_expire_at(ctx: &Ctx, ttl: Ttl) -> Result<Option<i64>, CmdError> {
         Ttl::Px(i) => Some(expire_at(ctx, &args[i], false, true)?),
         Ttl::ExAt(i) => Some(expire_at(ctx, &args[i], true, false)?),
         Ttl::PxAt(i) => Some(expire_at(ctx, &args[i], false, false)?),
-        Ttl::Unchanged | Ttl::KeepTtl | Ttl::Persist => None,
+        Ttl::Unchanged | Ttl::Keep | Ttl::Persist => None,
     })
 }
 
@@ -282,7 +282,7 @@ fn generic_set(
     let ks = &mut ctx.srv.keyspace;
     let value = RStr::new(val);
     match ks.lookup_write(db, key, now) {
-        Some(e) if o.ttl == Ttl::KeepTtl => e.value = Value::Str(value),
+        Some(e) if o.ttl == Ttl::Keep => e.value = Value::Str(value),
         _ => ks.set(db, key, Value::Str(value)),
     }
     ks.dirty += 1;
@@ -464,7 +464,7 @@ fn mget(ctx: &mut Ctx) -> CmdResult {
 /// Effect: `MSET k1 v1 k2 v2 ...` (nothing for MSETNX when a key exists).
 fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let args = ctx.args;
-    if args.len() % 2 == 0 {
+    if args.len() % 2 != 1 {
         return Err(errors::wrong_arity(&cmd_name(ctx)).into());
     }
     let db = ctx.db();
