@@ -639,3 +639,29 @@ fn string_commands_on_another_type_reply_wrongtype() {
     assert_eq!(call(&mut c, &["SET", "l", "v"]), ok());
     assert_eq!(call(&mut c, &["GET", "l"]), bulk("v"));
 }
+
+#[test]
+fn writes_work_for_a_client_in_no_touch_mode() {
+    let s = TestServer::start();
+    let mut c = s.connect();
+    assert_eq!(call(&mut c, &["CLIENT", "NO-TOUCH", "ON"]), ok());
+    assert_eq!(call(&mut c, &["INCR", "n"]), int(1));
+    assert_eq!(call(&mut c, &["INCR", "n"]), int(2));
+    assert_eq!(call(&mut c, &["APPEND", "n", "x"]), int(2));
+    assert_eq!(call(&mut c, &["SETRANGE", "n", "0", "y"]), int(2));
+    assert_eq!(
+        call(&mut c, &["SET", "n", "z", "KEEPTTL", "GET"]),
+        bulk("yx")
+    );
+    assert_eq!(call(&mut c, &["INCRBYFLOAT", "f", "1.5"]), bulk("1.5"));
+    assert_eq!(call(&mut c, &["SETBIT", "n", "0", "1"]), int(0));
+    assert_eq!(
+        call(&mut c, &["BITFIELD", "n", "INCRBY", "u8", "0", "1"]),
+        int_array(&[251])
+    );
+    assert_eq!(call(&mut c, &["GET", "n"]), bin(b"\xfb"));
+}
+
+fn int_array(v: &[i64]) -> Frame {
+    arr(v.iter().map(|&n| int(n)).collect())
+}

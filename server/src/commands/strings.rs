@@ -18,7 +18,7 @@ use super::ctx::{is, parse_f64, parse_float, parse_i64, CmdError, CmdResult, Ctx
 use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64, EMBSTR_MAX};
-use crate::keyspace::{RStr, Value, NO_EXPIRE};
+use crate::keyspace::{Entry, Keyspace, RStr, Value, NO_EXPIRE};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("set", -3, "write denyoom", "@write @string @slow", keys(1, 1, 1), set)
@@ -93,6 +93,24 @@ pub(crate) fn string_mut(v: &mut Value) -> Result<&mut RStr, CmdError> {
         Value::Str(s) => Ok(s),
         _ => Err(errors::WRONGTYPE.into()),
     }
+}
+
+/// Finds `key` for a write, expiring it lazily. Like Redis, a client in
+/// CLIENT NO-TOUCH mode leaves the key's access time alone on writes too.
+pub(crate) fn lookup_write<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    now: i64,
+    no_touch: bool,
+) -> Option<&'a mut Entry> {
+    if !no_touch {
+        return ks.lookup_write(db, key, now);
+    }
+    if !ks.exists(db, key, now) {
+        return None;
+    }
+    ks.dbs[db].get_raw_mut(key)
 }
 
 /// Writes `s` as a bulk string.
@@ -279,9 +297,10 @@ fn generic_set(
         }
         return Ok(());
     }
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
     let value = RStr::new(val);
-    match ks.lookup_write(db, key, now) {
+    match lookup_write(ks, db, key, now, no_touch) {
         Some(e) if o.ttl == Ttl::Keep => e.value = Value::Str(value),
         _ => ks.set(db, key, Value::Str(value)),
     }
@@ -505,8 +524,9 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
     let limit = ctx.srv.config.proto_max_bulk_len;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let total = match ks.lookup_write(db, key, now) {
+    let total = match lookup_write(ks, db, key, now, no_touch) {
         None => {
             ks.set(db, key, Value::Str(RStr::new(tail)));
             tail.len()
@@ -608,8 +628,9 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
     let fits = offset
         .checked_add(value.len() as u64)
         .is_some_and(|t| t <= limit);
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let len = match ks.lookup_write(db, key, now) {
+    let len = match lookup_write(ks, db, key, now, no_touch) {
         None => {
             if value.is_empty() {
                 ctx.int(0);
@@ -666,8 +687,9 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     let key = &args[1];
     let db = ctx.db();
     let now = ctx.now_ms;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let new = match ks.lookup_write(db, key, now) {
+    let new = match lookup_write(ks, db, key, now, no_touch) {
         Some(e) => {
             let s = string_mut(&mut e.value)?;
             let new = rstr_i64(s)?
@@ -715,8 +737,9 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let key = &args[1];
     let db = ctx.db();
     let now = ctx.now_ms;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let entry = ks.lookup_write(db, key, now);
+    let entry = lookup_write(ks, db, key, now, no_touch);
     let current = match &entry {
         Some(e) => Some(match string_ref(&e.value)? {
             RStr::Int(n) => *n as f64,
