@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec};
-use super::strings::{string_mut, string_ref};
+use super::strings::{lookup_write, string_mut, string_ref};
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
 use crate::keyspace::{RStr, Value};
@@ -69,16 +69,15 @@ fn string_for_bit_write<'a>(
     let db = ctx.db();
     let now = ctx.now_ms;
     let need = (max_bit >> 3) as usize + 1;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let created = if ks.lookup_write(db, key, now).is_none() {
+    let created = if lookup_write(ks, db, key, now, no_touch).is_none() {
         ks.set(db, key, Value::Str(RStr::Raw(vec![0; need])));
         true
     } else {
         false
     };
-    let e = ks
-        .lookup_write(db, key, now)
-        .ok_or(CmdError::from(errors::NO_SUCH_KEY))?;
+    let e = lookup_write(ks, db, key, now, no_touch).ok_or(CmdError::from(errors::NO_SUCH_KEY))?;
     let raw = string_mut(&mut e.value)?.make_raw();
     let grown = raw.len() < need;
     if grown {
@@ -216,7 +215,10 @@ fn bitpos(ctx: &mut Ctx) -> CmdResult {
     let s = string_ref(&e.value)?.as_bytes(&mut scratch);
     let len = s.len() as i64;
     let (range, end_given) = match args.len() {
-        3 => (normalise(0, len - 1, len), false),
+        3 => (
+            normalise(0, len - 1, len).map(|(a, b)| (a * 8, b * 8 + 7)),
+            false,
+        ),
         4..=6 => {
             let start = parse_i64(&args[3])?;
             let bit_unit = match args.get(5) {

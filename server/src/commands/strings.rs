@@ -18,7 +18,7 @@ use super::ctx::{is, parse_f64, parse_float, parse_i64, CmdError, CmdResult, Ctx
 use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64, EMBSTR_MAX};
-use crate::keyspace::{RStr, Value, NO_EXPIRE};
+use crate::keyspace::{Entry, Keyspace, RStr, Value, NO_EXPIRE};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("set", -3, "write denyoom", "@write @string @slow", keys(1, 1, 1), set)
@@ -95,6 +95,24 @@ pub(crate) fn string_mut(v: &mut Value) -> Result<&mut RStr, CmdError> {
     }
 }
 
+/// Finds `key` for a write, expiring it lazily. Like Redis, a client in
+/// CLIENT NO-TOUCH mode leaves the key's access time alone on writes too.
+pub(crate) fn lookup_write<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    now: i64,
+    no_touch: bool,
+) -> Option<&'a mut Entry> {
+    if !no_touch {
+        return ks.lookup_write(db, key, now);
+    }
+    if !ks.exists(db, key, now) {
+        return None;
+    }
+    ks.dbs[db].get_raw_mut(key)
+}
+
 /// Writes `s` as a bulk string.
 pub(crate) fn bulk_rstr(out: &mut BytesMut, s: &RStr) {
     let mut scratch = itoa_buf::Buf::new();
@@ -137,7 +155,7 @@ fn invalid_expire(ctx: &Ctx) -> CmdError {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ttl {
     Unchanged,
-    KeepTtl,
+    Keep,
     Persist,
     Ex(usize),
     Px(usize),
@@ -182,8 +200,8 @@ fn parse_set_opts(args: &[Bytes], from: usize, for_set: bool) -> Result<SetOpts,
             o.xx = true;
         } else if for_set && is(a, "get") {
             o.get = true;
-        } else if for_set && is(a, "keepttl") && may_set_ttl(Ttl::KeepTtl) {
-            o.ttl = Ttl::KeepTtl;
+        } else if for_set && is(a, "keepttl") && may_set_ttl(Ttl::Keep) {
+            o.ttl = Ttl::Keep;
         } else if !for_set && is(a, "persist") && may_set_ttl(Ttl::Persist) {
             o.ttl = Ttl::Persist;
         } else if has_next && is(a, "ex") && may_set_ttl(Ttl::Ex(0)) {
@@ -234,7 +252,7 @@ fn ttl_expire_at(ctx: &Ctx, ttl: Ttl) -> Result<Option<i64>, CmdError> {
         Ttl::Px(i) => Some(expire_at(ctx, &args[i], false, true)?),
         Ttl::ExAt(i) => Some(expire_at(ctx, &args[i], true, false)?),
         Ttl::PxAt(i) => Some(expire_at(ctx, &args[i], false, false)?),
-        Ttl::Unchanged | Ttl::KeepTtl | Ttl::Persist => None,
+        Ttl::Unchanged | Ttl::Keep | Ttl::Persist => None,
     })
 }
 
@@ -279,10 +297,11 @@ fn generic_set(
         }
         return Ok(());
     }
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
     let value = RStr::new(val);
-    match ks.lookup_write(db, key, now) {
-        Some(e) if o.ttl == Ttl::KeepTtl => e.value = Value::Str(value),
+    match lookup_write(ks, db, key, now, no_touch) {
+        Some(e) if o.ttl == Ttl::Keep => e.value = Value::Str(value),
         _ => ks.set(db, key, Value::Str(value)),
     }
     ks.dirty += 1;
@@ -464,7 +483,7 @@ fn mget(ctx: &mut Ctx) -> CmdResult {
 /// Effect: `MSET k1 v1 k2 v2 ...` (nothing for MSETNX when a key exists).
 fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let args = ctx.args;
-    if args.len() % 2 == 0 {
+    if args.len() % 2 != 1 {
         return Err(errors::wrong_arity(&cmd_name(ctx)).into());
     }
     let db = ctx.db();
@@ -505,8 +524,9 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
     let limit = ctx.srv.config.proto_max_bulk_len;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let total = match ks.lookup_write(db, key, now) {
+    let total = match lookup_write(ks, db, key, now, no_touch) {
         None => {
             ks.set(db, key, Value::Str(RStr::new(tail)));
             tail.len()
@@ -608,8 +628,9 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
     let fits = offset
         .checked_add(value.len() as u64)
         .is_some_and(|t| t <= limit);
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let len = match ks.lookup_write(db, key, now) {
+    let len = match lookup_write(ks, db, key, now, no_touch) {
         None => {
             if value.is_empty() {
                 ctx.int(0);
@@ -666,8 +687,9 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     let key = &args[1];
     let db = ctx.db();
     let now = ctx.now_ms;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let new = match ks.lookup_write(db, key, now) {
+    let new = match lookup_write(ks, db, key, now, no_touch) {
         Some(e) => {
             let s = string_mut(&mut e.value)?;
             let new = rstr_i64(s)?
@@ -715,8 +737,9 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let key = &args[1];
     let db = ctx.db();
     let now = ctx.now_ms;
+    let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
-    let entry = ks.lookup_write(db, key, now);
+    let entry = lookup_write(ks, db, key, now, no_touch);
     let current = match &entry {
         Some(e) => Some(match string_ref(&e.value)? {
             RStr::Int(n) => *n as f64,
