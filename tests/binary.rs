@@ -36,7 +36,11 @@ impl Proc {
                 let _ = tx.send(line);
             }
         });
-        Proc { child, lines: rx, seen: Vec::new() }
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
     }
 
     /// Waits for a log line containing `needle`.
@@ -64,7 +68,10 @@ impl Proc {
             if let Some(st) = self.child.try_wait().unwrap() {
                 return st.code().unwrap_or(-1);
             }
-            assert!(Instant::now() < deadline, "process did not exit in {within:?}");
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit in {within:?}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -80,7 +87,9 @@ impl Drop for Proc {
 fn redis_log_line_shape(line: &str) -> bool {
     // "1234:M 22 Nov 2026 10:00:00.123 * message"
     let mut parts = line.splitn(2, ':');
-    let pid_ok = parts.next().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    let pid_ok = parts
+        .next()
+        .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
     let rest = parts.next().unwrap_or("");
     pid_ok && rest.starts_with("M ") && rest.len() > 28
 }
@@ -88,9 +97,19 @@ fn redis_log_line_shape(line: &str) -> bool {
 #[test]
 fn the_binary_logs_like_redis_and_stops_promptly_on_sigterm() {
     let port = free_port();
-    let mut p = Proc::spawn(&["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""]);
+    let mut p = Proc::spawn(&[
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ]);
     let banner = p.wait_for("PID: ");
-    assert!(banner.contains(&format!("PID: {}", p.child.id())), "{banner}");
+    assert!(
+        banner.contains(&format!("PID: {}", p.child.id())),
+        "{banner}"
+    );
     let init = p.wait_for("Server initialized");
     assert!(redis_log_line_shape(&init), "{init}");
     p.wait_for("Ready to accept connections tcp");
@@ -99,7 +118,11 @@ fn the_binary_logs_like_redis_and_stops_promptly_on_sigterm() {
     let sent = Instant::now();
     p.signal(libc::SIGTERM);
     assert_eq!(p.wait_exit(Duration::from_secs(5)), 0);
-    assert!(sent.elapsed() < Duration::from_secs(2), "shutdown took {:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "shutdown took {:?}",
+        sent.elapsed()
+    );
 }
 
 #[test]
@@ -117,18 +140,35 @@ fn a_config_file_and_command_line_directives_are_both_applied() {
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("redis.conf");
     let port = free_port();
-    std::fs::write(&conf, format!("# test config\nport {port}\nbind 127.0.0.1\ndatabases 4\n")).unwrap();
+    std::fs::write(
+        &conf,
+        format!("# test config\nport {port}\nbind 127.0.0.1\ndatabases 4\n"),
+    )
+    .unwrap();
     let pidfile = dir.join("handoff.pid");
-    let mut p = Proc::spawn(&[conf.to_str().unwrap(), "--pidfile", pidfile.to_str().unwrap(), "--loglevel", "verbose"]);
+    let mut p = Proc::spawn(&[
+        conf.to_str().unwrap(),
+        "--pidfile",
+        pidfile.to_str().unwrap(),
+        "--loglevel",
+        "verbose",
+    ]);
     p.wait_for("Ready to accept connections tcp");
-    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(pid, p.child.id());
     let mut c = Connection::connect(("127.0.0.1", port)).unwrap();
     assert_eq!(
         c.call(&["SELECT", "4"]).unwrap(),
         Frame::Error("ERR DB index is out of range".into())
     );
-    assert_eq!(c.call(&["SELECT", "3"]).unwrap(), Frame::Simple("OK".into()));
+    assert_eq!(
+        c.call(&["SELECT", "3"]).unwrap(),
+        Frame::Simple("OK".into())
+    );
     p.signal(libc::SIGTERM);
     assert_eq!(p.wait_exit(Duration::from_secs(5)), 0);
     assert!(!pidfile.exists(), "the pidfile is removed on shutdown");
@@ -137,7 +177,14 @@ fn a_config_file_and_command_line_directives_are_both_applied() {
 #[test]
 fn an_unwritable_pidfile_is_a_warning_not_a_failure() {
     let port = free_port();
-    let mut p = Proc::spawn(&["--port", &port.to_string(), "--bind", "127.0.0.1", "--pidfile", "/nonexistent-dir/x.pid"]);
+    let mut p = Proc::spawn(&[
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--pidfile",
+        "/nonexistent-dir/x.pid",
+    ]);
     p.wait_for("Failed to write PID file");
     p.wait_for("Ready to accept connections tcp");
 }
@@ -156,7 +203,12 @@ fn a_bad_config_value_prints_the_fatal_config_block_and_exits() {
     let mut p = Proc::spawn(&["--port", "notaport"]);
     assert_eq!(p.wait_exit(Duration::from_secs(5)), 1);
     let mut err = String::new();
-    p.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    p.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(err.contains("*** FATAL CONFIG FILE ERROR ("), "{err}");
     assert!(err.contains(">>> 'port \"notaport\"'"), "{err}");
 }

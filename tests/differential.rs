@@ -355,10 +355,12 @@ fn run(conn: &mut Connection, cmd: &[Bytes]) -> Bytes {
 }
 
 fn compare(resp: u8) {
-    let Some(redis) = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"]) else {
+    let Some(redis) = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"])
+    else {
         return;
     };
-    let ours = TestServer::with(|c| c.enable_debug_command = handoff_server::config::EnableMode::Yes);
+    let ours =
+        TestServer::with(|c| c.enable_debug_command = handoff_server::config::EnableMode::Yes);
     let mut theirs = redis.connect();
     let mut mine = ours.connect();
     for c in [&mut theirs, &mut mine] {
@@ -367,15 +369,26 @@ fn compare(resp: u8) {
     }
     let mut mismatches = Vec::new();
     let script = parse_script();
-    assert!(script.len() >= 300, "the script has {} commands", script.len());
+    assert!(
+        script.len() >= 300,
+        "the script has {} commands",
+        script.len()
+    );
     for cmd in &script {
-        if resp == 3 && cmd.first().is_some_and(|c| c.eq_ignore_ascii_case(b"RESET")) {
+        if resp == 3
+            && cmd
+                .first()
+                .is_some_and(|c| c.eq_ignore_ascii_case(b"RESET"))
+        {
             // RESET drops back to RESP2 on both; nothing to compare after it.
         }
         let want = run(&mut theirs, cmd);
         let got = run(&mut mine, cmd);
         if want != got {
-            let line: Vec<String> = cmd.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            let line: Vec<String> = cmd
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
             mismatches.push(format!(
                 "{}\n  redis:   {:?}\n  handoff: {:?}",
                 line.join(" "),

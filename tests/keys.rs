@@ -44,7 +44,9 @@ fn scan_once(c: &mut Connection, args: &[&str]) -> (String, Vec<String>) {
     match call(c, &full) {
         Frame::Array(mut parts) if parts.len() == 2 => {
             let keys = strings(parts.pop().unwrap());
-            let Frame::Bulk(cursor) = parts.pop().unwrap() else { panic!("cursor is not a bulk") };
+            let Frame::Bulk(cursor) = parts.pop().unwrap() else {
+                panic!("cursor is not a bulk")
+            };
             (String::from_utf8(cursor.to_vec()).unwrap(), keys)
         }
         other => panic!("unexpected SCAN reply {other:?}"),
@@ -84,7 +86,10 @@ fn del_and_unlink_count_only_the_keys_that_existed() {
     assert_eq!(call(&mut c, &["UNLINK", "c", "c"]), int(1));
     assert_eq!(call(&mut c, &["DEL", "a"]), int(0));
     assert_eq!(call(&mut c, &["DBSIZE"]), int(0));
-    assert_eq!(call(&mut c, &["DEL"]), err("ERR wrong number of arguments for 'del' command"));
+    assert_eq!(
+        call(&mut c, &["DEL"]),
+        err("ERR wrong number of arguments for 'del' command")
+    );
 }
 
 #[test]
@@ -121,13 +126,31 @@ fn keys_matches_glob_patterns_including_the_empty_key_for_a_lone_star() {
     for k in ["hello", "hallo", "hxllo", "heeeello", "other", ""] {
         set(&mut c, k, "v");
     }
-    assert_eq!(sorted(call(&mut c, &["KEYS", "h?llo"])), ["hallo", "hello", "hxllo"]);
-    assert_eq!(sorted(call(&mut c, &["KEYS", "h*llo"])), ["hallo", "heeeello", "hello", "hxllo"]);
-    assert_eq!(sorted(call(&mut c, &["KEYS", "h[ae]llo"])), ["hallo", "hello"]);
-    assert_eq!(sorted(call(&mut c, &["KEYS", "h[^e]llo"])), ["hallo", "hxllo"]);
-    assert_eq!(sorted(call(&mut c, &["KEYS", "*"])), ["", "hallo", "heeeello", "hello", "hxllo", "other"]);
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "h?llo"])),
+        ["hallo", "hello", "hxllo"]
+    );
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "h*llo"])),
+        ["hallo", "heeeello", "hello", "hxllo"]
+    );
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "h[ae]llo"])),
+        ["hallo", "hello"]
+    );
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "h[^e]llo"])),
+        ["hallo", "hxllo"]
+    );
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "*"])),
+        ["", "hallo", "heeeello", "hello", "hxllo", "other"]
+    );
     // Redis's matcher never matches the empty key with a pattern, "*" is a shortcut.
-    assert_eq!(sorted(call(&mut c, &["KEYS", "**"])), ["hallo", "heeeello", "hello", "hxllo", "other"]);
+    assert_eq!(
+        sorted(call(&mut c, &["KEYS", "**"])),
+        ["hallo", "heeeello", "hello", "hxllo", "other"]
+    );
     assert_eq!(call(&mut c, &["KEYS", "nomatch*"]), Frame::Array(vec![]));
 }
 
@@ -137,20 +160,54 @@ fn scan_rejects_bad_cursors_and_options_with_redis_errors() {
     let mut c = s.connect();
     set(&mut c, "a", "1");
     for bad in ["x", "1a", "0x1", " 1", "18446744073709551616", "+", "-"] {
-        assert_eq!(call(&mut c, &["SCAN", bad]), err("ERR invalid cursor"), "{bad:?}");
+        assert_eq!(
+            call(&mut c, &["SCAN", bad]),
+            err("ERR invalid cursor"),
+            "{bad:?}"
+        );
     }
-    assert_eq!(call(&mut c, &["SCAN", "x", "COUNT", "0"]), err("ERR invalid cursor"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "COUNT", "0"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "COUNT", "-1"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "COUNT", "x"]), err("ERR value is not an integer or out of range"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "MATCH"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "TYPE"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["SCAN", "0", "FOO", "bar"]), err("ERR syntax error"));
+    assert_eq!(
+        call(&mut c, &["SCAN", "x", "COUNT", "0"]),
+        err("ERR invalid cursor")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "COUNT", "0"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "COUNT", "-1"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "COUNT", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "MATCH"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "TYPE"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["SCAN", "0", "FOO", "bar"]),
+        err("ERR syntax error")
+    );
     // Cursors beyond the end, the empty cursor and a negative one are accepted as strtoul does.
-    assert_eq!(scan_once(&mut c, &["18446744073709551615"]), ("0".into(), vec![]));
+    assert_eq!(
+        scan_once(&mut c, &["18446744073709551615"]),
+        ("0".into(), vec![])
+    );
     assert_eq!(scan_once(&mut c, &["-1"]), ("0".into(), vec![]));
-    assert_eq!(scan_once(&mut c, &[""]), ("0".into(), vec!["a".to_string()]));
-    assert_eq!(scan_once(&mut c, &["-0"]), ("0".into(), vec!["a".to_string()]));
+    assert_eq!(
+        scan_once(&mut c, &[""]),
+        ("0".into(), vec!["a".to_string()])
+    );
+    assert_eq!(
+        scan_once(&mut c, &["-0"]),
+        ("0".into(), vec!["a".to_string()])
+    );
 }
 
 #[test]
@@ -167,7 +224,10 @@ fn scan_filters_by_match_and_type_case_insensitively() {
     assert_eq!(scan_all(&mut c, &["TYPE", "STRING"]).len(), 100);
     assert!(scan_all(&mut c, &["TYPE", "list"]).is_empty());
     assert!(scan_all(&mut c, &["TYPE", "bogus"]).is_empty());
-    assert_eq!(scan_all(&mut c, &["count", "1000", "match", "*"]).len(), 100);
+    assert_eq!(
+        scan_all(&mut c, &["count", "1000", "match", "*"]).len(),
+        100
+    );
 }
 
 #[test]
@@ -247,8 +307,14 @@ fn rename_moves_the_value_and_its_ttl_and_overwrites_the_destination() {
     assert_eq!(call(&mut c, &["RENAME", "plain", "dst"]), simple("OK"));
     assert_eq!(call(&mut c, &["TTL", "dst"]), int(-1));
     assert_eq!(call(&mut c, &["RENAME", "dst", "dst"]), simple("OK"));
-    assert_eq!(call(&mut c, &["RENAME", "nope", "x"]), err("ERR no such key"));
-    assert_eq!(call(&mut c, &["RENAME", "nope", "nope"]), err("ERR no such key"));
+    assert_eq!(
+        call(&mut c, &["RENAME", "nope", "x"]),
+        err("ERR no such key")
+    );
+    assert_eq!(
+        call(&mut c, &["RENAME", "nope", "nope"]),
+        err("ERR no such key")
+    );
 }
 
 #[test]
@@ -261,7 +327,10 @@ fn renamenx_only_renames_onto_a_missing_key() {
     assert_eq!(call(&mut c, &["RENAMENX", "a", "a"]), int(0));
     assert_eq!(call(&mut c, &["RENAMENX", "a", "c"]), int(1));
     assert_eq!(call(&mut c, &["GET", "c"]), bulk("1"));
-    assert_eq!(call(&mut c, &["RENAMENX", "a", "d"]), err("ERR no such key"));
+    assert_eq!(
+        call(&mut c, &["RENAMENX", "a", "d"]),
+        err("ERR no such key")
+    );
 }
 
 #[test]
@@ -293,15 +362,30 @@ fn copy_rejects_bad_options_with_redis_errors() {
     assert_eq!(call(&mut c, &["COPY", "a", "a"]), same);
     assert_eq!(call(&mut c, &["COPY", "a", "a", "DB", "0"]), same);
     assert_eq!(call(&mut c, &["COPY", "nope", "nope"]), same);
-    assert_eq!(call(&mut c, &["COPY", "a", "b", "DB", "16"]), err("ERR DB index is out of range"));
-    assert_eq!(call(&mut c, &["COPY", "a", "b", "DB", "-1"]), err("ERR DB index is out of range"));
-    assert_eq!(call(&mut c, &["COPY", "a", "b", "DB", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["COPY", "a", "b", "DB", "16"]),
+        err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["COPY", "a", "b", "DB", "-1"]),
+        err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["COPY", "a", "b", "DB", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
     assert_eq!(
         call(&mut c, &["COPY", "a", "b", "DB", "4294967296"]),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
     );
-    assert_eq!(call(&mut c, &["COPY", "a", "b", "DB"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["COPY", "a", "b", "FOO"]), err("ERR syntax error"));
+    assert_eq!(
+        call(&mut c, &["COPY", "a", "b", "DB"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        call(&mut c, &["COPY", "a", "b", "FOO"]),
+        err("ERR syntax error")
+    );
 }
 
 #[test]
@@ -318,9 +402,18 @@ fn move_transfers_a_key_with_its_ttl_unless_the_target_has_it() {
     call(&mut c, &["SELECT", "1"]);
     assert_eq!(call(&mut c, &["GET", "k"]), bulk("v"));
     assert_eq!(call(&mut c, &["TTL", "k"]), int(100));
-    assert_eq!(call(&mut c, &["MOVE", "k", "1"]), err("ERR source and destination objects are the same"));
-    assert_eq!(call(&mut c, &["MOVE", "k", "16"]), err("ERR DB index is out of range"));
-    assert_eq!(call(&mut c, &["MOVE", "k", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["MOVE", "k", "1"]),
+        err("ERR source and destination objects are the same")
+    );
+    assert_eq!(
+        call(&mut c, &["MOVE", "k", "16"]),
+        err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        call(&mut c, &["MOVE", "k", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
     assert_eq!(
         call(&mut c, &["MOVE", "k", "-4294967296"]),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
@@ -339,11 +432,26 @@ fn swapdb_swaps_what_clients_of_both_databases_see() {
     assert_eq!(call(&mut c0, &["GET", "k"]), bulk("one"));
     assert_eq!(call(&mut c1, &["GET", "k"]), bulk("zero"));
     assert_eq!(call(&mut c0, &["SWAPDB", "0", "0"]), simple("OK"));
-    assert_eq!(call(&mut c0, &["SWAPDB", "0", "16"]), err("ERR DB index is out of range"));
-    assert_eq!(call(&mut c0, &["SWAPDB", "-1", "0"]), err("ERR DB index is out of range"));
-    assert_eq!(call(&mut c0, &["SWAPDB", "x", "0"]), err("ERR invalid first DB index"));
-    assert_eq!(call(&mut c0, &["SWAPDB", "0", "x"]), err("ERR invalid second DB index"));
-    assert_eq!(call(&mut c0, &["SWAPDB", "4294967296", "0"]), err("ERR invalid first DB index"));
+    assert_eq!(
+        call(&mut c0, &["SWAPDB", "0", "16"]),
+        err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        call(&mut c0, &["SWAPDB", "-1", "0"]),
+        err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        call(&mut c0, &["SWAPDB", "x", "0"]),
+        err("ERR invalid first DB index")
+    );
+    assert_eq!(
+        call(&mut c0, &["SWAPDB", "0", "x"]),
+        err("ERR invalid second DB index")
+    );
+    assert_eq!(
+        call(&mut c0, &["SWAPDB", "4294967296", "0"]),
+        err("ERR invalid first DB index")
+    );
 }
 
 #[test]
@@ -374,9 +482,18 @@ fn expire_rejects_bad_options_and_overflowing_times() {
     let nx = err("ERR NX and XX, GT or LT options at the same time are not compatible");
     assert_eq!(call(&mut c, &["EXPIRE", "k", "1", "NX", "XX"]), nx);
     assert_eq!(call(&mut c, &["EXPIRE", "k", "1", "nx", "lt"]), nx);
-    assert_eq!(call(&mut c, &["EXPIRE", "k", "1", "gt", "lt"]), err("ERR GT and LT options at the same time are not compatible"));
-    assert_eq!(call(&mut c, &["EXPIRE", "k", "x", "foo"]), err("ERR Unsupported option foo"));
-    assert_eq!(call(&mut c, &["EXPIRE", "k", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, &["EXPIRE", "k", "1", "gt", "lt"]),
+        err("ERR GT and LT options at the same time are not compatible")
+    );
+    assert_eq!(
+        call(&mut c, &["EXPIRE", "k", "x", "foo"]),
+        err("ERR Unsupported option foo")
+    );
+    assert_eq!(
+        call(&mut c, &["EXPIRE", "k", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
     for (cmd, t) in [
         ("EXPIRE", "9223372036854775807"),
         ("EXPIRE", "9223372036854770"),
@@ -384,12 +501,21 @@ fn expire_rejects_bad_options_and_overflowing_times() {
         ("EXPIREAT", "9223372036854776"),
         ("PEXPIRE", "9223372036854775807"),
     ] {
-        let msg = format!("ERR invalid expire time in '{}' command", cmd.to_lowercase());
+        let msg = format!(
+            "ERR invalid expire time in '{}' command",
+            cmd.to_lowercase()
+        );
         assert_eq!(call(&mut c, &[cmd, "k", t]), err(&msg), "{cmd} {t}");
     }
     // Overflow is checked before the key is looked up.
-    assert_eq!(call(&mut c, &["expire", "nope", "9223372036854775807"]), err("ERR invalid expire time in 'expire' command"));
-    assert_eq!(call(&mut c, &["PEXPIREAT", "k", "9223372036854775807"]), int(1));
+    assert_eq!(
+        call(&mut c, &["expire", "nope", "9223372036854775807"]),
+        err("ERR invalid expire time in 'expire' command")
+    );
+    assert_eq!(
+        call(&mut c, &["PEXPIREAT", "k", "9223372036854775807"]),
+        int(1)
+    );
     assert_eq!(call(&mut c, &["PEXPIRETIME", "k"]), int(i64::MAX));
     assert_eq!(call(&mut c, &["EXPIRETIME", "k"]), int(9223372036854776));
 }
@@ -398,7 +524,13 @@ fn expire_rejects_bad_options_and_overflowing_times() {
 fn an_expiry_in_the_past_deletes_the_key() {
     let s = TestServer::start();
     let mut c = s.connect();
-    for (cmd, t) in [("EXPIRE", "0"), ("EXPIRE", "-10"), ("PEXPIRE", "-1"), ("EXPIREAT", "1"), ("PEXPIREAT", "0")] {
+    for (cmd, t) in [
+        ("EXPIRE", "0"),
+        ("EXPIRE", "-10"),
+        ("PEXPIRE", "-1"),
+        ("EXPIREAT", "1"),
+        ("PEXPIREAT", "0"),
+    ] {
         set(&mut c, "k", "v");
         assert_eq!(call(&mut c, &[cmd, "k", t]), int(1), "{cmd} {t}");
         assert_eq!(call(&mut c, &["DBSIZE"]), int(0), "{cmd} {t}");
@@ -428,7 +560,10 @@ fn a_key_expired_by_pexpire_behaves_as_missing_everywhere() {
     assert_eq!(call(&mut c, &["PERSIST", "e7"]), int(0));
     assert_eq!(call(&mut c, &["EXPIRE", "e8", "100"]), int(0));
     assert_eq!(call(&mut c, &["DEL", "e9"]), int(0));
-    assert_eq!(call(&mut c, &["OBJECT", "ENCODING", "e10"]), Frame::NullBulk);
+    assert_eq!(
+        call(&mut c, &["OBJECT", "ENCODING", "e10"]),
+        Frame::NullBulk
+    );
     assert_eq!(call(&mut c, &["TOUCH", "e1", "live"]), int(1));
     // An expired destination counts as missing too.
     set(&mut c, "d", "v");
@@ -455,7 +590,9 @@ fn ttl_family_reports_missing_persistent_and_expiring_keys() {
     call(&mut c, &["PEXPIREAT", "k", "4102444800500"]);
     assert_eq!(call(&mut c, &["EXPIRETIME", "k"]), int(4102444801));
     call(&mut c, &["EXPIRE", "k", "100"]);
-    let Frame::Integer(ms) = call(&mut c, &["PTTL", "k"]) else { panic!() };
+    let Frame::Integer(ms) = call(&mut c, &["PTTL", "k"]) else {
+        panic!()
+    };
     assert!((99_000..=100_000).contains(&ms), "{ms}");
     assert_eq!(call(&mut c, &["PERSIST", "k"]), int(1));
     assert_eq!(call(&mut c, &["PERSIST", "k"]), int(0));
@@ -487,7 +624,10 @@ fn flushdb_and_flushall_empty_one_or_every_database() {
         assert_eq!(call(&mut c, &["DBSIZE"]), int(0));
     }
     assert_eq!(call(&mut c, &["FLUSHDB", "foo"]), err("ERR syntax error"));
-    assert_eq!(call(&mut c, &["FLUSHDB", "ASYNC", "SYNC"]), err("ERR syntax error"));
+    assert_eq!(
+        call(&mut c, &["FLUSHDB", "ASYNC", "SYNC"]),
+        err("ERR syntax error")
+    );
     assert_eq!(call(&mut c, &["FLUSHALL", "x"]), err("ERR syntax error"));
 }
 
@@ -515,7 +655,10 @@ fn object_reports_encodings_and_shared_integer_refcounts() {
     assert_eq!(call(&mut c, &["OBJECT", "ENCODING", "big"]), bulk("int"));
     assert_eq!(call(&mut c, &["OBJECT", "ENCODING", "emb"]), bulk("embstr"));
     assert_eq!(call(&mut c, &["object", "encoding", "raw"]), bulk("raw"));
-    assert_eq!(call(&mut c, &["OBJECT", "REFCOUNT", "small"]), int(2147483647));
+    assert_eq!(
+        call(&mut c, &["OBJECT", "REFCOUNT", "small"]),
+        int(2147483647)
+    );
     assert_eq!(call(&mut c, &["OBJECT", "REFCOUNT", "big"]), int(1));
     assert_eq!(call(&mut c, &["OBJECT", "REFCOUNT", "neg"]), int(1));
     assert_eq!(call(&mut c, &["OBJECT", "REFCOUNT", "emb"]), int(1));
@@ -525,14 +668,32 @@ fn object_reports_encodings_and_shared_integer_refcounts() {
         err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
     for sub in ["ENCODING", "REFCOUNT", "IDLETIME", "FREQ"] {
-        assert_eq!(call(&mut c, &["OBJECT", sub, "nope"]), Frame::NullBulk, "{sub}");
+        assert_eq!(
+            call(&mut c, &["OBJECT", sub, "nope"]),
+            Frame::NullBulk,
+            "{sub}"
+        );
     }
-    assert_eq!(call(&mut c, &["OBJECT", "FOO"]), err("ERR unknown subcommand 'FOO'. Try OBJECT HELP."));
-    assert_eq!(call(&mut c, &["OBJECT"]), err("ERR wrong number of arguments for 'object' command"));
-    assert_eq!(call(&mut c, &["OBJECT", "ENCODING"]), err("ERR wrong number of arguments for 'object|encoding' command"));
-    let Frame::Array(help) = call(&mut c, &["OBJECT", "HELP"]) else { panic!() };
+    assert_eq!(
+        call(&mut c, &["OBJECT", "FOO"]),
+        err("ERR unknown subcommand 'FOO'. Try OBJECT HELP.")
+    );
+    assert_eq!(
+        call(&mut c, &["OBJECT"]),
+        err("ERR wrong number of arguments for 'object' command")
+    );
+    assert_eq!(
+        call(&mut c, &["OBJECT", "ENCODING"]),
+        err("ERR wrong number of arguments for 'object|encoding' command")
+    );
+    let Frame::Array(help) = call(&mut c, &["OBJECT", "HELP"]) else {
+        panic!()
+    };
     assert_eq!(help.len(), 15);
-    assert_eq!(help[0], simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    assert_eq!(
+        help[0],
+        simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+    );
     resp3(&mut c);
     assert_eq!(call(&mut c, &["OBJECT", "ENCODING", "nope"]), Frame::Null);
 }
@@ -542,12 +703,18 @@ fn object_freq_and_idletime_depend_on_an_lfu_policy() {
     let s = TestServer::with(|c| c.maxmemory_policy = MaxmemoryPolicy::AllkeysLfu);
     let mut c = s.connect();
     set(&mut c, "k", "v");
-    assert!(matches!(call(&mut c, &["OBJECT", "FREQ", "k"]), Frame::Integer(_)));
+    assert!(matches!(
+        call(&mut c, &["OBJECT", "FREQ", "k"]),
+        Frame::Integer(_)
+    ));
     assert_eq!(
         call(&mut c, &["OBJECT", "IDLETIME", "k"]),
         err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
-    assert_eq!(call(&mut c, &["OBJECT", "IDLETIME", "nope"]), Frame::NullBulk);
+    assert_eq!(
+        call(&mut c, &["OBJECT", "IDLETIME", "nope"]),
+        Frame::NullBulk
+    );
 }
 
 #[test]
@@ -563,7 +730,9 @@ fn small_integers_are_not_shared_under_an_lru_policy_with_maxmemory() {
 
 /// `rdb_changes_since_last_save` from INFO, when INFO reports it.
 fn dirty(c: &mut Connection) -> Option<i64> {
-    let Frame::Bulk(info) = call(c, &["INFO", "persistence"]) else { return None };
+    let Frame::Bulk(info) = call(c, &["INFO", "persistence"]) else {
+        return None;
+    };
     let text = String::from_utf8_lossy(&info).to_string();
     text.lines()
         .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))

@@ -304,7 +304,9 @@ fn run(conn: &mut Connection, resp3: bool) -> Vec<(String, String)> {
         let shown = match (name.as_str(), frame) {
             ("KEYS", Frame::Array(items)) => format!("sorted {:?}", sorted(items)),
             ("SCAN", Frame::Array(mut parts)) if parts.len() == 2 => match parts.pop() {
-                Some(Frame::Array(items)) => format!("cursor {:?} sorted {:?}", parts[0], sorted(items)),
+                Some(Frame::Array(items)) => {
+                    format!("cursor {:?} sorted {:?}", parts[0], sorted(items))
+                }
                 other => format!("odd scan reply {other:?}"),
             },
             _ => String::from_utf8_lossy(&raw).into_owned(),
@@ -321,7 +323,9 @@ fn sorted(items: Vec<Frame>) -> Vec<String> {
 }
 
 fn compare(resp3: bool) {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else { return };
+    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
+        return;
+    };
     let ours = TestServer::start();
     let expected = run(&mut redis.connect(), resp3);
     let got = run(&mut ours.connect(), resp3);
@@ -332,7 +336,13 @@ fn compare(resp3: bool) {
             mismatches.push(format!("{cmd}\n  redis:   {want:?}\n  handoff: {have:?}"));
         }
     }
-    assert!(mismatches.is_empty(), "RESP{}: {} mismatches:\n{}", if resp3 { 3 } else { 2 }, mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "RESP{}: {} mismatches:\n{}",
+        if resp3 { 3 } else { 2 },
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]

@@ -50,10 +50,12 @@ fn a_thousand_pipelined_commands_are_answered_in_order() {
 fn inline_commands_are_understood_with_quotes() {
     let server = TestServer::start();
     let mut s = raw(&server);
-    s.write_all(b"PING\r\nECHO \"a b\\x41\"\nECHO 'it''s'\r\n").unwrap();
+    s.write_all(b"PING\r\nECHO \"a b\\x41\"\nECHO 'it''s'\r\n")
+        .unwrap();
     // 'it''s' is unbalanced for Redis's splitter: a protocol error closes the connection.
     let got = read_to_close(s);
-    let want: &[u8] = b"+PONG\r\n$4\r\na bA\r\n-ERR Protocol error: unbalanced quotes in request\r\n";
+    let want: &[u8] =
+        b"+PONG\r\n$4\r\na bA\r\n-ERR Protocol error: unbalanced quotes in request\r\n";
     assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
 }
 
@@ -61,15 +63,32 @@ fn inline_commands_are_understood_with_quotes() {
 fn a_malformed_multibulk_header_is_answered_at_once_and_the_connection_closed() {
     let server = TestServer::start();
     for (input, reply) in [
-        (&b"*abc\r\n"[..], &b"-ERR Protocol error: invalid multibulk length\r\n"[..]),
-        (b"*1\r\n$abc\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\nx\r\n", b"-ERR Protocol error: expected '$', got 'x'\r\n"),
-        (b"*1\r\n$-5\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (
+            &b"*abc\r\n"[..],
+            &b"-ERR Protocol error: invalid multibulk length\r\n"[..],
+        ),
+        (
+            b"*1\r\n$abc\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\nx\r\n",
+            b"-ERR Protocol error: expected '$', got 'x'\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
     ] {
         let mut s = raw(&server);
         // Never send more than the broken header: the server must not wait.
         s.write_all(input).unwrap();
-        assert_eq!(read_to_close(s), reply, "input {:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            read_to_close(s),
+            reply,
+            "input {:?}",
+            String::from_utf8_lossy(input)
+        );
     }
     // The server keeps serving others.
     assert_eq!(call(&mut server.connect(), &["PING"]), simple("PONG"));
@@ -94,7 +113,10 @@ fn a_bulk_longer_than_proto_max_bulk_len_is_refused_and_the_client_closed() {
     let server = TestServer::with(|c| c.proto_max_bulk_len = 1024 * 1024);
     let mut s = raw(&server);
     s.write_all(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n").unwrap();
-    assert_eq!(read_to_close(s), b"-ERR Protocol error: invalid bulk length\r\n");
+    assert_eq!(
+        read_to_close(s),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
 }
 
 #[test]
@@ -114,7 +136,10 @@ fn a_client_over_the_query_buffer_limit_is_disconnected() {
         let mut b = [0u8; 16];
         closed = matches!(s.read(&mut b), Ok(0) | Err(_));
     }
-    assert!(closed, "the server should close a client past client-query-buffer-limit");
+    assert!(
+        closed,
+        "the server should close a client past client-query-buffer-limit"
+    );
     let mut info = server.connect();
     assert_eq!(call(&mut info, &["PING"]), simple("PONG"));
 }
@@ -143,7 +168,10 @@ fn an_idle_client_is_closed_after_timeout_seconds() {
     let started = Instant::now();
     let _ = read_to_close(s);
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
 }
 
 #[test]
@@ -153,19 +181,27 @@ fn a_client_that_does_not_read_its_replies_is_cut_at_the_output_hard_limit() {
     let big = "x".repeat(32 * 1024);
     let mut req = Vec::new();
     for _ in 0..64 {
-        req.extend_from_slice(format!("*2\r\n$4\r\nECHO\r\n${}\r\n{}\r\n", big.len(), big).as_bytes());
+        req.extend_from_slice(
+            format!("*2\r\n$4\r\nECHO\r\n${}\r\n{}\r\n", big.len(), big).as_bytes(),
+        );
     }
     // 2 MB of replies requested at once, never read until the end.
     let _ = s.write_all(&req);
     std::thread::sleep(Duration::from_millis(300));
     let got = read_to_close(s);
-    assert!(got.len() < 2 * 1024 * 1024, "the server should have closed the client early");
+    assert!(
+        got.len() < 2 * 1024 * 1024,
+        "the server should have closed the client early"
+    );
     let mut c = server.connect();
     let reply = call(&mut c, &["INFO", "stats"]);
     if let Some(text) = reply.as_bytes() {
         let text = String::from_utf8_lossy(text);
         if text.contains("client_output_buffer_limit_disconnections") {
-            assert!(text.contains("client_output_buffer_limit_disconnections:1"), "{text}");
+            assert!(
+                text.contains("client_output_buffer_limit_disconnections:1"),
+                "{text}"
+            );
         }
     }
 }
@@ -207,7 +243,10 @@ fn a_unix_socket_serves_clients() {
     let mut c = Connection::connect_unix(&path).unwrap();
     assert_eq!(c.call(&["PING"]).unwrap(), simple("PONG"));
     let info = c.call(&["CLIENT", "INFO"]).unwrap();
-    assert!(info.to_string_lossy().contains(&format!("addr={p}:0")), "{info:?}");
+    assert!(
+        info.to_string_lossy().contains(&format!("addr={p}:0")),
+        "{info:?}"
+    );
     drop(server);
 }
 
@@ -215,7 +254,8 @@ fn a_unix_socket_serves_clients() {
 fn quit_replies_ok_and_closes_the_connection() {
     let server = TestServer::start();
     let mut s = raw(&server);
-    s.write_all(b"*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+    s.write_all(b"*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n")
+        .unwrap();
     assert_eq!(read_to_close(s), b"+OK\r\n");
 }
 
@@ -227,19 +267,28 @@ fn unknown_commands_and_wrong_arity_get_redis_errors() {
         call(&mut c, &["NOPE", "a", "b"]),
         err("ERR unknown command 'NOPE', with args beginning with: 'a' 'b' ")
     );
-    assert_eq!(call(&mut c, &["ECHO"]), err("ERR wrong number of arguments for 'echo' command"));
+    assert_eq!(
+        call(&mut c, &["ECHO"]),
+        err("ERR wrong number of arguments for 'echo' command")
+    );
     assert_eq!(
         call(&mut c, &["CLIENT", "NOPE"]),
         err("ERR unknown subcommand 'NOPE'. Try CLIENT HELP.")
     );
-    assert_eq!(call(&mut c, &["CLIENT"]), err("ERR wrong number of arguments for 'client' command"));
+    assert_eq!(
+        call(&mut c, &["CLIENT"]),
+        err("ERR wrong number of arguments for 'client' command")
+    );
 }
 
 #[test]
 fn requirepass_requires_auth_before_commands() {
     let server = TestServer::with(|c| c.requirepass = "s3cret".into());
     let mut c = server.connect();
-    assert_eq!(call(&mut c, &["ECHO", "x"]), err("NOAUTH Authentication required."));
+    assert_eq!(
+        call(&mut c, &["ECHO", "x"]),
+        err("NOAUTH Authentication required.")
+    );
     assert_eq!(
         call(&mut c, &["AUTH", "wrong"]),
         err("WRONGPASS invalid username-password pair or user is disabled.")
@@ -247,7 +296,10 @@ fn requirepass_requires_auth_before_commands() {
     assert_eq!(call(&mut c, &["AUTH", "s3cret"]), simple("OK"));
     assert_eq!(call(&mut c, &["ECHO", "x"]), bulk("x"));
     let mut d = server.connect();
-    let hello = call(&mut d, &["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "me"]);
+    let hello = call(
+        &mut d,
+        &["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "me"],
+    );
     assert!(matches!(hello, Frame::Map(_)), "{hello:?}");
     assert_eq!(call(&mut d, &["CLIENT", "GETNAME"]), bulk("me"));
 }
@@ -256,12 +308,22 @@ fn requirepass_requires_auth_before_commands() {
 fn hello_switches_protocol_and_rejects_unknown_versions() {
     let server = TestServer::start();
     let mut c = server.connect();
-    assert_eq!(call(&mut c, &["HELLO", "4"]), err("NOPROTO unsupported protocol version"));
-    let Frame::Map(fields) = call(&mut c, &["HELLO", "3"]) else { panic!("RESP3 HELLO replies with a map") };
-    let proto = fields.iter().find(|(k, _)| k.as_bytes() == Some(b"proto")).map(|(_, v)| v.clone());
+    assert_eq!(
+        call(&mut c, &["HELLO", "4"]),
+        err("NOPROTO unsupported protocol version")
+    );
+    let Frame::Map(fields) = call(&mut c, &["HELLO", "3"]) else {
+        panic!("RESP3 HELLO replies with a map")
+    };
+    let proto = fields
+        .iter()
+        .find(|(k, _)| k.as_bytes() == Some(b"proto"))
+        .map(|(_, v)| v.clone());
     assert_eq!(proto, Some(Frame::Integer(3)));
     assert_eq!(call(&mut c, &["CLIENT", "GETNAME"]), Frame::Null);
-    let Frame::Array(_) = call(&mut c, &["HELLO", "2"]) else { panic!("RESP2 HELLO replies with an array") };
+    let Frame::Array(_) = call(&mut c, &["HELLO", "2"]) else {
+        panic!("RESP2 HELLO replies with an array")
+    };
     assert_eq!(call(&mut c, &["CLIENT", "GETNAME"]), Frame::NullBulk);
 }
 
@@ -284,12 +346,23 @@ fn client_reply_off_and_skip_suppress_replies() {
 fn client_kill_by_id_closes_that_client_only() {
     let server = TestServer::start();
     let mut victim = server.connect();
-    let Frame::Integer(id) = call(&mut victim, &["CLIENT", "ID"]) else { panic!() };
+    let Frame::Integer(id) = call(&mut victim, &["CLIENT", "ID"]) else {
+        panic!()
+    };
     let mut killer = server.connect();
-    assert_eq!(call(&mut killer, &["CLIENT", "KILL", "ID", &id.to_string()]), Frame::Integer(1));
+    assert_eq!(
+        call(&mut killer, &["CLIENT", "KILL", "ID", &id.to_string()]),
+        Frame::Integer(1)
+    );
     assert!(victim.call(&["PING"]).is_err());
-    assert_eq!(call(&mut killer, &["CLIENT", "KILL", "ID", "999999"]), Frame::Integer(0));
-    assert_eq!(call(&mut killer, &["CLIENT", "KILL", "1.2.3.4:5"]), err("ERR No such client"));
+    assert_eq!(
+        call(&mut killer, &["CLIENT", "KILL", "ID", "999999"]),
+        Frame::Integer(0)
+    );
+    assert_eq!(
+        call(&mut killer, &["CLIENT", "KILL", "1.2.3.4:5"]),
+        err("ERR No such client")
+    );
 }
 
 #[test]
@@ -300,9 +373,16 @@ fn client_setname_validates_and_client_list_shows_it() {
         call(&mut c, &["CLIENT", "SETNAME", "a b"]),
         err("ERR Client names cannot contain spaces, newlines or special characters.")
     );
-    assert_eq!(call(&mut c, &["CLIENT", "SETNAME", "worker-1"]), simple("OK"));
-    assert_eq!(call(&mut c, &["CLIENT", "SETINFO", "LIB-NAME", "mylib"]), simple("OK"));
-    let list = String::from_utf8_lossy(call(&mut c, &["CLIENT", "LIST"]).as_bytes().unwrap()).into_owned();
+    assert_eq!(
+        call(&mut c, &["CLIENT", "SETNAME", "worker-1"]),
+        simple("OK")
+    );
+    assert_eq!(
+        call(&mut c, &["CLIENT", "SETINFO", "LIB-NAME", "mylib"]),
+        simple("OK")
+    );
+    let list =
+        String::from_utf8_lossy(call(&mut c, &["CLIENT", "LIST"]).as_bytes().unwrap()).into_owned();
     assert!(list.contains(" name=worker-1 "), "{list}");
     assert!(list.contains(" lib-name=mylib "), "{list}");
     assert!(list.contains(" cmd=client|list "), "{list}");
@@ -327,7 +407,9 @@ fn several_bind_addresses_share_one_port_including_ipv6() {
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
         let mut v6 = Connection::connect(("::1", port)).unwrap();
         assert_eq!(v6.call(&["PING"]).unwrap(), simple("PONG"));
-        let info = String::from_utf8_lossy(v6.call(&["CLIENT", "INFO"]).unwrap().as_bytes().unwrap()).into_owned();
+        let info =
+            String::from_utf8_lossy(v6.call(&["CLIENT", "INFO"]).unwrap().as_bytes().unwrap())
+                .into_owned();
         assert!(info.contains(&format!("laddr=[::1]:{port}")), "{info}");
     }
 }
@@ -341,11 +423,22 @@ fn protected_mode_refuses_non_loopback_clients_without_a_password() {
     let server = TestServer::with(|c| c.bind = vec!["*".into()]);
     let port = server.addr().port();
     let remote = TcpStream::connect((ip, port)).unwrap();
-    remote.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    remote
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let got = String::from_utf8_lossy(&read_to_close(remote)).into_owned();
-    assert!(got.starts_with("-DENIED Redis is running in protected mode"), "{got}");
+    assert!(
+        got.starts_with("-DENIED Redis is running in protected mode"),
+        "{got}"
+    );
     // Loopback is still served, and a password lifts the restriction.
-    assert_eq!(Connection::connect(("127.0.0.1", port)).unwrap().call(&["PING"]).unwrap(), simple("PONG"));
+    assert_eq!(
+        Connection::connect(("127.0.0.1", port))
+            .unwrap()
+            .call(&["PING"])
+            .unwrap(),
+        simple("PONG")
+    );
     let open = TestServer::with(|c| {
         c.bind = vec!["*".into()];
         c.requirepass = "pw".into();

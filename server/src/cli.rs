@@ -12,8 +12,15 @@ use crate::logging;
 
 /// A Redis-compatible server built for seamless switchover.
 #[derive(Parser, Debug)]
-#[command(name = "handoff-server", version, about, disable_help_subcommand = true)]
-#[command(override_usage = "handoff-server [/path/to/redis.conf] [options] [-]\n       handoff-server - (read config from stdin)\n       handoff-server --port 7777\n       handoff-server /etc/redis/6379.conf --loglevel verbose")]
+#[command(
+    name = "handoff-server",
+    version,
+    about,
+    disable_help_subcommand = true
+)]
+#[command(
+    override_usage = "handoff-server [/path/to/redis.conf] [options] [-]\n       handoff-server - (read config from stdin)\n       handoff-server --port 7777\n       handoff-server /etc/redis/6379.conf --loglevel verbose"
+)]
 struct Args {
     /// A redis.conf file, then `--directive value...` pairs as in redis.conf.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -88,7 +95,9 @@ pub fn main() -> i32 {
         return 1;
     }
     if cfg.daemonize {
-        log::warn!("daemonize yes is not supported: running in the foreground (use a service manager).");
+        log::warn!(
+            "daemonize yes is not supported: running in the foreground (use a service manager)."
+        );
     }
     install_signal_handlers();
     let port = cfg.port;

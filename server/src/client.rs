@@ -137,7 +137,15 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(id: u64, slot: usize, stream: Stream, addr: String, laddr: String, is_unix: bool, now: Instant) -> Self {
+    pub fn new(
+        id: u64,
+        slot: usize,
+        stream: Stream,
+        addr: String,
+        laddr: String,
+        is_unix: bool,
+        now: Instant,
+    ) -> Self {
         Client {
             id,
             slot,

@@ -87,7 +87,12 @@ impl Clients {
 
     /// Slot numbers of every client present.
     pub fn slots(&self) -> Vec<usize> {
-        self.slots.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| i).collect()
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -135,7 +140,9 @@ impl Server {
             listening: Vec::new(),
             next_client_id: 1,
             shutdown: None,
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             cron_loops: 0,
             lastsave: now_ms / 1000,
             clients_to_close: Vec::new(),
@@ -144,7 +151,10 @@ impl Server {
 
     /// The TCP port clients connect to (the first bound address).
     pub fn port(&self) -> u16 {
-        self.listening.first().map(|a| a.port()).unwrap_or(self.config.port)
+        self.listening
+            .first()
+            .map(|a| a.port())
+            .unwrap_or(self.config.port)
     }
 }
 
@@ -168,7 +178,9 @@ pub fn unix_us() -> i64 {
 pub fn random_hex(n: usize) -> String {
     use std::io::Read;
     let mut bytes = vec![0u8; n.div_ceil(2)];
-    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok();
+    let filled = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
     if !filled {
         // Fall back to hashing the time and pid: unique enough for an id.
         let seed = unix_us() as u64 ^ ((std::process::id() as u64) << 32);

@@ -51,7 +51,8 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         match srv.commands.lookup_sub(id, &args[1]) {
             Some(sub) => id = sub,
             None => {
-                let text = errors::unknown_subcommand(&args[1], &srv.commands.entries[id].full_name);
+                let text =
+                    errors::unknown_subcommand(&args[1], &srv.commands.entries[id].full_name);
                 reject(srv, client, None, &text);
                 return;
             }
@@ -97,13 +98,21 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {
         let max_len = srv.config.slowlog_max_len as usize;
-        srv.slowlog.push(args, duration_us, now_ms / 1000, &client.addr, client.name.as_ref(), max_len);
+        srv.slowlog.push(
+            args,
+            duration_us,
+            now_ms / 1000,
+            &client.addr,
+            client.name.as_ref(),
+            max_len,
+        );
     }
 }
 
 /// CLIENT REPLY OFF|SKIP and the primary link: drop what the command wrote.
 fn apply_reply_mode(client: &mut Client, out_before: usize) {
-    let suppress = client.kind == ClientKind::PrimaryLink || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+    let suppress = client.kind == ClientKind::PrimaryLink
+        || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip);
     if suppress {
         client.out.truncate(out_before);
     }

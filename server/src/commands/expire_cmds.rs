@@ -13,26 +13,120 @@ const EXPIRE_ACL: &str = "@keyspace @write @fast";
 const TTL_ACL: &str = "@keyspace @read @fast";
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("expire", -3, "write fast", EXPIRE_ACL, keys(1, 1, 1), expire)
-        .doc("generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)"),
-    CommandSpec::new("pexpire", -3, "write fast", EXPIRE_ACL, keys(1, 1, 1), pexpire)
-        .doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)"),
-    CommandSpec::new("expireat", -3, "write fast", EXPIRE_ACL, keys(1, 1, 1), expireat)
-        .doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)"),
-    CommandSpec::new("pexpireat", -3, "write fast", EXPIRE_ACL, keys(1, 1, 1), pexpireat)
-        .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)"),
+    CommandSpec::new(
+        "expire",
+        -3,
+        "write fast",
+        EXPIRE_ACL,
+        keys(1, 1, 1),
+        expire,
+    )
+    .doc(
+        "generic",
+        "1.0.0",
+        "Sets the expiration time of a key in seconds.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "pexpire",
+        -3,
+        "write fast",
+        EXPIRE_ACL,
+        keys(1, 1, 1),
+        pexpire,
+    )
+    .doc(
+        "generic",
+        "2.6.0",
+        "Sets the expiration time of a key in milliseconds.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "expireat",
+        -3,
+        "write fast",
+        EXPIRE_ACL,
+        keys(1, 1, 1),
+        expireat,
+    )
+    .doc(
+        "generic",
+        "1.2.0",
+        "Sets the expiration time of a key to a Unix timestamp.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "pexpireat",
+        -3,
+        "write fast",
+        EXPIRE_ACL,
+        keys(1, 1, 1),
+        pexpireat,
+    )
+    .doc(
+        "generic",
+        "2.6.0",
+        "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        "O(1)",
+    ),
     CommandSpec::new("ttl", 2, "readonly fast", TTL_ACL, keys(1, 1, 1), ttl)
-        .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)")
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns the expiration time in seconds of a key.",
+            "O(1)",
+        )
         .tips("nondeterministic_output"),
     CommandSpec::new("pttl", 2, "readonly fast", TTL_ACL, keys(1, 1, 1), pttl)
-        .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)")
+        .doc(
+            "generic",
+            "2.6.0",
+            "Returns the expiration time in milliseconds of a key.",
+            "O(1)",
+        )
         .tips("nondeterministic_output"),
-    CommandSpec::new("expiretime", 2, "readonly fast", TTL_ACL, keys(1, 1, 1), expiretime)
-        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)"),
-    CommandSpec::new("pexpiretime", 2, "readonly fast", TTL_ACL, keys(1, 1, 1), pexpiretime)
-        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)"),
-    CommandSpec::new("persist", 2, "write fast", EXPIRE_ACL, keys(1, 1, 1), persist)
-        .doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)"),
+    CommandSpec::new(
+        "expiretime",
+        2,
+        "readonly fast",
+        TTL_ACL,
+        keys(1, 1, 1),
+        expiretime,
+    )
+    .doc(
+        "generic",
+        "7.0.0",
+        "Returns the expiration time of a key as a Unix timestamp.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "pexpiretime",
+        2,
+        "readonly fast",
+        TTL_ACL,
+        keys(1, 1, 1),
+        pexpiretime,
+    )
+    .doc(
+        "generic",
+        "7.0.0",
+        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "persist",
+        2,
+        "write fast",
+        EXPIRE_ACL,
+        keys(1, 1, 1),
+        persist,
+    )
+    .doc(
+        "generic",
+        "2.2.0",
+        "Removes the expiration time of a key.",
+        "O(1)",
+    ),
 ];
 
 /// The NX XX GT LT options of the EXPIRE family.
@@ -56,7 +150,10 @@ fn parse_conditions(args: &[bytes::Bytes]) -> Result<Conditions, String> {
         } else if is(a, "lt") {
             c.lt = true;
         } else {
-            return Err(format!("ERR Unsupported option {}", crate::errors::truncated(a, a.len())));
+            return Err(format!(
+                "ERR Unsupported option {}",
+                crate::errors::truncated(a, a.len())
+            ));
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {
@@ -85,8 +182,17 @@ impl Conditions {
 fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
     let cond = parse_conditions(&ctx.args[3..])?;
     let raw = parse_i64(&ctx.args[2])?;
-    let invalid = || format!("ERR invalid expire time in '{}' command", ctx.srv.commands.entries[ctx.cmd].full_name);
-    let scaled = if seconds { raw.checked_mul(1000) } else { Some(raw) };
+    let invalid = || {
+        format!(
+            "ERR invalid expire time in '{}' command",
+            ctx.srv.commands.entries[ctx.cmd].full_name
+        )
+    };
+    let scaled = if seconds {
+        raw.checked_mul(1000)
+    } else {
+        Some(raw)
+    };
     let Some(when) = scaled.and_then(|w| w.checked_add(base)) else {
         return Err(invalid().into());
     };
@@ -146,7 +252,11 @@ fn ttl_generic(ctx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
     }
     let t = if absolute { at } else { at.saturating_sub(now) }.max(0);
     // Rounded in 128 bits: Redis's sum wraps to the same result as unsigned.
-    let v = if ms { t } else { ((i128::from(t) + 500) / 1000) as i64 };
+    let v = if ms {
+        t
+    } else {
+        ((i128::from(t) + 500) / 1000) as i64
+    };
     ctx.int(v);
     Ok(())
 }
@@ -188,24 +298,45 @@ mod tests {
     use super::*;
 
     fn args(words: &[&str]) -> Vec<bytes::Bytes> {
-        words.iter().map(|w| bytes::Bytes::copy_from_slice(w.as_bytes())).collect()
+        words
+            .iter()
+            .map(|w| bytes::Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
     }
 
     #[test]
     fn incompatible_conditions_are_rejected_with_redis_texts() {
         let e = parse_conditions(&args(&["nx", "gt"])).unwrap_err();
-        assert_eq!(e, "ERR NX and XX, GT or LT options at the same time are not compatible");
+        assert_eq!(
+            e,
+            "ERR NX and XX, GT or LT options at the same time are not compatible"
+        );
         let e = parse_conditions(&args(&["XX", "gt", "LT"])).unwrap_err();
-        assert_eq!(e, "ERR GT and LT options at the same time are not compatible");
+        assert_eq!(
+            e,
+            "ERR GT and LT options at the same time are not compatible"
+        );
         let e = parse_conditions(&args(&["nx", "bogus"])).unwrap_err();
         assert_eq!(e, "ERR Unsupported option bogus");
-        assert_eq!(parse_conditions(&args(&["nx", "NX"])), Ok(Conditions { nx: true, ..Default::default() }));
+        assert_eq!(
+            parse_conditions(&args(&["nx", "NX"])),
+            Ok(Conditions {
+                nx: true,
+                ..Default::default()
+            })
+        );
     }
 
     #[test]
     fn gt_and_lt_treat_no_expiry_as_infinite() {
-        let gt = Conditions { gt: true, ..Default::default() };
-        let lt = Conditions { lt: true, ..Default::default() };
+        let gt = Conditions {
+            gt: true,
+            ..Default::default()
+        };
+        let lt = Conditions {
+            lt: true,
+            ..Default::default()
+        };
         assert!(!gt.allow(NO_EXPIRE, 100));
         assert!(lt.allow(NO_EXPIRE, 100));
         assert!(gt.allow(50, 100));

@@ -131,7 +131,11 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
 
 fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
-    let name = match ctx.srv.keyspace.lookup_read(db, &ctx.args[1], ctx.now_ms, true) {
+    let name = match ctx
+        .srv
+        .keyspace
+        .lookup_read(db, &ctx.args[1], ctx.now_ms, true)
+    {
         Some(e) => e.value.type_name(),
         None => "none",
     };
@@ -250,7 +254,9 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
         }
         if let Some(t) = type_name {
             // As Redis: a type lookup (which may expire the key); a missing key is "none".
-            let name = ks.lookup_read(db, key, now, true).map_or("none", |e| e.value.type_name());
+            let name = ks
+                .lookup_read(db, key, now, true)
+                .map_or("none", |e| e.value.type_name());
             if !name.as_bytes().eq_ignore_ascii_case(t) {
                 return false;
             }
@@ -512,7 +518,16 @@ mod tests {
         assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
         assert_eq!(parse_cursor(b"3\0junk"), Some(3));
-        for bad in [&b"18446744073709551616"[..], b" 1", b"1 ", b"+", b"-", b"0x1", b"1a", b"+-1"] {
+        for bad in [
+            &b"18446744073709551616"[..],
+            b" 1",
+            b"1 ",
+            b"+",
+            b"-",
+            b"0x1",
+            b"1a",
+            b"+-1",
+        ] {
             assert_eq!(parse_cursor(bad), None, "{:?}", bad);
         }
     }

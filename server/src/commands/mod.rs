@@ -113,12 +113,20 @@ impl CommandTable {
 
     /// Ids of the top-level commands.
     pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
-        self.entries.iter().enumerate().filter(|(_, e)| e.parent.is_none()).map(|(i, _)| i)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent.is_none())
+            .map(|(i, _)| i)
     }
 
     /// Ids of the subcommands of `id`, in declaration order.
     pub fn subcommands_of(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
-        self.entries.iter().enumerate().filter(move |(_, e)| e.parent == Some(id)).map(|(i, _)| i)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.parent == Some(id))
+            .map(|(i, _)| i)
     }
 
     /// Resolves `name` or `container|sub` to an id.

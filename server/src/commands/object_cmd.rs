@@ -10,22 +10,51 @@ use crate::keyspace::{Entry, RStr, Value};
 const ACL: &str = "@keyspace @read @slow";
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("object", -2, "", "@slow", NO_KEYS, help)
-    .doc("generic", "2.2.3", "A container for object introspection commands.", "Depends on subcommand.")
+    .doc(
+        "generic",
+        "2.2.3",
+        "A container for object introspection commands.",
+        "Depends on subcommand.",
+    )
     .subs(&[
         CommandSpec::new("encoding", 3, "readonly", ACL, keys(2, 2, 1), encoding)
-            .doc("generic", "2.2.3", "Returns the internal encoding of a Redis object.", "O(1)")
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the internal encoding of a Redis object.",
+                "O(1)",
+            )
             .tips("nondeterministic_output"),
         CommandSpec::new("freq", 3, "readonly", ACL, keys(2, 2, 1), freq)
-            .doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object.", "O(1)")
+            .doc(
+                "generic",
+                "4.0.0",
+                "Returns the logarithmic access frequency counter of a Redis object.",
+                "O(1)",
+            )
             .tips("nondeterministic_output"),
         CommandSpec::new("idletime", 3, "readonly", ACL, keys(2, 2, 1), idletime)
-            .doc("generic", "2.2.3", "Returns the time since the last access to a Redis object.", "O(1)")
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the time since the last access to a Redis object.",
+                "O(1)",
+            )
             .tips("nondeterministic_output"),
         CommandSpec::new("refcount", 3, "readonly", ACL, keys(2, 2, 1), refcount)
-            .doc("generic", "2.2.3", "Returns the reference count of a value of a key.", "O(1)")
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the reference count of a value of a key.",
+                "O(1)",
+            )
             .tips("nondeterministic_output"),
-        CommandSpec::new("help", 2, "loading stale", "@keyspace @slow", NO_KEYS, help)
-            .doc("generic", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)"),
+        CommandSpec::new("help", 2, "loading stale", "@keyspace @slow", NO_KEYS, help).doc(
+            "generic",
+            "6.2.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
     ])];
 
 const HELP: &[&str] = &[
@@ -55,11 +84,17 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const LFU_INIT_VAL: i64 = 5;
 
 fn is_lfu(p: MaxmemoryPolicy) -> bool {
-    matches!(p, MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu)
+    matches!(
+        p,
+        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+    )
 }
 
 fn is_lru(p: MaxmemoryPolicy) -> bool {
-    matches!(p, MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru)
+    matches!(
+        p,
+        MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru
+    )
 }
 
 fn help(ctx: &mut Ctx) -> CmdResult {
@@ -94,7 +129,8 @@ fn refcount(ctx: &mut Ctx) -> CmdResult {
         c.maxmemory == 0 || !(is_lru(c.maxmemory_policy) || is_lfu(c.maxmemory_policy))
     };
     if let Some(e) = lookup(ctx) {
-        let shared = sharing && matches!(e.value, Value::Str(RStr::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
+        let shared = sharing
+            && matches!(e.value, Value::Str(RStr::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
         ctx.int(if shared { SHARED_REFCOUNT } else { 1 });
     }
     Ok(())
@@ -108,7 +144,11 @@ fn idletime(ctx: &mut Ctx) -> CmdResult {
     }
     // The LRU clock is 24 bits of seconds and wraps, as Redis's.
     let clock = ctx.srv.keyspace.lru_clock;
-    let idle = if clock >= lru { clock - lru } else { clock + (0xFF_FFFF - lru) };
+    let idle = if clock >= lru {
+        clock - lru
+    } else {
+        clock + (0xFF_FFFF - lru)
+    };
     ctx.int(i64::from(idle));
     Ok(())
 }

@@ -117,7 +117,9 @@ impl Db {
     pub fn insert(&mut self, key: &[u8], value: Value, lru: u32) {
         if let Some(i) = self.slot_of(key) {
             self.set_expire_slot(i, NO_EXPIRE);
-            let e = self.slots[i as usize].as_mut().expect("table points at a live slot");
+            let e = self.slots[i as usize]
+                .as_mut()
+                .expect("table points at a live slot");
             e.value = value;
             e.lru = lru;
             return;
@@ -155,7 +157,10 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let hash = self.hash(key);
         let slots = &self.slots;
-        let found = self.table.find_entry(hash, |&i| slot_key(slots, i) == key).ok()?;
+        let found = self
+            .table
+            .find_entry(hash, |&i| slot_key(slots, i) == key)
+            .ok()?;
         let (i, _) = found.remove();
         self.set_expire_slot(i, NO_EXPIRE);
         let entry = self.slots[i as usize].take();
@@ -283,7 +288,10 @@ impl Db {
 }
 
 fn slot_key(slots: &[Option<Entry>], i: u32) -> &[u8] {
-    slots[i as usize].as_ref().map(|e| &e.key[..]).unwrap_or(&[])
+    slots[i as usize]
+        .as_ref()
+        .map(|e| &e.key[..])
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]

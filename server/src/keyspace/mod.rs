@@ -71,7 +71,13 @@ impl Keyspace {
 
     /// Finds `key` for a read: counts a hit or a miss, expires it lazily,
     /// touches its LRU clock unless `no_touch`.
-    pub fn lookup_read(&mut self, db: usize, key: &[u8], now: i64, no_touch: bool) -> Option<&mut Entry> {
+    pub fn lookup_read(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now: i64,
+        no_touch: bool,
+    ) -> Option<&mut Entry> {
         let found = self.live_slot(db, key, now);
         match found {
             Some(_) => self.stats.hits += 1,
@@ -191,7 +197,9 @@ impl Keyspace {
                         d.expire_cursor = 0;
                     }
                     let pos = d.expire_cursor;
-                    let Some((key, at)) = d.expiring_at(pos) else { break };
+                    let Some((key, at)) = d.expiring_at(pos) else {
+                        break;
+                    };
                     if at <= now_ms {
                         let key: Box<[u8]> = key.into();
                         // The removal moves another key into `pos`: do not advance.
@@ -209,10 +217,14 @@ impl Keyspace {
                     let avg = ttl_sum / ttl_samples;
                     let d = &mut self.dbs[db];
                     // Running estimate, as Redis does: mostly the old value.
-                    d.avg_ttl = if d.avg_ttl == 0 { avg } else { (d.avg_ttl / 50) * 49 + avg / 50 };
+                    d.avg_ttl = if d.avg_ttl == 0 {
+                        avg
+                    } else {
+                        (d.avg_ttl / 50) * 49 + avg / 50
+                    };
                 }
                 iterations += 1;
-                if iterations % 16 == 0 && started.elapsed() > budget {
+                if iterations.is_multiple_of(16) && started.elapsed() > budget {
                     timed_out = true;
                     break 'dbs;
                 }

@@ -138,7 +138,9 @@ impl EventLoop {
             }
             if let Some(check) = self.signal_check {
                 if let (Some(sig), None) = (check(), self.server.shutdown) {
-                    self.server.shutdown = Some(ShutdownRequest { by_signal: Some(sig) });
+                    self.server.shutdown = Some(ShutdownRequest {
+                        by_signal: Some(sig),
+                    });
                 }
             }
             self.before_sleep();
@@ -153,7 +155,9 @@ impl EventLoop {
         let Some(rx) = &self.control else { return };
         while let Ok(msg) = rx.try_recv() {
             match msg {
-                Control::Shutdown => self.server.shutdown = Some(ShutdownRequest { by_signal: None }),
+                Control::Shutdown => {
+                    self.server.shutdown = Some(ShutdownRequest { by_signal: None })
+                }
             }
         }
     }
@@ -179,7 +183,13 @@ impl EventLoop {
         }
     }
 
-    fn add_client(&mut self, mut stream: Stream, peer: Option<std::net::SocketAddr>, local: Option<std::net::SocketAddr>, listener: usize) {
+    fn add_client(
+        &mut self,
+        mut stream: Stream,
+        peer: Option<std::net::SocketAddr>,
+        local: Option<std::net::SocketAddr>,
+        listener: usize,
+    ) {
         let srv = &mut self.server;
         srv.stats.total_connections_received += 1;
         if srv.clients.len() as u64 >= srv.config.maxclients {
@@ -188,7 +198,10 @@ impl EventLoop {
             return;
         }
         if let Some(peer) = peer {
-            if srv.config.protected_mode && srv.config.requirepass.is_empty() && !peer.ip().is_loopback() {
+            if srv.config.protected_mode
+                && srv.config.requirepass.is_empty()
+                && !peer.ip().is_loopback()
+            {
                 let _ = stream.write(format!("-{}\r\n", errors::DENIED_PROTECTED).as_bytes());
                 return;
             }
@@ -212,24 +225,36 @@ impl EventLoop {
         let id = srv.next_client_id;
         srv.next_client_id += 1;
         let now = Instant::now();
-        let slot = srv.clients.insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
+        let slot = srv
+            .clients
+            .insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
         let c = srv.clients.get_mut(slot).expect("just inserted");
         c.authenticated = srv.config.requirepass.is_empty();
-        if let Err(e) = self.poll.registry().register(c.stream.source(), Token(slot), Interest::READABLE) {
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(c.stream.source(), Token(slot), Interest::READABLE)
+        {
             log::warn!("Error registering fd event for the new client: {e}");
             srv.clients.remove(slot);
         }
     }
 
     fn handle_readable(&mut self, slot: usize) {
-        let Some(mut c) = self.server.clients.take(slot) else { return };
+        let Some(mut c) = self.server.clients.take(slot) else {
+            return;
+        };
         let mut total = 0usize;
         let mut closed = false;
         loop {
             if c.close_asap || c.close_after_reply {
                 break;
             }
-            let want = c.parser.bytes_wanted().unwrap_or(0).clamp(IOBUF_LEN, 64 * 1024 * 1024);
+            let want = c
+                .parser
+                .bytes_wanted()
+                .unwrap_or(0)
+                .clamp(IOBUF_LEN, 64 * 1024 * 1024);
             let want = want.max(c.read_buf.capacity() - c.read_buf.len());
             match c.stream.read_into(&mut c.read_buf, want) {
                 Ok(0) => {
@@ -241,7 +266,9 @@ impl EventLoop {
                     let drained = n < want;
                     c.net_in += n as u64;
                     self.server.stats.net_input_bytes += n as u64;
-                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit && c.kind != ClientKind::PrimaryLink {
+                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit
+                        && c.kind != ClientKind::PrimaryLink
+                    {
                         log::warn!(
                             "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
                             c.id,
@@ -314,7 +341,12 @@ impl EventLoop {
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => {
                     let text = format!("ERR {}", e.message());
-                    log::debug!("Protocol error ({}) from client: id={} addr={}", e.message(), c.id, c.addr);
+                    log::debug!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.message(),
+                        c.id,
+                        c.addr
+                    );
                     self.server.stats.count_error(&text);
                     handoff_protocol::encode::error(&mut c.out, text.as_bytes());
                     c.close_after_reply = true;
@@ -326,7 +358,9 @@ impl EventLoop {
 
     /// Writes pending replies; registers WRITABLE interest after a short write.
     fn flush(&mut self, slot: usize) {
-        let Some(c) = self.server.clients.get_mut(slot) else { return };
+        let Some(c) = self.server.clients.get_mut(slot) else {
+            return;
+        };
         c.pending_write = false;
         let mut failed = false;
         let mut wrote = false;
@@ -371,7 +405,11 @@ impl EventLoop {
             }
         } else if !c.want_writable {
             c.want_writable = true;
-            let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE | Interest::WRITABLE);
+            let _ = registry.reregister(
+                c.stream.source(),
+                Token(slot),
+                Interest::READABLE | Interest::WRITABLE,
+            );
         }
     }
 
@@ -401,7 +439,9 @@ impl EventLoop {
             // The last slow cycle ran out of time: a short fast cycle, as Redis's beforeSleep does.
             let effort = self.server.config.active_expire_effort;
             let budget = Duration::from_micros(1000 + 250 * (effort.saturating_sub(1)) as u64);
-            self.server.keyspace.active_expire_cycle(unix_ms(), budget, effort);
+            self.server
+                .keyspace
+                .active_expire_cycle(unix_ms(), budget, effort);
         }
     }
 
