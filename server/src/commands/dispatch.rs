@@ -42,12 +42,9 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         reject(srv, client, None, &text);
         return;
     };
-    if srv.commands.has_subcommands(id) {
-        if args.len() < 2 {
-            let text = errors::wrong_arity(&srv.commands.entries[id].full_name);
-            reject(srv, client, Some(id), &text);
-            return;
-        }
+    // A container called alone runs itself when its arity allows it (COMMAND);
+    // otherwise the arity check below rejects it (CONFIG).
+    if srv.commands.has_subcommands(id) && args.len() >= 2 {
         match srv.commands.lookup_sub(id, &args[1]) {
             Some(sub) => id = sub,
             None => {
