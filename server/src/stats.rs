@@ -64,6 +64,8 @@ pub struct Stats {
     pub ops_rate: RateSampler,
     pub net_input_rate: RateSampler,
     pub net_output_rate: RateSampler,
+    /// Highest used-memory estimate seen (INFO `used_memory_peak`; reset by CONFIG RESETSTAT).
+    pub peak_memory: u64,
 }
 
 /// Redis stops tracking new error kinds past this many, to bound memory.

@@ -42,12 +42,9 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         reject(srv, client, None, &text);
         return;
     };
-    if srv.commands.has_subcommands(id) {
-        if args.len() < 2 {
-            let text = errors::wrong_arity(&srv.commands.entries[id].full_name);
-            reject(srv, client, Some(id), &text);
-            return;
-        }
+    // A container called alone runs itself when its arity allows it (COMMAND);
+    // otherwise the arity check below rejects it (CONFIG).
+    if srv.commands.has_subcommands(id) && args.len() >= 2 {
         match srv.commands.lookup_sub(id, &args[1]) {
             Some(sub) => id = sub,
             None => {
@@ -89,7 +86,8 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
     let st = &mut srv.stats.commands[id];
     st.calls += 1;
     st.usec += duration_us;
-    if srv.stats.total_error_replies != errors_before {
+    // `>`: CONFIG RESETSTAT zeroes the counter while running.
+    if srv.stats.total_error_replies > errors_before {
         st.failed_calls += 1;
     }
     srv.stats.total_commands_processed += 1;
