@@ -93,7 +93,7 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         }
         log::warn!("Error trying to save the DB. Exit anyway.");
     }
-    ctx.srv.shutdown = Some(ShutdownRequest { by_signal: false });
+    ctx.srv.shutdown = Some(ShutdownRequest { by_signal: None });
     Ok(())
 }
 
