@@ -13,6 +13,7 @@ pub mod logging;
 pub mod net;
 pub mod server;
 pub mod stats;
+pub mod types;
 
 pub use config::Config;
 pub use embed::{Server, ServerHandle};

@@ -14,13 +14,17 @@ pub mod ctx;
 pub mod debug;
 pub mod dispatch;
 pub mod expire_cmds;
+pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
 pub mod object_cmd;
 pub mod server_cmds;
+pub mod sets;
 pub mod slowlog;
 pub mod spec;
 pub mod strings;
+pub mod zsets;
 
 use ahash::AHashMap;
 
@@ -36,6 +40,10 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     object_cmd::COMMANDS,
     strings::COMMANDS,
     bitmaps::COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,
     config_cmd::COMMANDS,

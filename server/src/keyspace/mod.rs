@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod lazyfree;
+pub mod listpack;
 pub mod value;
 
 pub use db::{Db, Entry, NO_EXPIRE};
