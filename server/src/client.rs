@@ -134,6 +134,12 @@ pub struct Client {
     pub commands: u64,
     /// Largest query buffer seen recently (shrinking decisions).
     pub qbuf_peak: usize,
+    /// The open transaction (after MULTI).
+    pub multi: Option<crate::multi::MultiState>,
+    /// Keys this client WATCHes.
+    pub watched: Vec<(usize, Box<[u8]>)>,
+    /// A watched key changed: the next EXEC fails.
+    pub watch_dirty: bool,
 }
 
 impl Client {
@@ -180,6 +186,9 @@ impl Client {
             net_out: 0,
             commands: 0,
             qbuf_peak: 0,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: false,
         }
     }
 
@@ -199,6 +208,12 @@ impl Client {
         }
         if self.no_evict {
             f.push('e');
+        }
+        if self.multi.is_some() {
+            f.push('x');
+        }
+        if self.watch_dirty {
+            f.push('d');
         }
         if self.no_touch {
             f.push('T');

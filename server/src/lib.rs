@@ -2,6 +2,7 @@
 //! configuration. The binary (`handoff-server`) and embedding both go
 //! through this crate.
 
+pub mod alloc;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -10,6 +11,7 @@ pub mod embed;
 pub mod errors;
 pub mod keyspace;
 pub mod logging;
+pub mod multi;
 pub mod net;
 pub mod server;
 pub mod stats;

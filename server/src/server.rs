@@ -120,6 +120,8 @@ pub struct Server {
     pub lastsave: i64,
     /// Clients flagged `close_asap` by a command (CLIENT KILL), closed before sleeping.
     pub clients_to_close: Vec<usize>,
+    /// WATCHed keys.
+    pub watches: crate::multi::Watches,
 }
 
 impl Server {
@@ -146,6 +148,42 @@ impl Server {
             cron_loops: 0,
             lastsave: now_ms / 1000,
             clients_to_close: Vec::new(),
+            watches: Default::default(),
+        }
+    }
+
+    /// Keyspace change tracking is needed while anyone watches keys.
+    pub fn update_tracking(&mut self) {
+        let on = !self.watches.is_empty();
+        self.keyspace.set_tracking(on);
+    }
+
+    /// Drops a client's watches (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+    pub fn unwatch_all(&mut self, client: &mut Client) {
+        if client.watched.is_empty() {
+            client.watch_dirty = false;
+            return;
+        }
+        let keys = std::mem::take(&mut client.watched);
+        self.watches.remove_all(client.slot, &keys);
+        client.watch_dirty = false;
+        self.update_tracking();
+    }
+
+    /// After a command changed the dataset: invalidates the transactions of
+    /// clients watching a changed key. `current` is the client that ran the
+    /// command (taken out of the slab while it runs).
+    pub fn keys_changed(&mut self, current: &mut Client) {
+        let (keys, dbs) = self.keyspace.take_touched();
+        if keys.is_empty() && dbs.is_empty() {
+            return;
+        }
+        for slot in self.watches.affected(&keys, &dbs) {
+            if slot == current.slot {
+                current.watch_dirty = true;
+            } else if let Some(c) = self.clients.get_mut(slot) {
+                c.watch_dirty = true;
+            }
         }
     }
 

@@ -108,6 +108,8 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.multi = None;
+    ctx.srv.unwatch_all(ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = 2;

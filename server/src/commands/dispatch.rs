@@ -27,8 +27,12 @@ pub fn execute(srv: &mut Server, client: &mut Client, now_ms: i64) {
     client.args.clear();
 }
 
-/// Rejects a command before it runs: the error is counted for the command.
+/// Rejects a command before it runs: the error is counted for the command,
+/// and an open transaction is flagged so that EXEC aborts.
 fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) {
+    if let Some(m) = client.multi.as_mut() {
+        m.abort = true;
+    }
     srv.stats.count_error(text);
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
@@ -67,7 +71,39 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         return;
     }
 
+    if client.multi.is_some() && !controls_transaction(spec.name) {
+        if spec.has(flag::NO_MULTI) {
+            reject(
+                srv,
+                client,
+                Some(id),
+                "ERR Command not allowed inside a transaction",
+            );
+            return;
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.queued.push((id, args.to_vec()));
+        }
+        client.out.extend_from_slice(b"+QUEUED\r\n");
+        return;
+    }
+    call(srv, client, id, args, now_ms);
+}
+
+/// Commands that run at once inside MULTI instead of being queued.
+fn controls_transaction(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Runs command `id` (already checked) and accounts for it; EXEC uses this
+/// for each queued command.
+pub fn call(srv: &mut Server, client: &mut Client, id: usize, args: &[Bytes], now_ms: i64) {
+    let spec = srv.commands.entries[id].spec;
     client.last_cmd = Some(id);
+    let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
     let started = Instant::now();
     let mut ctx = Ctx {
@@ -92,6 +128,9 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
     }
     srv.stats.total_commands_processed += 1;
     client.commands += 1;
+    if srv.keyspace.dirty != dirty_before {
+        srv.keys_changed(client);
+    }
 
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {

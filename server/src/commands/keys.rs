@@ -463,6 +463,9 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
     }
     // Clients keep their index and so see the other database's content.
     ctx.srv.keyspace.dbs.swap(a, b);
+    // WATCHed keys and blocked clients of both databases see new content.
+    ctx.srv.keyspace.dbs[a].touch_all();
+    ctx.srv.keyspace.dbs[b].touch_all();
     ctx.srv.keyspace.dirty += 1;
     ctx.ok();
     Ok(())

@@ -24,6 +24,7 @@ pub mod sets;
 pub mod slowlog;
 pub mod spec;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 use ahash::AHashMap;
@@ -44,6 +45,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    transactions::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,
     config_cmd::COMMANDS,

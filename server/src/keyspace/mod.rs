@@ -95,6 +95,7 @@ impl Keyspace {
     /// Finds `key` for a write (no hit/miss accounting).
     pub fn lookup_write(&mut self, db: usize, key: &[u8], now: i64) -> Option<&mut Entry> {
         let i = self.live_slot(db, key, now)?;
+        self.dbs[db].touch(key);
         let lru = self.lru_clock;
         let e = self.dbs[db].slot_mut(i)?;
         e.lru = lru;
@@ -243,6 +244,30 @@ impl Keyspace {
             let current = total_expired as f64 / total_sampled as f64;
             self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         }
+    }
+
+    /// Starts or stops recording changed keys in every database.
+    pub fn set_tracking(&mut self, on: bool) {
+        for d in &mut self.dbs {
+            d.set_tracking(on);
+        }
+    }
+
+    /// Keys changed since the last call: (db, key) pairs and whole databases.
+    pub fn take_touched(&mut self) -> (Vec<(usize, Box<[u8]>)>, Vec<usize>) {
+        let mut keys = Vec::new();
+        let mut all = Vec::new();
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            if !d.has_touched() {
+                continue;
+            }
+            let (k, whole) = d.take_touched();
+            keys.extend(k.into_iter().map(|k| (i, k)));
+            if whole {
+                all.push(i);
+            }
+        }
+        (keys, all)
     }
 
     /// Total number of keys in all databases.

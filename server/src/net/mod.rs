@@ -416,6 +416,7 @@ impl EventLoop {
     /// Unregisters and drops a client.
     pub fn close_client(&mut self, slot: usize) {
         if let Some(mut c) = self.server.clients.remove(slot) {
+            self.server.unwatch_all(&mut c);
             let _ = self.poll.registry().deregister(c.stream.source());
             c.stream.shutdown();
         }
