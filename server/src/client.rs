@@ -140,6 +140,10 @@ pub struct Client {
     pub watched: Vec<(usize, Box<[u8]>)>,
     /// A watched key changed: the next EXEC fails.
     pub watch_dirty: bool,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subs: ahash::AHashSet<Bytes>,
+    pub psubs: ahash::AHashSet<Bytes>,
+    pub ssubs: ahash::AHashSet<Bytes>,
 }
 
 impl Client {
@@ -189,7 +193,20 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             watch_dirty: false,
+            subs: Default::default(),
+            psubs: Default::default(),
+            ssubs: Default::default(),
         }
+    }
+
+    /// Subscribed to anything: a RESP2 client is then in subscribed mode.
+    pub fn in_pubsub(&self) -> bool {
+        !(self.subs.is_empty() && self.psubs.is_empty() && self.ssubs.is_empty())
+    }
+
+    /// Channel + pattern subscriptions (the count SUBSCRIBE replies carry).
+    pub fn sub_count(&self) -> i64 {
+        (self.subs.len() + self.psubs.len()) as i64
     }
 
     /// The `flags=` letters of CLIENT LIST.
@@ -211,6 +228,9 @@ impl Client {
         }
         if self.multi.is_some() {
             f.push('x');
+        }
+        if self.in_pubsub() {
+            f.push('P');
         }
         if self.watch_dirty {
             f.push('d');

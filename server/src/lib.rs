@@ -5,6 +5,7 @@
 pub mod alloc;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod embed;
@@ -13,6 +14,7 @@ pub mod keyspace;
 pub mod logging;
 pub mod multi;
 pub mod net;
+pub mod pubsub;
 pub mod server;
 pub mod stats;
 pub mod types;

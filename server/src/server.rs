@@ -122,6 +122,10 @@ pub struct Server {
     pub clients_to_close: Vec<usize>,
     /// WATCHed keys.
     pub watches: crate::multi::Watches,
+    /// Channel and pattern subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients with replies to write before the loop sleeps.
+    pub pending_writes: Vec<usize>,
 }
 
 impl Server {
@@ -149,6 +153,8 @@ impl Server {
             lastsave: now_ms / 1000,
             clients_to_close: Vec::new(),
             watches: Default::default(),
+            pubsub: Default::default(),
+            pending_writes: Vec::new(),
         }
     }
 
@@ -183,6 +189,17 @@ impl Server {
                 current.watch_dirty = true;
             } else if let Some(c) = self.clients.get_mut(slot) {
                 c.watch_dirty = true;
+            }
+        }
+    }
+
+    /// Queues client `slot` for writing before the loop sleeps (used when a
+    /// command writes into another client's buffer, e.g. PUBLISH).
+    pub fn schedule_write(&mut self, slot: usize) {
+        if let Some(c) = self.clients.get_mut(slot) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.pending_writes.push(slot);
             }
         }
     }

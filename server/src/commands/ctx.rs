@@ -40,6 +40,8 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Id of the command being run in the command table.
     pub cmd: usize,
+    /// The batch's command clock (EXEC runs queued commands with it).
+    pub clock: &'a mut crate::clock::CmdClock,
 }
 
 impl Ctx<'_> {

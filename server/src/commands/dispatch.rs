@@ -5,22 +5,21 @@
 //! This is the one place where flags turn into decisions; handlers never check
 //! roles or permissions themselves.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 
 use super::ctx::Ctx;
 use super::spec::flag;
 use crate::client::{Client, ClientKind, ReplyMode};
+use crate::clock::CmdClock;
 use crate::errors;
 use crate::server::Server;
 
 /// Runs the request held in `client.args`.
-pub fn execute(srv: &mut Server, client: &mut Client, now_ms: i64) {
+pub fn execute(srv: &mut Server, client: &mut Client, clock: &mut CmdClock) {
     let args = std::mem::take(&mut client.args);
     if !args.is_empty() {
         let out_before = client.out.len();
-        run(srv, client, &args, now_ms);
+        run(srv, client, &args, clock);
         apply_reply_mode(client, out_before);
     }
     client.args = args;
@@ -40,7 +39,7 @@ fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) 
     handoff_protocol::encode::error(&mut client.out, text.as_bytes());
 }
 
-fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
+fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClock) {
     let Some(mut id) = srv.commands.lookup(&args[0]) else {
         let text = errors::unknown_command(&args[0], &args[1..]);
         reject(srv, client, None, &text);
@@ -87,7 +86,7 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         client.out.extend_from_slice(b"+QUEUED\r\n");
         return;
     }
-    call(srv, client, id, args, now_ms);
+    call(srv, client, id, args, clock);
 }
 
 /// Commands that run at once inside MULTI instead of being queued.
@@ -100,23 +99,31 @@ fn controls_transaction(name: &str) -> bool {
 
 /// Runs command `id` (already checked) and accounts for it; EXEC uses this
 /// for each queued command.
-pub fn call(srv: &mut Server, client: &mut Client, id: usize, args: &[Bytes], now_ms: i64) {
+pub fn call(
+    srv: &mut Server,
+    client: &mut Client,
+    id: usize,
+    args: &[Bytes],
+    clock: &mut CmdClock,
+) {
     let spec = srv.commands.entries[id].spec;
     client.last_cmd = Some(id);
     let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
-    let started = Instant::now();
+    let started = clock.last();
+    let now_ms = clock.unix_ms();
     let mut ctx = Ctx {
         srv,
         client,
         args,
         now_ms,
         cmd: id,
+        clock,
     };
     if let Err(e) = (spec.run)(&mut ctx) {
         ctx.error(&e.0);
     }
-    let duration_us = started.elapsed().as_micros() as u64;
+    let duration_us = ctx.clock.tick_since(started).as_micros() as u64;
     let Ctx { srv, client, .. } = ctx;
 
     let st = &mut srv.stats.commands[id];

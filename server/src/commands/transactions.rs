@@ -101,7 +101,7 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.array(m.queued.len());
     for (id, args) in &m.queued {
-        dispatch::call(ctx.srv, ctx.client, *id, args, ctx.now_ms);
+        dispatch::call(ctx.srv, ctx.client, *id, args, ctx.clock);
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use handoff_protocol::request::{Limits, Parsed};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::client::{Client, ClientKind, Stream};
+use crate::clock::CmdClock;
 use crate::commands::dispatch;
 use crate::errors;
 use crate::server::{unix_ms, Server, ShutdownRequest};
@@ -44,7 +45,6 @@ pub struct EventLoop {
     pub server: Server,
     control: Option<Receiver<Control>>,
     waker: Arc<Waker>,
-    pending_writes: Vec<usize>,
     pending_reads: Vec<usize>,
     next_cron: Instant,
     /// Called every turn to see if a signal asked for shutdown (its name).
@@ -77,7 +77,6 @@ impl EventLoop {
             server,
             control: None,
             waker,
-            pending_writes: Vec::new(),
             pending_reads: Vec::new(),
             next_cron: Instant::now(),
             signal_check: None,
@@ -315,7 +314,7 @@ impl EventLoop {
         let close_now = c.close_asap;
         self.server.clients.put_back(c);
         if needs_write {
-            self.pending_writes.push(slot);
+            self.server.pending_writes.push(slot);
         }
         if close_now {
             self.server.clients_to_close.push(slot);
@@ -332,12 +331,10 @@ impl EventLoop {
             },
             ..Limits::default()
         };
+        let mut clock = CmdClock::new();
         while !c.close_after_reply && !c.close_asap && self.server.shutdown.is_none() {
             match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
-                Ok(Parsed::Command) => {
-                    dispatch::execute(&mut self.server, c, unix_ms());
-                    cron::check_output_limits(&mut self.server, c);
-                }
+                Ok(Parsed::Command) => dispatch::execute(&mut self.server, c, &mut clock),
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => {
                     let text = format!("ERR {}", e.message());
@@ -354,6 +351,8 @@ impl EventLoop {
                 }
             }
         }
+        // Once per batch: a batch reads at most READ_CAP_PER_TURN bytes of requests.
+        cron::check_output_limits(&mut self.server, c);
     }
 
     /// Writes pending replies; registers WRITABLE interest after a short write.
@@ -417,6 +416,7 @@ impl EventLoop {
     pub fn close_client(&mut self, slot: usize) {
         if let Some(mut c) = self.server.clients.remove(slot) {
             self.server.unwatch_all(&mut c);
+            crate::pubsub::forget_client(&mut self.server, &mut c);
             let _ = self.poll.registry().deregister(c.stream.source());
             c.stream.shutdown();
         }
@@ -424,11 +424,11 @@ impl EventLoop {
 
     fn before_sleep(&mut self) {
         // flush() never queues writes, so the list can be drained in place.
-        let mut slots = std::mem::take(&mut self.pending_writes);
+        let mut slots = std::mem::take(&mut self.server.pending_writes);
         for slot in slots.drain(..) {
             self.flush(slot);
         }
-        self.pending_writes = slots;
+        self.server.pending_writes = slots;
         if !self.server.clients_to_close.is_empty() {
             for slot in std::mem::take(&mut self.server.clients_to_close) {
                 if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
