@@ -87,9 +87,9 @@ pub enum Part<'a> {
     Null,
 }
 
-fn deliver(srv: &mut Server, current: &mut Client, slot: usize, parts: &[Part]) {
-    if slot == current.slot {
-        write_frame(&mut current.out, current.resp >= 3, parts);
+fn deliver(srv: &mut Server, current: &mut Option<&mut Client>, slot: usize, parts: &[Part]) {
+    if let Some(cur) = current.as_deref_mut().filter(|c| c.slot == slot) {
+        write_frame(&mut cur.out, cur.resp >= 3, parts);
     } else if let Some(c) = srv.clients.get_mut(slot) {
         write_frame(&mut c.out, c.resp >= 3, parts);
         srv.schedule_write(slot);
@@ -98,13 +98,19 @@ fn deliver(srv: &mut Server, current: &mut Client, slot: usize, parts: &[Part]) 
 
 /// Publishes `msg` on `channel` to channel and pattern subscribers; returns
 /// the number of receivers.
-pub fn publish(srv: &mut Server, current: &mut Client, channel: &[u8], msg: &[u8]) -> i64 {
+/// `current` is the client running the command, if any (it is out of the slab).
+pub fn publish(
+    srv: &mut Server,
+    mut current: Option<&mut Client>,
+    channel: &[u8],
+    msg: &[u8],
+) -> i64 {
     let mut n = 0;
     if let Some(slots) = srv.pubsub.channels.get(channel).cloned() {
         for slot in slots {
             deliver(
                 srv,
-                current,
+                &mut current,
                 slot,
                 &[Part::Bulk(b"message"), Part::Bulk(channel), Part::Bulk(msg)],
             );
@@ -127,7 +133,7 @@ pub fn publish(srv: &mut Server, current: &mut Client, channel: &[u8], msg: &[u8
                     Part::Bulk(channel),
                     Part::Bulk(msg),
                 ];
-                deliver(srv, current, slot, &parts);
+                deliver(srv, &mut current, slot, &parts);
                 n += 1;
             }
         }
@@ -136,14 +142,19 @@ pub fn publish(srv: &mut Server, current: &mut Client, channel: &[u8], msg: &[u8
 }
 
 /// Publishes `msg` on shard channel `channel`; returns the number of receivers.
-pub fn spublish(srv: &mut Server, current: &mut Client, channel: &[u8], msg: &[u8]) -> i64 {
+pub fn spublish(
+    srv: &mut Server,
+    mut current: Option<&mut Client>,
+    channel: &[u8],
+    msg: &[u8],
+) -> i64 {
     let Some(slots) = srv.pubsub.shard_channels.get(channel).cloned() else {
         return 0;
     };
     for &slot in &slots {
         deliver(
             srv,
-            current,
+            &mut current,
             slot,
             &[
                 Part::Bulk(b"smessage"),
@@ -217,7 +228,7 @@ pub fn parse_classes(flags: &str) -> u32 {
 /// configured classes include `class`.
 pub fn notify(
     srv: &mut Server,
-    current: &mut Client,
+    mut current: Option<&mut Client>,
     class: u32,
     event: &str,
     key: &[u8],
@@ -233,22 +244,29 @@ pub fn notify(
     if flags & class::KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        publish(srv, current, &ch, event.as_bytes());
+        publish(srv, current.as_deref_mut(), &ch, event.as_bytes());
     }
     if flags & class::KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}");
-        publish(srv, current, ch.as_bytes(), key);
+        publish(srv, current.as_deref_mut(), ch.as_bytes(), key);
     }
 }
 
 /// Turns keys that expired since the last call into `expired` notifications.
-pub fn drain_expired(srv: &mut Server, current: &mut Client) {
+pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
     if srv.keyspace.expired.is_empty() {
         return;
     }
     let expired = std::mem::take(&mut srv.keyspace.expired);
     for (db, key) in expired {
-        notify(srv, current, class::EXPIRED, "expired", &key, db);
+        notify(
+            srv,
+            current.as_deref_mut(),
+            class::EXPIRED,
+            "expired",
+            &key,
+            db,
+        );
     }
 }
 

@@ -84,6 +84,14 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut Ctx) -> CmdResult {
+    if ctx.args.len() <= 2 && !ctx.resp3() && ctx.client.in_pubsub() {
+        // Subscribed RESP2 clients get a message-shaped reply.
+        let msg = ctx.args.get(1).cloned().unwrap_or_default();
+        ctx.array(2);
+        ctx.bulk(b"pong");
+        ctx.bulk(&msg);
+        return Ok(());
+    }
     match ctx.args.len() {
         1 => ctx.simple(b"PONG"),
         2 => {
@@ -110,6 +118,10 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 fn reset(ctx: &mut Ctx) -> CmdResult {
     ctx.client.multi = None;
     ctx.srv.unwatch_all(ctx.client);
+    crate::pubsub::forget_client(ctx.srv, ctx.client);
+    if ctx.client.kind == crate::client::ClientKind::Pubsub {
+        ctx.client.kind = crate::client::ClientKind::Normal;
+    }
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = 2;

@@ -70,6 +70,14 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         return;
     }
 
+    if client.resp == 2 && client.in_pubsub() && !allowed_while_subscribed(spec.name) {
+        let text = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            srv.commands.entries[id].full_name
+        );
+        reject(srv, client, Some(id), &text);
+        return;
+    }
     if client.multi.is_some() && !controls_transaction(spec.name) {
         if spec.has(flag::NO_MULTI) {
             reject(
@@ -87,6 +95,22 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         return;
     }
     call(srv, client, id, args, clock);
+}
+
+/// What a RESP2 client in subscribed mode may still send.
+fn allowed_while_subscribed(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// Commands that run at once inside MULTI instead of being queued.
@@ -137,6 +161,7 @@ pub fn call(
     client.commands += 1;
     if srv.keyspace.dirty != dirty_before {
         srv.keys_changed(client);
+        crate::pubsub::drain_expired(srv, Some(client));
     }
 
     let threshold = srv.config.slowlog_log_slower_than;

@@ -19,6 +19,7 @@ pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod object_cmd;
+pub mod pubsub_cmds;
 pub mod server_cmds;
 pub mod sets;
 pub mod slowlog;
@@ -46,6 +47,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     sets::COMMANDS,
     zsets::COMMANDS,
     transactions::COMMANDS,
+    pubsub_cmds::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,
     config_cmd::COMMANDS,

@@ -20,6 +20,7 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     let perc = 25 + 2 * (effort.clamp(1, 10) as u64 - 1);
     let budget = Duration::from_micros(1_000_000 * perc / hz / 100);
     srv.keyspace.active_expire_cycle(now_ms, budget, effort);
+    crate::pubsub::drain_expired(srv, None);
 
     // Rates are sampled every 100 ms like Redis's trackInstantaneousMetric.
     if srv.cron_loops.is_multiple_of((hz / 10).max(1)) {

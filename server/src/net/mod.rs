@@ -443,6 +443,7 @@ impl EventLoop {
             self.server
                 .keyspace
                 .active_expire_cycle(unix_ms(), budget, effort);
+            crate::pubsub::drain_expired(&mut self.server, None);
         }
     }
 
