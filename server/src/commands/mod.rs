@@ -15,15 +15,18 @@ pub mod debug;
 pub mod dispatch;
 pub mod expire_cmds;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod object_cmd;
 pub mod pubsub_cmds;
+pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod slowlog;
 pub mod spec;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -46,6 +49,9 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    streams::COMMANDS,
+    hyperloglog::COMMANDS,
+    scripting::COMMANDS,
     transactions::COMMANDS,
     pubsub_cmds::COMMANDS,
     server_cmds::COMMANDS,

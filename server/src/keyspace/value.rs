@@ -4,7 +4,7 @@
 //! `embstr` for short strings stored in one allocation, and `raw` for longer or
 //! modified-in-place strings (APPEND, SETRANGE, SETBIT make a string raw).
 
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -18,6 +18,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// The Redis type name of a value (TYPE command, SCAN TYPE).
@@ -29,6 +30,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -39,6 +41,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(v) => v.encoding(),
         }
     }
 
@@ -56,6 +59,7 @@ impl Value {
             Value::Hash(v) => v.digest_items(),
             Value::Set(v) => v.digest_items(),
             Value::ZSet(v) => v.digest_items(),
+            Value::Stream(v) => v.digest_items(),
         }
     }
 
@@ -67,6 +71,7 @@ impl Value {
             Value::Hash(v) => std::mem::size_of::<Hash>() + v.heap_size(),
             Value::Set(v) => std::mem::size_of::<Set>() + v.heap_size(),
             Value::ZSet(v) => std::mem::size_of::<ZSet>() + v.heap_size(),
+            Value::Stream(v) => std::mem::size_of::<Stream>() + v.heap_size(),
         }
     }
 }
