@@ -144,6 +144,10 @@ pub struct Client {
     pub subs: ahash::AHashSet<Bytes>,
     pub psubs: ahash::AHashSet<Bytes>,
     pub ssubs: ahash::AHashSet<Bytes>,
+    /// Waiting for keys (BLPOP...): the command to re-run and its deadline.
+    pub blocked: Option<Box<crate::blocking::BlockState>>,
+    /// Running the commands of an EXEC: blocking commands do not block.
+    pub in_exec: bool,
 }
 
 impl Client {
@@ -196,6 +200,8 @@ impl Client {
             subs: Default::default(),
             psubs: Default::default(),
             ssubs: Default::default(),
+            blocked: None,
+            in_exec: false,
         }
     }
 
@@ -231,6 +237,9 @@ impl Client {
         }
         if self.in_pubsub() {
             f.push('P');
+        }
+        if self.blocked.is_some() {
+            f.push('b');
         }
         if self.watch_dirty {
             f.push('d');

@@ -3,6 +3,7 @@
 //! through this crate.
 
 pub mod alloc;
+pub mod blocking;
 pub mod cli;
 pub mod client;
 pub mod clock;

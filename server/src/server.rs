@@ -18,6 +18,15 @@ pub struct ShutdownRequest {
     pub by_signal: Option<&'static str>,
 }
 
+/// How a blocked client is released other than by data arriving.
+#[derive(Clone, Copy, Debug)]
+pub enum UnblockReply {
+    /// The command's timeout reply (a null).
+    Timeout,
+    /// An error reply (CLIENT UNBLOCK ... ERROR).
+    Error(&'static str),
+}
+
 /// The client slab: stable slots, so a slot number can be a mio token.
 #[derive(Default)]
 pub struct Clients {
@@ -126,6 +135,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients with replies to write before the loop sleeps.
     pub pending_writes: Vec<usize>,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
 }
 
 impl Server {
@@ -155,13 +166,47 @@ impl Server {
             watches: Default::default(),
             pubsub: Default::default(),
             pending_writes: Vec::new(),
+            blocking: Default::default(),
         }
     }
 
-    /// Keyspace change tracking is needed while anyone watches keys.
+    /// Keyspace change tracking is needed while anyone watches keys or
+    /// waits for them.
     pub fn update_tracking(&mut self) {
-        let on = !self.watches.is_empty();
+        let on = !self.watches.is_empty() || !self.blocking.is_empty();
         self.keyspace.set_tracking(on);
+    }
+
+    /// Ends a client's wait: `reply` is written (None when the re-run command
+    /// already replied), registrations are dropped, and its pending input is
+    /// queued for processing.
+    pub fn unblock(&mut self, client: &mut Client, reply: Option<UnblockReply>) {
+        let Some(state) = client.blocked.take() else {
+            return;
+        };
+        self.blocking.remove(client.slot, &state);
+        match reply {
+            Some(UnblockReply::Timeout) => {
+                let resp3 = client.resp >= 3;
+                let out = &mut client.out;
+                match (state.on_timeout, resp3) {
+                    (_, true) => handoff_protocol::encode::null_resp3(out),
+                    (crate::blocking::TimeoutReply::NullArray, false) => {
+                        handoff_protocol::encode::null_array_resp2(out)
+                    }
+                    (crate::blocking::TimeoutReply::NullBulk, false) => {
+                        handoff_protocol::encode::null_bulk_resp2(out)
+                    }
+                }
+            }
+            Some(UnblockReply::Error(text)) => {
+                self.stats.count_error(text);
+                handoff_protocol::encode::error(&mut client.out, text.as_bytes());
+            }
+            None => {}
+        }
+        self.blocking.resumed.push(client.slot);
+        self.update_tracking();
     }
 
     /// Drops a client's watches (UNWATCH, EXEC, DISCARD, RESET, disconnect).
@@ -184,6 +229,14 @@ impl Server {
         if keys.is_empty() && dbs.is_empty() {
             return;
         }
+        if !self.blocking.is_empty() {
+            for (db, key) in &keys {
+                self.blocking.signal(*db, key);
+            }
+            for db in &dbs {
+                self.blocking.signal_db(*db);
+            }
+        }
         for slot in self.watches.affected(&keys, &dbs) {
             if slot == current.slot {
                 current.watch_dirty = true;
@@ -197,7 +250,7 @@ impl Server {
     /// command writes into another client's buffer, e.g. PUBLISH).
     pub fn schedule_write(&mut self, slot: usize) {
         if let Some(c) = self.clients.get_mut(slot) {
-            if !c.pending_write {
+            if !c.pending_write && !c.out.is_empty() {
                 c.pending_write = true;
                 self.pending_writes.push(slot);
             }

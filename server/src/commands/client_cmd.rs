@@ -9,7 +9,7 @@ use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
 use super::spec::{CommandSpec, NO_KEYS};
 use crate::client::{Client, ClientKind, ReplyMode};
 use crate::errors;
-use crate::server::Server;
+use crate::server::{Server, UnblockReply};
 
 const CONN: &str = "@slow @connection";
 const ADMIN_CONN: &str = "@admin @slow @dangerous @connection";
@@ -143,6 +143,20 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, "", "@slow
             "Declares the client's capabilities (e.g. redirect).",
             "O(1)",
         ),
+        CommandSpec::new(
+            "unblock",
+            -3,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            unblock,
+        )
+        .doc(
+            "connection",
+            "5.0.0",
+            "Unblocks a client blocked by a blocking command from a different connection.",
+            "O(log N) where N is the number of client connections",
+        ),
         CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help).doc(
             "connection",
             "5.0.0",
@@ -191,6 +205,8 @@ const HELP: &[&str] = &[
     "    Will not touch LRU/LFU stats when this mode is on.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "SETINFO <option> <value>",
@@ -567,5 +583,38 @@ fn capa(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.ok();
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked on keys.
+fn unblock(ctx: &mut Ctx) -> CmdResult {
+    let id = parse_i64(&ctx.args[2])?;
+    let reply = match ctx.args.get(3) {
+        None => UnblockReply::Timeout,
+        Some(a) if is(a, "timeout") => UnblockReply::Timeout,
+        Some(a) if is(a, "error") => {
+            UnblockReply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        }
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    if ctx.args.len() > 4 {
+        return Err(errors::SYNTAX.into());
+    }
+    let slot = ctx
+        .srv
+        .clients
+        .iter()
+        .find(|c| c.id as i64 == id && c.blocked.is_some())
+        .map(|c| c.slot);
+    let Some(slot) = slot else {
+        ctx.int(0);
+        return Ok(());
+    };
+    if let Some(mut c) = ctx.srv.clients.take(slot) {
+        ctx.srv.unblock(&mut c, Some(reply));
+        ctx.srv.clients.put_back(c);
+        ctx.srv.schedule_write(slot);
+    }
+    ctx.int(1);
     Ok(())
 }

@@ -45,6 +45,39 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Blocks the client on `keys` (in the current db) until one changes or
+    /// `timeout` passes; the command is re-run then. Inside EXEC a blocking
+    /// command does not block: it times out at once, as in Redis.
+    pub fn block(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        on_timeout: crate::blocking::TimeoutReply,
+    ) {
+        use crate::blocking::{BlockState, TimeoutReply};
+        if self.client.in_exec || self.client.kind == crate::client::ClientKind::PrimaryLink {
+            match on_timeout {
+                TimeoutReply::NullArray => self.null_array(),
+                TimeoutReply::NullBulk => self.null(),
+            }
+            return;
+        }
+        let db = self.db();
+        let state = BlockState {
+            keys: keys
+                .iter()
+                .map(|k| (db, Box::<[u8]>::from(&k[..])))
+                .collect(),
+            deadline: timeout.map(|t| self.clock.last() + t),
+            on_timeout,
+            cmd: self.cmd,
+            args: self.args.to_vec(),
+        };
+        self.srv.blocking.add(self.client.slot, &state);
+        self.client.blocked = Some(Box::new(state));
+        self.srv.update_tracking();
+    }
+
     /// The client's selected database.
     pub fn db(&self) -> usize {
         self.client.db

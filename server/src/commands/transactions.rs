@@ -100,9 +100,11 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     ctx.array(m.queued.len());
+    ctx.client.in_exec = true;
     for (id, args) in &m.queued {
         dispatch::call(ctx.srv, ctx.client, *id, args, ctx.clock);
     }
+    ctx.client.in_exec = false;
     Ok(())
 }
 

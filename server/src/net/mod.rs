@@ -96,8 +96,13 @@ impl EventLoop {
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
+            let now = Instant::now();
             let timeout = if self.pending_reads.is_empty() {
-                self.next_cron.saturating_duration_since(Instant::now())
+                let cron = self.next_cron.saturating_duration_since(now);
+                match self.server.blocking.next_deadline(now) {
+                    Some(d) => cron.min(d),
+                    None => cron,
+                }
             } else {
                 Duration::ZERO
             };
@@ -332,7 +337,11 @@ impl EventLoop {
             ..Limits::default()
         };
         let mut clock = CmdClock::new();
-        while !c.close_after_reply && !c.close_asap && self.server.shutdown.is_none() {
+        while !c.close_after_reply
+            && !c.close_asap
+            && c.blocked.is_none()
+            && self.server.shutdown.is_none()
+        {
             match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
                 Ok(Parsed::Command) => dispatch::execute(&mut self.server, c, &mut clock),
                 Ok(Parsed::Incomplete) => break,
@@ -416,13 +425,59 @@ impl EventLoop {
     pub fn close_client(&mut self, slot: usize) {
         if let Some(mut c) = self.server.clients.remove(slot) {
             self.server.unwatch_all(&mut c);
+            if let Some(state) = c.blocked.take() {
+                self.server.blocking.remove(slot, &state);
+                self.server.update_tracking();
+            }
             crate::pubsub::forget_client(&mut self.server, &mut c);
             let _ = self.poll.registry().deregister(c.stream.source());
             c.stream.shutdown();
         }
     }
 
+    /// Releases blocked clients whose timeout passed.
+    fn expire_blocked(&mut self) {
+        if self.server.blocking.is_empty() {
+            return;
+        }
+        for slot in self.server.blocking.expired(Instant::now()) {
+            if let Some(mut c) = self.server.clients.take(slot) {
+                self.server
+                    .unblock(&mut c, Some(crate::server::UnblockReply::Timeout));
+                self.server.clients.put_back(c);
+                self.server.schedule_write(slot);
+            }
+        }
+    }
+
+    /// Re-runs the commands of clients blocked on keys that changed, oldest
+    /// waiter first, until no key is ready; then resumes their input.
+    fn serve_blocked(&mut self) {
+        while let Some(key) = self.server.blocking.ready.pop_front() {
+            for slot in self.server.blocking.waiters(&key) {
+                let Some(mut c) = self.server.clients.take(slot) else {
+                    continue;
+                };
+                if let Some(state) = c.blocked.take() {
+                    self.server.blocking.remove(slot, &state);
+                    c.args = state.args;
+                    dispatch::execute(&mut self.server, &mut c, &mut CmdClock::new());
+                    if c.blocked.is_none() {
+                        self.server.blocking.resumed.push(slot);
+                    }
+                }
+                self.server.clients.put_back(c);
+                self.server.schedule_write(slot);
+            }
+        }
+        self.server.update_tracking();
+        let resumed = std::mem::take(&mut self.server.blocking.resumed);
+        self.pending_reads.extend(resumed);
+    }
+
     fn before_sleep(&mut self) {
+        self.expire_blocked();
+        self.serve_blocked();
         // flush() never queues writes, so the list can be drained in place.
         let mut slots = std::mem::take(&mut self.server.pending_writes);
         for slot in slots.drain(..) {
