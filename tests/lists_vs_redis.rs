@@ -387,7 +387,12 @@ fn run_random(
             _ => vec![s("LLEN"), s(&key)],
         };
         compare(ours, theirs, &cmd, &mut mismatches);
-        compare(ours, theirs, &[s("LRANGE"), s(&key), s("0"), s("-1")], &mut mismatches);
+        compare(
+            ours,
+            theirs,
+            &[s("LRANGE"), s(&key), s("0"), s("-1")],
+            &mut mismatches,
+        );
         if !mismatches.is_empty() {
             mismatches.insert(0, format!("seed {seed} step {step}"));
             break;
@@ -432,7 +437,11 @@ fn random_list_edits_match_redis_on_multi_node_lists() {
     let mut theirs = redis.connect();
     for (fill, seed) in [("4", 7u64), ("-1", 99), ("1", 12345), ("-2", 4242)] {
         both(&mut ours, &mut theirs, &["FLUSHALL"]);
-        both(&mut ours, &mut theirs, &["CONFIG", "SET", "list-max-listpack-size", fill]);
+        both(
+            &mut ours,
+            &mut theirs,
+            &["CONFIG", "SET", "list-max-listpack-size", fill],
+        );
         let m = run_random(&mut ours, &mut theirs, "r2:", seed);
         assert!(m.is_empty(), "fill {fill}:\n{}", m.join("\n"));
     }

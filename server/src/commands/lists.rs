@@ -154,6 +154,7 @@ pub fn pop_elements(
 /// Pushes `items` one by one at `end` of the list at `key`, creating it
 /// unless `only_existing`. Returns the new length (0 when `only_existing`
 /// and the key is missing).
+#[allow(clippy::too_many_arguments)]
 pub fn push_elements<T: AsRef<[u8]>>(
     ks: &mut Keyspace,
     db: usize,

@@ -63,7 +63,10 @@ pub fn redis_entry_size(data: &[u8]) -> usize {
 /// (byte limit, count limit) of one node for `fill`.
 fn node_limit(fill: i64) -> (usize, usize) {
     if fill >= 0 {
-        (usize::MAX, usize::try_from(fill.max(1)).unwrap_or(usize::MAX))
+        (
+            usize::MAX,
+            usize::try_from(fill.max(1)).unwrap_or(usize::MAX),
+        )
     } else {
         let level = (fill.unsigned_abs() - 1).min(4) as usize;
         (OPTIMIZATION_LEVEL[level], usize::MAX)
@@ -165,7 +168,11 @@ impl Node {
     fn allows_insert(&self, fill: i64, len: usize) -> bool {
         !self.plain
             && !is_large(len, fill)
-            && !exceeds_limit(fill, self.sz + len + SIZE_ESTIMATE_OVERHEAD, self.count() + 1)
+            && !exceeds_limit(
+                fill,
+                self.sz + len + SIZE_ESTIMATE_OVERHEAD,
+                self.count() + 1,
+            )
     }
 
     /// Index (within the node) of the entry at byte offset `off`.
@@ -405,7 +412,11 @@ impl List {
     /// Normalizes a Redis index (negative counts from the tail).
     fn norm(&self, index: i64) -> Option<usize> {
         let len = self.len() as i64;
-        let i = if index < 0 { len.checked_add(index)? } else { index };
+        let i = if index < 0 {
+            len.checked_add(index)?
+        } else {
+            index
+        };
         (0..len).contains(&i).then_some(i as usize)
     }
 
@@ -779,7 +790,10 @@ fn quick_insert(
     let full = !node.allows_insert(fill, len);
     let at_tail = after && node.lp.next(off).is_none();
     let at_head = !after && off == 0;
-    let avail_next = at_tail && nodes.get(ni + 1).is_some_and(|n| n.allows_insert(fill, len));
+    let avail_next = at_tail
+        && nodes
+            .get(ni + 1)
+            .is_some_and(|n| n.allows_insert(fill, len));
     let avail_prev = at_head
         && ni
             .checked_sub(1)
@@ -1010,7 +1024,10 @@ mod tests {
                 found.push(i);
                 true
             });
-            let expect: Vec<usize> = (0..model.len()).rev().filter(|&i| model[i] == "4").collect();
+            let expect: Vec<usize> = (0..model.len())
+                .rev()
+                .filter(|&i| model[i] == "4")
+                .collect();
             assert_eq!(found, expect);
         }
     }
