@@ -11,7 +11,7 @@
 //! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) will reuse; those
 //! commands are not declared here.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
@@ -64,13 +64,13 @@ const RANK_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-const NUMKEYS: &str = "ERR numkeys should be greater than 0";
-const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+pub(crate) const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+pub(crate) const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 // ---------------------------------------------------------------------------
 // Helpers (also for the blocking variants).
 
-fn fill(ctx: &Ctx) -> i64 {
+pub(crate) fn fill(ctx: &Ctx) -> i64 {
     ctx.srv.config.list_max_listpack_size
 }
 
@@ -82,7 +82,7 @@ pub fn list_mut(v: &mut Value) -> Result<&mut List, CmdError> {
     }
 }
 
-fn list_ref(v: &Value) -> Result<&List, CmdError> {
+pub(crate) fn list_ref(v: &Value) -> Result<&List, CmdError> {
     match v {
         Value::List(l) => Ok(l),
         _ => Err(errors::WRONGTYPE.into()),
@@ -90,7 +90,7 @@ fn list_ref(v: &Value) -> Result<&List, CmdError> {
 }
 
 /// LEFT/RIGHT.
-fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
+pub(crate) fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
     if is(arg, "left") {
         Ok(End::Head)
     } else if is(arg, "right") {
@@ -327,12 +327,21 @@ fn rpop(ctx: &mut Ctx) -> CmdResult {
 
 /// Effect: `LPOP key count` / `RPOP key count` on the first non-empty key.
 fn lmpop(ctx: &mut Ctx) -> CmdResult {
-    let args = ctx.args;
-    let numkeys = match parse_i64(&args[1]) {
+    let (keys, end, count) = parse_mpop(ctx.args, 1)?;
+    if !try_mpop(ctx, keys, end, count)? {
+        ctx.null_array();
+    }
+    Ok(())
+}
+
+/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at `args[first]`
+/// (LMPOP and BLMPOP): the key index range, the end, and the count.
+pub(crate) fn parse_mpop(args: &[Bytes], first: usize) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
+    let numkeys = match parse_i64(&args[first]) {
         Ok(n) if n >= 1 => n as usize,
         _ => return Err(NUMKEYS.into()),
     };
-    let where_idx = match numkeys.checked_add(2) {
+    let where_idx = match numkeys.checked_add(first + 1) {
         Some(i) if i < args.len() => i,
         _ => return Err(errors::SYNTAX.into()),
     };
@@ -350,9 +359,16 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
             return Err(errors::SYNTAX.into());
         }
     }
-    let count = count.unwrap_or(1);
+    Ok((first + 1..where_idx, end, count.unwrap_or(1)))
+}
+
+/// Pops from the first non-empty list among `args[keys]` and writes the
+/// `[key, [elements]]` reply; false (nothing written) when all are empty.
+/// Effect: `LPOP|RPOP key count` on the key popped from.
+pub(crate) fn try_mpop(ctx: &mut Ctx, keys: std::ops::Range<usize>, end: End, count: usize) -> Result<bool, CmdError> {
+    let args = ctx.args;
     let (db, now, fill) = (ctx.db(), ctx.now_ms, fill(ctx));
-    for key in &args[2..where_idx] {
+    for key in &args[keys] {
         let ks = &mut ctx.srv.keyspace;
         match ks.lookup_write(db, key, now) {
             None => continue,
@@ -367,10 +383,9 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
         encode::array_header(out, 2);
         encode::bulk(out, key);
         bulks(out, &items);
-        return Ok(());
+        return Ok(true);
     }
-    ctx.null_array();
-    Ok(())
+    Ok(false)
 }
 
 /// Effect: `LMOVE src dst from to` (when an element moved).

@@ -19,6 +19,7 @@ pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod lists_blocking;
 pub mod object_cmd;
 pub mod pubsub_cmds;
 pub mod scripting;
@@ -46,6 +47,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     strings::COMMANDS,
     bitmaps::COMMANDS,
     lists::COMMANDS,
+    lists_blocking::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
