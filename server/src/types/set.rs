@@ -903,7 +903,7 @@ impl Set {
     /// One SSCAN step over the hash table: members from slot `cursor` on,
     /// at most `count` of them (visiting at most 10 x `count` slots). Small
     /// encodings return everything at once with cursor 0, as Redis does.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(Member<'_>)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(Member<'a>)) -> u64 {
         let Repr::Ht(h) = &self.repr else {
             self.iter().for_each(f);
             return 0;
