@@ -150,6 +150,8 @@ impl IntSet {
         each_width!(self, v => v.len())
     }
 
+    // The 64-bit arm converts i64 to itself.
+    #[allow(clippy::useless_conversion)]
     fn get(&self, i: usize) -> Option<i64> {
         each_width!(self, v => v.get(i).map(|&x| i64::from(x)))
     }
@@ -171,6 +173,7 @@ impl IntSet {
     }
 
     /// Widens the storage so that `x` fits.
+    #[allow(clippy::useless_conversion)]
     fn upgrade_for(&mut self, x: i64) {
         let need = if i16::try_from(x).is_ok() {
             16
