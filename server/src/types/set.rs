@@ -255,6 +255,8 @@ struct HtSet {
     slots: Vec<Option<Box<[u8]>>>,
     free: Vec<u32>,
     hasher: ahash::RandomState,
+    /// Total length of the members, kept so heap_size is O(1).
+    member_bytes: usize,
 }
 
 impl std::fmt::Debug for HtSet {
@@ -279,6 +281,7 @@ impl HtSet {
             slots: Vec::with_capacity(cap),
             free: Vec::new(),
             hasher: ahash::RandomState::new(),
+            member_bytes: 0,
         }
     }
 
@@ -321,6 +324,7 @@ impl HtSet {
                 i
             }
         };
+        self.member_bytes += m.len();
         let hash = self.hasher.hash_one(m);
         let HtSet {
             table,
@@ -339,6 +343,7 @@ impl HtSet {
             return false;
         };
         let (i, _) = found.remove();
+        self.member_bytes = self.member_bytes.saturating_sub(m.len());
         self.free_slot(i);
         true
     }
@@ -351,6 +356,8 @@ impl HtSet {
             found.remove();
         }
         let taken = self.slots.get_mut(i as usize)?.take();
+        let len = taken.as_ref().map_or(0, |t| t.len());
+        self.member_bytes = self.member_bytes.saturating_sub(len);
         self.free_slot_after_take(i);
         taken
     }
@@ -411,8 +418,7 @@ impl HtSet {
     }
 
     fn heap_size(&self) -> usize {
-        let members: usize = self.iter().map(|m| m.len()).sum();
-        members
+        self.member_bytes
             + self.slots.capacity() * std::mem::size_of::<Option<Box<[u8]>>>()
             + self.free.capacity() * 4
             + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
@@ -1036,6 +1042,9 @@ mod tests {
             assert!(s.remove(format!("m{i}").as_bytes()));
         }
         assert_eq!(s.len(), 500);
+        if let Repr::Ht(h) = &s.repr {
+            assert_eq!(h.member_bytes, h.iter().map(|m| m.len()).sum::<usize>());
+        }
         for i in 0..1000 {
             assert_eq!(s.contains(format!("m{i}").as_bytes()), i % 2 == 1);
         }
