@@ -6,6 +6,7 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod zset;
+pub mod zset_tree;
 
 pub use hash::Hash;
 pub use list::List;
