@@ -46,7 +46,9 @@ pub fn cmp_pair(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 /// Encodes a score for the listpack into `buf`, returning the used bytes.
 fn encode_score(s: f64, buf: &mut [u8; 8]) -> &[u8] {
     const LIMIT: f64 = (1u64 << 55) as f64;
-    if s.fract() == 0.0 && s.abs() < LIMIT && !(s == 0.0 && s.is_sign_negative()) {
+    // Integral scores are stored as integers, as Redis's listpack does, so
+    // -0 reads back as 0 (the big encoding keeps -0, as Redis's skiplist).
+    if s.fract() == 0.0 && s.abs() < LIMIT {
         let i = s as i64;
         if i == 0 {
             return &buf[..0];
@@ -520,9 +522,9 @@ mod tests {
     #[test]
     fn scores_round_trip_through_the_compact_encoding() {
         let mut buf = [0u8; 8];
+        assert_eq!(decode_score(encode_score(-0.0, &mut buf)).to_bits(), 0);
         for s in [
             0.0,
-            -0.0,
             1.0,
             -1.0,
             127.0,
