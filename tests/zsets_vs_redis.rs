@@ -481,7 +481,12 @@ fn show(raw: &[u8]) -> String {
 
 /// Runs the script with key prefix `prefix` on both connections; returns
 /// the mismatches.
-fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str, sets: bool) -> Vec<String> {
+fn run_script(
+    ours: &mut Connection,
+    theirs: &mut Connection,
+    prefix: &str,
+    sets: bool,
+) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
     for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {

@@ -240,13 +240,18 @@ fn parse_score(b: &[u8]) -> Option<f64> {
     let v = parse_float(b)?;
     if v.is_infinite() {
         let lower = b.to_ascii_lowercase();
-        let body = lower.strip_prefix(b"+").or_else(|| lower.strip_prefix(b"-")).unwrap_or(&lower);
+        let body = lower
+            .strip_prefix(b"+")
+            .or_else(|| lower.strip_prefix(b"-"))
+            .unwrap_or(&lower);
         if body != b"inf" && body != b"infinity" {
             return None;
         }
     }
     if v == 0.0 {
-        let mantissa = b.split(|&c| c == b'e' || c == b'E' || c == b'p' || c == b'P').next();
+        let mantissa = b
+            .split(|&c| c == b'e' || c == b'E' || c == b'p' || c == b'P')
+            .next();
         let hex = b.len() > 2 && (b.contains(&b'x') || b.contains(&b'X'));
         if !hex && mantissa.is_some_and(|m| m.iter().any(|c| (b'1'..=b'9').contains(c))) {
             return None;
@@ -363,8 +368,16 @@ impl<'a> LexRange<'a> {
 /// from the end), or None when empty.
 fn rank_window(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let llen = len as i64;
-    let mut start = if start < 0 { start.saturating_add(llen) } else { start };
-    let mut end = if end < 0 { end.saturating_add(llen) } else { end };
+    let mut start = if start < 0 {
+        start.saturating_add(llen)
+    } else {
+        start
+    };
+    let mut end = if end < 0 {
+        end.saturating_add(llen)
+    } else {
+        end
+    };
     if start < 0 {
         start = 0;
     }
@@ -427,13 +440,13 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
         i += 1;
     }
     let elements = args.len() - i;
-    if elements == 0 || elements % 2 != 0 {
+    if elements == 0 || !elements.is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
     if f.nx && f.xx {
         return Err("ERR XX and NX options at the same time are not compatible".into());
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err("ERR GT, LT, and/or NX options at the same time are not compatible".into());
     }
     if f.incr && elements > 2 {
@@ -475,7 +488,11 @@ fn add_generic(ctx: &mut Ctx, first: usize, scores: &[f64], f: AddFlags, ch: boo
                 .map(|p| p[1].len())
                 .max()
                 .unwrap_or(0);
-            ks.set(db, key, Value::ZSet(Box::new(ZSet::with_hint(scores.len(), max_len, lim))));
+            ks.set(
+                db,
+                key,
+                Value::ZSet(Box::new(ZSet::with_hint(scores.len(), max_len, lim))),
+            );
         }
         let Some(z) = write(ks, db, key, now, nt)? else {
             return Err(errors::WRONGTYPE.into());
@@ -880,6 +897,9 @@ fn remrange(ctx: &mut Ctx, window: impl Fn(&ZSet) -> (usize, usize)) -> CmdResul
 // ---------------------------------------------------------------------------
 // Pops
 
+/// Members popped with their scores, in pop order.
+pub type Popped = Vec<(Vec<u8>, f64)>;
+
 /// Pops up to `count` members from the low (or, with `max`, high) end of the
 /// zset at `key`, deleting the key when it empties and counting the change
 /// in `dirty`. Returns None when the key is missing; WRONGTYPE for another
@@ -891,7 +911,7 @@ pub fn pop_from(
     now: i64,
     count: usize,
     max: bool,
-) -> Result<Option<Vec<(Vec<u8>, f64)>>, CmdError> {
+) -> Result<Option<Popped>, CmdError> {
     let Some(z) = write(ks, db, key, now, false)? else {
         return Ok(None);
     };
@@ -1144,9 +1164,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         let j = (next_rand() % (i as u64 + 1)) as usize;
         ranks.swap(i, j);
     }
-    let items = ranks
-        .iter()
-        .filter_map(|&r| z.iter_from(r, false).next());
+    let items = ranks.iter().filter_map(|&r| z.iter_from(r, false).next());
     o.members(ranks.len(), withscores, items);
     Ok(())
 }
@@ -1224,11 +1242,22 @@ fn weighted(w: f64, s: f64) -> f64 {
 }
 
 /// Effect (STORE forms): the destination replaced by the result (or DEL).
-fn setop_generic(ctx: &mut Ctx, numkeys_idx: usize, dst: Option<usize>, op: SetOp, card_only: bool) -> CmdResult {
+fn setop_generic(
+    ctx: &mut Ctx,
+    numkeys_idx: usize,
+    dst: Option<usize>,
+    op: SetOp,
+    card_only: bool,
+) -> CmdResult {
     let args = ctx.args;
     let setnum = parse_i64(&args[numkeys_idx])?;
     if setnum < 1 {
-        let name = ctx.srv.commands.entries.get(ctx.cmd).map_or("", |e| e.full_name.as_str());
+        let name = ctx
+            .srv
+            .commands
+            .entries
+            .get(ctx.cmd)
+            .map_or("", |e| e.full_name.as_str());
         return Err(format!("ERR at least 1 input key is needed for '{name}' command").into());
     }
     let setnum = usize::try_from(setnum).unwrap_or(usize::MAX);
@@ -1470,11 +1499,15 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         i += 2;
     }
     let mut items: Vec<(Vec<u8>, f64)> = Vec::new();
-    let next = z.scan(cursor, usize::try_from(count).unwrap_or(usize::MAX), |m, s| {
-        if pattern.is_none_or(|p| crate::config::glob_match(p, m, false)) {
-            items.push((m.to_vec(), s));
-        }
-    });
+    let next = z.scan(
+        cursor,
+        usize::try_from(count).unwrap_or(usize::MAX),
+        |m, s| {
+            if pattern.is_none_or(|p| crate::config::glob_match(p, m, false)) {
+                items.push((m.to_vec(), s));
+            }
+        },
+    );
     let mut o = Out {
         b: &mut ctx.client.out,
         r3,

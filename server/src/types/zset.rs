@@ -573,7 +573,10 @@ mod tests {
         );
         assert_eq!(z.rank(b"b"), Some((2, 2.0)));
         let rev: Vec<_> = z.iter_from(3, true).map(|(m, _)| m.to_vec()).collect();
-        assert_eq!(rev, vec![b"c".to_vec(), b"b".to_vec(), b"a".to_vec(), b"d".to_vec()]);
+        assert_eq!(
+            rev,
+            vec![b"c".to_vec(), b"b".to_vec(), b"a".to_vec(), b"d".to_vec()]
+        );
         assert_eq!(z.remove(b"a"), Some(2.0));
         assert_eq!(z.len(), 3);
         assert_eq!(z.encoding(), "listpack");
@@ -610,7 +613,15 @@ mod tests {
                         ..Default::default()
                     };
                     assert_eq!(
-                        a.add(m.as_bytes(), s, f, Limits { entries: 10_000, value: 100 }),
+                        a.add(
+                            m.as_bytes(),
+                            s,
+                            f,
+                            Limits {
+                                entries: 10_000,
+                                value: 100
+                            }
+                        ),
                         b.add(m.as_bytes(), s, f, small)
                     );
                 }

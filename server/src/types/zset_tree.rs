@@ -508,7 +508,10 @@ mod tests {
         }
         model.sort_by(|a, b| cmp_pair(a.0, &a.1, b.0, &b.1));
         assert_eq!(t.len(), model.len());
-        let got: Vec<(f64, Vec<u8>)> = t.iter_from(0, false).map(|(m, s)| (s, m.to_vec())).collect();
+        let got: Vec<(f64, Vec<u8>)> = t
+            .iter_from(0, false)
+            .map(|(m, s)| (s, m.to_vec()))
+            .collect();
         assert_eq!(got, model);
         for (r, (s, m)) in model.iter().enumerate() {
             assert_eq!(t.rank(m), Some((r, *s)));
@@ -518,7 +521,10 @@ mod tests {
         let mid = model.len() / 2;
         t.remove_rank_range(mid, 100);
         model.drain(mid..(mid + 100).min(model.len()));
-        let got: Vec<(f64, Vec<u8>)> = t.iter_from(0, false).map(|(m, s)| (s, m.to_vec())).collect();
+        let got: Vec<(f64, Vec<u8>)> = t
+            .iter_from(0, false)
+            .map(|(m, s)| (s, m.to_vec()))
+            .collect();
         assert_eq!(got, model);
         let back: Vec<Vec<u8>> = t
             .iter_from(model.len() - 1, true)
