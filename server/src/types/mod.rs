@@ -7,6 +7,7 @@ pub mod list;
 pub mod set;
 pub mod stream;
 pub mod zset;
+pub mod zset_tree;
 
 pub use hash::Hash;
 pub use list::List;
