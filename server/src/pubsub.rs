@@ -248,7 +248,7 @@ pub fn notify(
     }
     if flags & class::KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}");
-        publish(srv, current.as_deref_mut(), ch.as_bytes(), key);
+        publish(srv, current, ch.as_bytes(), key);
     }
 }
 

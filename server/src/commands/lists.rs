@@ -336,7 +336,10 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
 
 /// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at `args[first]`
 /// (LMPOP and BLMPOP): the key index range, the end, and the count.
-pub(crate) fn parse_mpop(args: &[Bytes], first: usize) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
+pub(crate) fn parse_mpop(
+    args: &[Bytes],
+    first: usize,
+) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
     let numkeys = match parse_i64(&args[first]) {
         Ok(n) if n >= 1 => n as usize,
         _ => return Err(NUMKEYS.into()),
@@ -365,7 +368,12 @@ pub(crate) fn parse_mpop(args: &[Bytes], first: usize) -> Result<(std::ops::Rang
 /// Pops from the first non-empty list among `args[keys]` and writes the
 /// `[key, [elements]]` reply; false (nothing written) when all are empty.
 /// Effect: `LPOP|RPOP key count` on the key popped from.
-pub(crate) fn try_mpop(ctx: &mut Ctx, keys: std::ops::Range<usize>, end: End, count: usize) -> Result<bool, CmdError> {
+pub(crate) fn try_mpop(
+    ctx: &mut Ctx,
+    keys: std::ops::Range<usize>,
+    end: End,
+    count: usize,
+) -> Result<bool, CmdError> {
     let args = ctx.args;
     let (db, now, fill) = (ctx.db(), ctx.now_ms, fill(ctx));
     for key in &args[keys] {

@@ -70,7 +70,16 @@ fn brpop(ctx: &mut Ctx) -> CmdResult {
 fn bmove(ctx: &mut Ctx, from: End, to: End, timeout: Option<std::time::Duration>) -> CmdResult {
     let args = ctx.args;
     let (db, now, fill) = (ctx.db(), ctx.now_ms, fill(ctx));
-    match move_element(&mut ctx.srv.keyspace, db, &args[1], &args[2], now, from, to, fill)? {
+    match move_element(
+        &mut ctx.srv.keyspace,
+        db,
+        &args[1],
+        &args[2],
+        now,
+        from,
+        to,
+        fill,
+    )? {
         Some(v) => ctx.bulk(&v),
         None => ctx.block(&args[1..2], timeout, TimeoutReply::NullBulk),
     }

@@ -15,6 +15,9 @@ pub use value::{RStr, Value};
 
 use std::time::{Duration, Instant};
 
+/// A key in a numbered database.
+pub type DbKey = (usize, Box<[u8]>);
+
 /// Counters shown in INFO stats.
 #[derive(Default, Debug, Clone)]
 pub struct KeyspaceStats {
@@ -254,7 +257,7 @@ impl Keyspace {
     }
 
     /// Keys changed since the last call: (db, key) pairs and whole databases.
-    pub fn take_touched(&mut self) -> (Vec<(usize, Box<[u8]>)>, Vec<usize>) {
+    pub fn take_touched(&mut self) -> (Vec<DbKey>, Vec<usize>) {
         let mut keys = Vec::new();
         let mut all = Vec::new();
         for (i, d) in self.dbs.iter_mut().enumerate() {
