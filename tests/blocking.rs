@@ -207,3 +207,33 @@ fn a_disconnected_waiter_is_forgotten() {
         arr(&[bulk("kept")])
     );
 }
+
+#[test]
+fn blocking_sorted_set_pops_match_redis_shapes_and_wake_on_zadd() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    call(&mut c, &["ZADD", "z", "1", "a", "2", "b"]);
+    assert_eq!(
+        call(&mut c, &["BZPOPMIN", "z", "0"]),
+        arr(&[bulk("z"), bulk("a"), bulk("1")])
+    );
+    assert_eq!(
+        call(&mut c, &["BZMPOP", "0", "1", "z", "MAX"]),
+        arr(&[bulk("z"), arr(&[arr(&[bulk("b"), bulk("2")])])])
+    );
+    assert_eq!(call(&mut c, &["BZPOPMAX", "z", "0.01"]), Frame::NullArray);
+    let mut waiter = server.connect();
+    waiter.send(&["BZPOPMAX", "z", "5"]).unwrap();
+    waiter.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    call(&mut c, &["ZADD", "z", "3", "c", "4", "d"]);
+    assert_eq!(
+        waiter.read_frame().unwrap(),
+        arr(&[bulk("z"), bulk("d"), bulk("4")])
+    );
+    call(&mut waiter, &["HELLO", "3"]);
+    assert_eq!(
+        call(&mut waiter, &["BZPOPMIN", "z", "0"]),
+        arr(&[bulk("z"), bulk("c"), Frame::Double("3".into())])
+    );
+}

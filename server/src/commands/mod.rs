@@ -31,6 +31,7 @@ pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
+pub mod zsets_blocking;
 
 use hashbrown::HashTable;
 
@@ -51,6 +52,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    zsets_blocking::COMMANDS,
     streams::COMMANDS,
     hyperloglog::COMMANDS,
     scripting::COMMANDS,
