@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod debug;
 pub mod dispatch;
 pub mod expire_cmds;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
@@ -26,6 +27,7 @@ pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod slowlog;
+pub mod sort;
 pub mod spec;
 pub mod streams;
 pub mod strings;
@@ -55,6 +57,8 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     zsets_blocking::COMMANDS,
     streams::COMMANDS,
     hyperloglog::COMMANDS,
+    geo::COMMANDS,
+    sort::COMMANDS,
     scripting::COMMANDS,
     transactions::COMMANDS,
     pubsub_cmds::COMMANDS,
