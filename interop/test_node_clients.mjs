@@ -443,7 +443,7 @@ const ioredisChecks = {
 function where(err) {
   const line = String(err.stack ?? '')
     .split('\n')
-    .find((l) => l.includes('test_node_clients.mjs') && !/at (record|where|self\.sendCommand|r\.sendCommand) /.test(l));
+    .find((l) => l.includes('test_node_clients.mjs') && !/at (record|where|eq|ok|rejects|self\.sendCommand|r\.sendCommand) /.test(l));
   const m = line && line.match(/test_node_clients\.mjs:(\d+)/);
   return m ? `test_node_clients.mjs:${m[1]}` : null;
 }

@@ -252,18 +252,40 @@ pub fn notify(
     }
 }
 
-/// Turns keys that expired since the last call into `expired` notifications.
+/// Raises `new` for keys created since the last call. Called before a
+/// command's own event so that, as in Redis, `new` comes first.
+pub fn drain_new(srv: &mut Server, mut current: Option<&mut Client>) {
+    for (db, key) in srv.keyspace.take_new_keys() {
+        notify(srv, current.as_deref_mut(), class::NEW, "new", &key, db);
+    }
+}
+
+/// Turns what the keyspace recorded since the last call (expired keys,
+/// created keys, read misses) into notifications.
 pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
-    if srv.keyspace.expired.is_empty() {
+    if !srv.keyspace.expired.is_empty() {
+        let expired = std::mem::take(&mut srv.keyspace.expired);
+        for (db, key) in expired {
+            notify(
+                srv,
+                current.as_deref_mut(),
+                class::EXPIRED,
+                "expired",
+                &key,
+                db,
+            );
+        }
+    }
+    if srv.notify_classes() & (class::NEW | class::KEY_MISS) == 0 {
         return;
     }
-    let expired = std::mem::take(&mut srv.keyspace.expired);
-    for (db, key) in expired {
+    drain_new(srv, current.as_deref_mut());
+    for (db, key) in std::mem::take(&mut srv.keyspace.misses) {
         notify(
             srv,
             current.as_deref_mut(),
-            class::EXPIRED,
-            "expired",
+            class::KEY_MISS,
+            "keymiss",
             &key,
             db,
         );

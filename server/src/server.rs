@@ -137,6 +137,8 @@ pub struct Server {
     pub pending_writes: Vec<usize>,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
+    /// `notify-keyspace-events` as last parsed, and its class bits.
+    notify_cache: (String, u32),
 }
 
 impl Server {
@@ -167,6 +169,7 @@ impl Server {
             pubsub: Default::default(),
             pending_writes: Vec::new(),
             blocking: Default::default(),
+            notify_cache: (String::new(), 0),
         }
     }
 
@@ -244,6 +247,22 @@ impl Server {
                 c.watch_dirty = true;
             }
         }
+    }
+
+    /// The keyspace notification classes enabled by `notify-keyspace-events`
+    /// (re-parsed only when the setting changed).
+    pub fn notify_classes(&mut self) -> u32 {
+        if self.notify_cache.0 != self.config.notify_keyspace_events {
+            use crate::pubsub::class;
+            let bits = crate::pubsub::parse_classes(&self.config.notify_keyspace_events);
+            self.notify_cache = (self.config.notify_keyspace_events.clone(), bits);
+            let channels = bits & (class::KEYSPACE | class::KEYEVENT) != 0;
+            self.keyspace.set_notify_records(
+                channels && bits & class::NEW != 0,
+                channels && bits & class::KEY_MISS != 0,
+            );
+        }
+        self.notify_cache.1
     }
 
     /// Queues client `slot` for writing before the loop sleeps (used when a

@@ -16,6 +16,7 @@ use super::strings::{lookup_write, string_mut, string_ref};
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
 use crate::keyspace::{RStr, Value};
+use crate::pubsub::class;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("setbit", 4, "write denyoom", "@write @bitmap @slow", keys(1, 1, 1), setbit)
@@ -101,6 +102,7 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
     if changed {
         set_bit(raw, offset, on);
         ctx.srv.keyspace.dirty += 1;
+        ctx.notify(class::STRING, "setbit", &args[1]);
     }
     ctx.int(old as i64);
     Ok(())
@@ -292,8 +294,10 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     if len > 0 {
         ks.set(db, dest, Value::Str(RStr::Raw(result)));
         ks.dirty += 1;
+        ctx.notify(class::STRING, "set", dest);
     } else if ks.delete(db, dest, now) {
         ks.dirty += 1;
+        ctx.notify(class::GENERIC, "del", dest);
     }
     ctx.int(len as i64);
     Ok(())
@@ -508,6 +512,9 @@ fn bitfield_generic(ctx: &mut Ctx, read_only_cmd: bool) -> CmdResult {
         replies.push(reply);
     }
     ctx.srv.keyspace.dirty += changes;
+    if changes > 0 {
+        ctx.notify(class::STRING, "setbit", &ctx.args[1]);
+    }
     ctx.array(replies.len());
     for r in replies {
         match r {

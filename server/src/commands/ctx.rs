@@ -78,6 +78,56 @@ impl Ctx<'_> {
         self.srv.update_tracking();
     }
 
+    /// Raises a keyspace notification (`notify-keyspace-events`) for `event`
+    /// on `key` in the current database, if `class` is enabled.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.notify_classes() & class == 0 {
+            return;
+        }
+        let db = self.db();
+        crate::pubsub::drain_new(self.srv, Some(self.client));
+        crate::pubsub::notify(self.srv, Some(self.client), class, event, key, db);
+    }
+
+    /// Like [`Ctx::notify`] but without first raising pending `new` events
+    /// (for an event Redis raises before the key creation it reports).
+    pub fn notify_before_new(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.notify_classes() & class == 0 {
+            return;
+        }
+        let db = self.db();
+        crate::pubsub::notify(self.srv, Some(self.client), class, event, key, db);
+    }
+
+    /// After a write handler: raises `event` on `args[1]` if the command
+    /// changed the dataset (`dirty` moved past `dirty_before`), then `del`
+    /// if the key is gone. For STORE commands (`store`), an empty result
+    /// raises only `del`, as in Redis.
+    pub fn notify_write(&mut self, dirty_before: u64, class: u32, event: &str, store: bool) {
+        if self.srv.keyspace.dirty == dirty_before || self.srv.notify_classes() == 0 {
+            return;
+        }
+        let args = self.args;
+        let key = &args[1];
+        let db = self.db();
+        let gone = self.srv.keyspace.dbs[db].get_raw(key).is_none();
+        if !(store && gone) {
+            self.notify(class, event, key);
+        }
+        if gone {
+            self.notify(crate::pubsub::class::GENERIC, "del", key);
+        }
+    }
+
+    /// Like [`Ctx::notify`] for a key of database `db` (MOVE, COPY ... DB).
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        if self.srv.notify_classes() & class == 0 {
+            return;
+        }
+        crate::pubsub::drain_new(self.srv, Some(self.client));
+        crate::pubsub::notify(self.srv, Some(self.client), class, event, key, db);
+    }
+
     /// The client's selected database.
     pub fn db(&self) -> usize {
         self.client.db

@@ -132,6 +132,7 @@ pub fn call(
 ) {
     let spec = srv.commands.entries[id].spec;
     client.last_cmd = Some(id);
+    srv.notify_classes();
     let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
     let started = clock.last();
@@ -161,6 +162,10 @@ pub fn call(
     client.commands += 1;
     if srv.keyspace.dirty != dirty_before {
         srv.keys_changed(client);
+    }
+    // Expired keys (counted as dirty), created keys and read misses become
+    // keyspace notifications.
+    if srv.keyspace.dirty != dirty_before || srv.keyspace.record_misses {
         crate::pubsub::drain_expired(srv, Some(client));
     }
 

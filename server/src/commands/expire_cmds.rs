@@ -8,6 +8,7 @@
 use super::ctx::{is, parse_i64, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec};
 use crate::keyspace::NO_EXPIRE;
+use crate::pubsub::class;
 
 const EXPIRE_ACL: &str = "@keyspace @write @fast";
 const TTL_ACL: &str = "@keyspace @read @fast";
@@ -208,12 +209,14 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         ctx.int(0);
         return Ok(());
     }
-    if when <= now && ks.expire_keys {
+    let deleted = when <= now && ks.expire_keys;
+    if deleted {
         ks.delete(db, key, now);
     } else {
         ks.dbs[db].set_expire(key, when);
     }
     ks.dirty += 1;
+    ctx.notify(class::GENERIC, if deleted { "del" } else { "expire" }, key);
     ctx.int(1);
     Ok(())
 }
@@ -288,6 +291,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     };
     if changed {
         ks.dirty += 1;
+        ctx.notify(class::GENERIC, "persist", key);
     }
     ctx.int(changed as i64);
     Ok(())

@@ -187,9 +187,12 @@ fn clients_section(srv: &Server, w: &mut Section) {
     let mut max_in = 0usize;
     let mut max_out = 0usize;
     let mut pubsub = 0usize;
+    // The client running INFO is out of the slab while it runs: count from
+    // the slab's total and subtract replicas, as Redis's connected_clients.
+    let mut replicas = 0usize;
     for c in srv.clients.iter() {
-        if c.kind != ClientKind::Replica {
-            connected += 1;
+        if c.kind == ClientKind::Replica {
+            replicas += 1;
         }
         if c.kind == ClientKind::Pubsub {
             pubsub += 1;
@@ -197,19 +200,20 @@ fn clients_section(srv: &Server, w: &mut Section) {
         max_in = max_in.max(c.read_buf.len());
         max_out = max_out.max(c.out.len());
     }
+    connected += srv.clients.len() - replicas;
     w.header("Clients");
     w.field("connected_clients", connected);
     w.field("cluster_connections", 0);
     w.field("maxclients", srv.config.maxclients);
     w.field("client_recent_max_input_buffer", max_in);
     w.field("client_recent_max_output_buffer", max_out);
-    w.field("blocked_clients", 0);
+    w.field("blocked_clients", srv.blocking.blocked_clients());
     w.field("tracking_clients", 0);
     w.field("pubsub_clients", pubsub);
     w.field("watching_clients", 0);
     w.field("clients_in_timeout_table", 0);
     w.field("total_watched_keys", 0);
-    w.field("total_blocking_keys", 0);
+    w.field("total_blocking_keys", srv.blocking.blocking_keys());
     w.field("total_blocking_keys_on_nokey", 0);
 }
 
@@ -493,8 +497,8 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("current_eviction_exceeded_time", 0);
     w.field("keyspace_hits", ks.hits);
     w.field("keyspace_misses", ks.misses);
-    w.field("pubsub_channels", 0);
-    w.field("pubsub_patterns", 0);
+    w.field("pubsub_channels", srv.pubsub.channels.len());
+    w.field("pubsub_patterns", srv.pubsub.patterns.len());
     w.field("pubsubshard_channels", 0);
     w.field("latest_fork_usec", 0);
     w.field("total_forks", 0);

@@ -15,6 +15,7 @@ use super::spec::{keys, CommandSpec, NO_KEYS};
 use crate::config::glob::glob_match;
 use crate::errors;
 use crate::keyspace::{lazyfree, Value, NO_EXPIRE};
+use crate::pubsub::class;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("del", -2, "write", "@keyspace @write @slow", keys(1, -1, 1), del)
@@ -91,6 +92,7 @@ fn delete_keys(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let ks = &mut ctx.srv.keyspace;
     let mut n = 0i64;
+    let mut deleted = Vec::new();
     for key in &args[1..] {
         if ks.expire_keys {
             // Lazily expire first, so an expired key counts as expired, not deleted.
@@ -98,9 +100,13 @@ fn delete_keys(ctx: &mut Ctx) -> CmdResult {
         }
         if ks.delete(db, key, now) {
             n += 1;
+            deleted.push(key);
         }
     }
     ks.dirty += n as u64;
+    for key in deleted {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     ctx.int(n);
     Ok(())
 }
@@ -350,6 +356,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         d.set_expire(dst, at);
     }
     ks.dirty += 1;
+    ctx.notify(class::GENERIC, "rename_from", src);
+    ctx.notify(class::GENERIC, "rename_to", dst);
     if nx {
         ctx.int(1);
     } else {
@@ -410,6 +418,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         ks.dbs[dst_db].set_expire(dst, at);
     }
     ks.dirty += 1;
+    ctx.notify_in(dst_db, class::GENERIC, "copy_to", dst);
     ctx.int(1);
     Ok(())
 }
@@ -439,6 +448,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         d.set_expire(key, at);
     }
     ks.dirty += 1;
+    ctx.notify_in(db, class::GENERIC, "move_from", key);
+    ctx.notify_in(dst_db, class::GENERIC, "move_to", key);
     ctx.int(1);
     Ok(())
 }

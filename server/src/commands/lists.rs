@@ -18,6 +18,7 @@ use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::{Keyspace, Value};
+use crate::pubsub::class;
 use crate::types::list::{End, List};
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -105,6 +106,26 @@ fn parse_positive(arg: &[u8], msg: &'static str) -> Result<usize, CmdError> {
     match parse_i64(arg) {
         Ok(n) if n >= 0 => Ok(n as usize),
         _ => Err(msg.into()),
+    }
+}
+
+/// The keyspace notification of a list change, plus `del` when the change
+/// emptied (and so deleted) the list.
+pub(crate) fn notify_list(ctx: &mut Ctx, event: &str, key: &[u8]) {
+    ctx.notify(class::LIST, event, key);
+    let db = ctx.db();
+    if ctx.srv.keyspace.dbs[db].get_raw(key).is_none() {
+        ctx.notify(class::GENERIC, "del", key);
+    }
+}
+
+/// The event name of a pop or push at `end`.
+pub(crate) fn end_event(end: End, push: bool) -> &'static str {
+    match (end, push) {
+        (End::Head, false) => "lpop",
+        (End::Tail, false) => "rpop",
+        (End::Head, true) => "lpush",
+        (End::Tail, true) => "rpush",
     }
 }
 
@@ -256,6 +277,9 @@ fn push_cmd(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult {
         only_existing,
         fill,
     )?;
+    if len > 0 {
+        ctx.notify(class::LIST, end_event(end, true), &args[1]);
+    }
     ctx.int(len as i64);
     Ok(())
 }
@@ -307,6 +331,9 @@ fn pop_cmd(ctx: &mut Ctx, end: End) -> CmdResult {
     }
     let popped = pop_elements(ks, db, &args[1], now, end, count.unwrap_or(1), fill)?;
     let items = popped.unwrap_or_default();
+    if !items.is_empty() {
+        notify_list(ctx, end_event(end, false), &args[1]);
+    }
     match count {
         Some(_) => bulks(&mut ctx.client.out, &items),
         None => match items.first() {
@@ -387,6 +414,7 @@ pub(crate) fn try_mpop(
             }
         }
         let items = pop_elements(ks, db, key, now, end, count, fill)?.unwrap_or_default();
+        notify_list(ctx, end_event(end, false), key);
         let out = &mut ctx.client.out;
         encode::array_header(out, 2);
         encode::bulk(out, key);
@@ -409,6 +437,15 @@ fn rpoplpush(ctx: &mut Ctx) -> CmdResult {
     move_cmd(ctx, End::Tail, End::Head)
 }
 
+/// Notifications of LMOVE and its relatives: a push on the destination, then
+/// a pop on the source (and `del` if it emptied).
+pub(crate) fn notify_move(ctx: &mut Ctx, from: End, to: End) {
+    let args = ctx.args;
+    // Redis's order: the push on the destination, then the pop on the source.
+    ctx.notify(class::LIST, end_event(to, true), &args[2]);
+    notify_list(ctx, end_event(from, false), &args[1]);
+}
+
 fn move_cmd(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     let args = ctx.args;
     let (db, now, fill) = (ctx.db(), ctx.now_ms, fill(ctx));
@@ -423,7 +460,10 @@ fn move_cmd(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
         fill,
     )?;
     match moved {
-        Some(v) => ctx.bulk(&v),
+        Some(v) => {
+            notify_move(ctx, from, to);
+            ctx.bulk(&v)
+        }
         None => ctx.null(),
     }
     Ok(())
@@ -587,6 +627,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     }
     l.try_shrink(fill);
     ks.dirty += 1;
+    ctx.notify(class::LIST, "lset", &args[1]);
     ctx.ok();
     Ok(())
 }
@@ -616,6 +657,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
     }
     let len = l.len();
     ks.dirty += 1;
+    ctx.notify(class::LIST, "linsert", &args[1]);
     ctx.int(len as i64);
     Ok(())
 }
@@ -640,6 +682,7 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
             l.try_shrink(fill);
         }
         ks.dirty += removed as u64;
+        notify_list(ctx, "lrem", &args[1]);
     }
     ctx.int(removed as i64);
     Ok(())
@@ -680,6 +723,7 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         l.try_shrink(fill);
     }
     ks.dirty += (ltrim + rtrim) as u64;
+    notify_list(ctx, "ltrim", &args[1]);
     ctx.ok();
     Ok(())
 }

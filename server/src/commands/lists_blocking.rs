@@ -4,7 +4,10 @@
 //! one of them changes.
 
 use super::ctx::{CmdError, CmdResult, Ctx};
-use super::lists::{fill, list_ref, move_element, parse_end, parse_mpop, pop_elements, try_mpop};
+use super::lists::{
+    end_event, fill, list_ref, move_element, notify_list, notify_move, parse_end, parse_mpop,
+    pop_elements, try_mpop,
+};
 use super::spec::{keys, CommandSpec};
 use crate::blocking::{parse_timeout_secs, TimeoutReply};
 use crate::types::list::End;
@@ -47,6 +50,7 @@ fn bpop(ctx: &mut Ctx, end: End) -> CmdResult {
         }
         if let Some(items) = pop_elements(ks, db, key, now, end, 1, fill)? {
             if let Some(v) = items.first() {
+                notify_list(ctx, end_event(end, false), key);
                 ctx.array(2);
                 ctx.bulk(key);
                 ctx.bulk(v);
@@ -80,7 +84,10 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout: Option<std::time::Duration>
         to,
         fill,
     )? {
-        Some(v) => ctx.bulk(&v),
+        Some(v) => {
+            notify_move(ctx, from, to);
+            ctx.bulk(&v)
+        }
         None => ctx.block(&args[1..2], timeout, TimeoutReply::NullBulk),
     }
     Ok(())

@@ -20,12 +20,13 @@ use crate::config::glob::glob_match;
 use crate::errors;
 use crate::keyspace::value::itoa_buf;
 use crate::keyspace::Value;
+use crate::pubsub::class;
 use crate::types::set::{Limits, Member, Rng, Set};
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("sadd", -3, "write denyoom fast", "@write @set @fast", keys(1, 1, 1), sadd)
+    CommandSpec::new("sadd", -3, "write denyoom fast", "@write @set @fast", keys(1, 1, 1), sadd_notified)
         .doc("set", "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
-    CommandSpec::new("srem", -3, "write fast", "@write @set @fast", keys(1, 1, 1), srem)
+    CommandSpec::new("srem", -3, "write fast", "@write @set @fast", keys(1, 1, 1), srem_notified)
         .doc("set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed."),
     CommandSpec::new("scard", 2, "readonly fast", "@read @set @fast", keys(1, 1, 1), scard)
         .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
@@ -36,30 +37,30 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("smembers", 2, "readonly", "@read @set @slow", keys(1, 1, 1), smembers)
         .doc("set", "1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality.")
         .tips("nondeterministic_output_order"),
-    CommandSpec::new("spop", -2, "write fast", "@write @set @fast", keys(1, 1, 1), spop)
+    CommandSpec::new("spop", -2, "write fast", "@write @set @fast", keys(1, 1, 1), spop_notified)
         .doc("set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
         .tips("nondeterministic_output"),
     CommandSpec::new("srandmember", -2, "readonly", "@read @set @slow", keys(1, 1, 1), srandmember)
         .doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")
         .tips("nondeterministic_output"),
-    CommandSpec::new("smove", 4, "write fast", "@write @set @fast", keys(1, 2, 1), smove)
+    CommandSpec::new("smove", 4, "write fast", "@write @set @fast", keys(1, 2, 1), smove_notified)
         .doc("set", "1.0.0", "Moves a member from one set to another.", "O(1)"),
     CommandSpec::new("sinter", -2, "readonly", "@read @set @slow", keys(1, -1, 1), sinter)
         .doc("set", "1.0.0", "Returns the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
         .tips("nondeterministic_output_order"),
     CommandSpec::new("sintercard", -3, "readonly movablekeys", "@read @set @slow", keys(0, 0, 0), sintercard)
         .doc("set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
-    CommandSpec::new("sinterstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sinterstore)
+    CommandSpec::new("sinterstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sinterstore_notified)
         .doc("set", "1.0.0", "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
     CommandSpec::new("sunion", -2, "readonly", "@read @set @slow", keys(1, -1, 1), sunion)
         .doc("set", "1.0.0", "Returns the union of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
         .tips("nondeterministic_output_order"),
-    CommandSpec::new("sunionstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sunionstore)
+    CommandSpec::new("sunionstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sunionstore_notified)
         .doc("set", "1.0.0", "Stores the union of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets."),
     CommandSpec::new("sdiff", -2, "readonly", "@read @set @slow", keys(1, -1, 1), sdiff)
         .doc("set", "1.0.0", "Returns the difference of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
         .tips("nondeterministic_output_order"),
-    CommandSpec::new("sdiffstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sdiffstore)
+    CommandSpec::new("sdiffstore", -3, "write denyoom", "@write @set @slow", keys(1, -1, 1), sdiffstore_notified)
         .doc("set", "1.0.0", "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets."),
     CommandSpec::new("sscan", -3, "readonly", "@read @set @slow", keys(1, 1, 1), sscan)
         .doc("set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")
@@ -800,6 +801,74 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
     encode::array_header(out, found.len());
     for m in found {
         bulk_member(out, m);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn sadd_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    sadd(ctx)?;
+    ctx.notify_write(before, class::SET, "sadd", false);
+    Ok(())
+}
+
+fn srem_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    srem(ctx)?;
+    ctx.notify_write(before, class::SET, "srem", false);
+    Ok(())
+}
+
+fn spop_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    spop(ctx)?;
+    ctx.notify_write(before, class::SET, "spop", false);
+    Ok(())
+}
+
+fn sinterstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    sinterstore(ctx)?;
+    ctx.notify_write(before, class::SET, "sinterstore", true);
+    Ok(())
+}
+
+fn sunionstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    sunionstore(ctx)?;
+    ctx.notify_write(before, class::SET, "sunionstore", true);
+    Ok(())
+}
+
+fn sdiffstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    sdiffstore(ctx)?;
+    ctx.notify_write(before, class::SET, "sdiffstore", true);
+    Ok(())
+}
+
+/// SMOVE raises `srem` on the source (`del` if it emptied) and `sadd` on
+/// the destination when the member moved.
+fn smove_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    smove(ctx)?;
+    if ctx.srv.keyspace.dirty != before {
+        let args = ctx.args;
+        let db = ctx.db();
+        let gone = ctx.srv.keyspace.dbs[db].get_raw(&args[1]).is_none();
+        // Redis's order: srem (and del) on the source, then new and sadd on
+        // the destination.
+        ctx.notify_before_new(class::SET, "srem", &args[1]);
+        if gone {
+            ctx.notify_before_new(class::GENERIC, "del", &args[1]);
+        }
+        if args[1] != args[2] {
+            ctx.notify(class::SET, "sadd", &args[2]);
+        }
     }
     Ok(())
 }

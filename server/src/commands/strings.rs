@@ -19,6 +19,7 @@ use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64, EMBSTR_MAX};
 use crate::keyspace::{Entry, Keyspace, RStr, Value, NO_EXPIRE};
+use crate::pubsub::class;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("set", -3, "write denyoom", "@write @string @slow", keys(1, 1, 1), set)
@@ -313,6 +314,10 @@ fn generic_set(
             ks.dbs[db].set_expire(key, at);
         }
     }
+    ctx.notify(class::STRING, "set", key);
+    if at.is_some() {
+        ctx.notify(class::GENERIC, "expire", key);
+    }
     if !o.get {
         match reply {
             SetReply::OkOrNull => ctx.ok(),
@@ -414,10 +419,12 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         Some(at) if absolute && at <= now => {
             ks.delete(db, key, now);
             ks.dirty += 1;
+            ctx.notify(class::GENERIC, "del", key);
         }
         Some(at) => {
             ks.dbs[db].set_expire(key, at);
             ks.dirty += 1;
+            ctx.notify(class::GENERIC, "expire", key);
         }
         None if o.ttl == Ttl::Persist => {
             let had_ttl = ks.dbs[db]
@@ -426,6 +433,7 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
             if had_ttl {
                 ks.dbs[db].set_expire(key, NO_EXPIRE);
                 ks.dirty += 1;
+                ctx.notify(class::GENERIC, "persist", key);
             }
         }
         None => {}
@@ -441,6 +449,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
         let ks = &mut ctx.srv.keyspace;
         if ks.delete(db, &args[1], now) {
             ks.dirty += 1;
+            ctx.notify(class::GENERIC, "del", &args[1]);
         }
     }
     Ok(())
@@ -454,6 +463,7 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
     let ks = &mut ctx.srv.keyspace;
     ks.set(db, &args[1], Value::Str(RStr::new(&args[2])));
     ks.dirty += 1;
+    ctx.notify(class::STRING, "set", &args[1]);
     Ok(())
 }
 
@@ -493,10 +503,13 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         ctx.int(0);
         return Ok(());
     }
-    for kv in args[1..].chunks(2) {
-        ks.set(db, &kv[0], Value::Str(RStr::new(&kv[1])));
-    }
     ks.dirty += (args.len() as u64 - 1) / 2;
+    for kv in args[1..].chunks(2) {
+        ctx.srv
+            .keyspace
+            .set(db, &kv[0], Value::Str(RStr::new(&kv[1])));
+        ctx.notify(class::STRING, "set", &kv[0]);
+    }
     if nx {
         ctx.int(1);
     } else {
@@ -545,6 +558,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ks.dirty += 1;
+    ctx.notify(class::STRING, "append", key);
     ctx.int(total as i64);
     Ok(())
 }
@@ -665,6 +679,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ks.dirty += 1;
+    ctx.notify(class::STRING, "setrange", key);
     ctx.int(len as i64);
     Ok(())
 }
@@ -704,6 +719,7 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
     };
     ks.dirty += 1;
+    ctx.notify(class::STRING, "incrby", key);
     ctx.int(new);
     Ok(())
 }
@@ -760,6 +776,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         None => ks.set(db, key, Value::Str(value)),
     }
     ks.dirty += 1;
+    ctx.notify(class::STRING, "incrbyfloat", key);
     ctx.bulk(text.as_bytes());
     Ok(())
 }

@@ -22,14 +22,15 @@ use super::ctx::{is, parse_float, parse_i64, CmdError, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::{Keyspace, Value};
+use crate::pubsub::class;
 use crate::types::zset::{cmp_pair, AddFlags, AddOutcome, Limits, ZSet};
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("zadd", -4, "write denyoom fast", "@write @sortedset @fast", keys(1, 1, 1), zadd)
+    CommandSpec::new("zadd", -4, "write denyoom fast", "@write @sortedset @fast", keys(1, 1, 1), zadd_notified)
         .doc("sorted-set", "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
-    CommandSpec::new("zincrby", 4, "write denyoom fast", "@write @sortedset @fast", keys(1, 1, 1), zincrby)
+    CommandSpec::new("zincrby", 4, "write denyoom fast", "@write @sortedset @fast", keys(1, 1, 1), zincrby_notified)
         .doc("sorted-set", "1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set."),
-    CommandSpec::new("zrem", -3, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zrem)
+    CommandSpec::new("zrem", -3, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zrem_notified)
         .doc("sorted-set", "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
     CommandSpec::new("zcard", 2, "readonly fast", "@read @sortedset @fast", keys(1, 1, 1), zcard)
         .doc("sorted-set", "1.2.0", "Returns the number of members in a sorted set.", "O(1)"),
@@ -47,7 +48,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("sorted-set", "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set."),
     CommandSpec::new("zrange", -4, "readonly", "@read @sortedset @slow", keys(1, 1, 1), zrange)
         .doc("sorted-set", "1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
-    CommandSpec::new("zrangestore", -5, "write denyoom", "@write @sortedset @slow", keys(1, 2, 1), zrangestore)
+    CommandSpec::new("zrangestore", -5, "write denyoom", "@write @sortedset @slow", keys(1, 2, 1), zrangestore_notified)
         .doc("sorted-set", "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
     CommandSpec::new("zrangebyscore", -4, "readonly", "@read @sortedset @slow", keys(1, 1, 1), zrangebyscore)
         .doc("sorted-set", "1.0.5", "Returns members in a sorted set within a range of scores.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
@@ -59,15 +60,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("sorted-set", "2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
     CommandSpec::new("zrevrange", -4, "readonly", "@read @sortedset @slow", keys(1, 1, 1), zrevrange)
         .doc("sorted-set", "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
-    CommandSpec::new("zremrangebyrank", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebyrank)
+    CommandSpec::new("zremrangebyrank", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebyrank_notified)
         .doc("sorted-set", "2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
-    CommandSpec::new("zremrangebyscore", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebyscore)
+    CommandSpec::new("zremrangebyscore", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebyscore_notified)
         .doc("sorted-set", "1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
-    CommandSpec::new("zremrangebylex", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebylex)
+    CommandSpec::new("zremrangebylex", 4, "write", "@write @sortedset @slow", keys(1, 1, 1), zremrangebylex_notified)
         .doc("sorted-set", "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
-    CommandSpec::new("zpopmin", -2, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zpopmin)
+    CommandSpec::new("zpopmin", -2, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zpopmin_notified)
         .doc("sorted-set", "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
-    CommandSpec::new("zpopmax", -2, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zpopmax)
+    CommandSpec::new("zpopmax", -2, "write fast", "@write @sortedset @fast", keys(1, 1, 1), zpopmax_notified)
         .doc("sorted-set", "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
     CommandSpec::new("zmpop", -4, "write movablekeys", "@write @sortedset @slow", keys(0, 0, 0), zmpop)
         .doc("sorted-set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
@@ -80,11 +81,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("sorted-set", "6.2.0", "Returns the intersect of multiple sorted sets.", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
     CommandSpec::new("zdiff", -3, "readonly movablekeys", "@read @sortedset @slow", keys(0, 0, 0), zdiff)
         .doc("sorted-set", "6.2.0", "Returns the difference between multiple sorted sets.", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
-    CommandSpec::new("zunionstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zunionstore)
+    CommandSpec::new("zunionstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zunionstore_notified)
         .doc("sorted-set", "2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zinterstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zinterstore)
+    CommandSpec::new("zinterstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zinterstore_notified)
         .doc("sorted-set", "2.0.0", "Stores the intersect of multiple sorted sets in a key.", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zdiffstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zdiffstore)
+    CommandSpec::new("zdiffstore", -4, "write denyoom movablekeys", "@write @sortedset @slow", keys(1, 1, 1), zdiffstore_notified)
         .doc("sorted-set", "6.2.0", "Stores the difference of multiple sorted sets in a key.", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
     CommandSpec::new("zintercard", -3, "readonly movablekeys", "@read @sortedset @slow", keys(0, 0, 0), zintercard)
         .doc("sorted-set", "7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
@@ -1565,4 +1566,99 @@ mod tests {
         assert_eq!(rank_window(3, 1, 5), None);
         assert_eq!(rank_window(i64::MIN, i64::MAX, 5), Some((0, 4)));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn zincrby_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zincrby(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zincr", false);
+    Ok(())
+}
+
+fn zrem_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zrem(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zrem", false);
+    Ok(())
+}
+
+fn zremrangebyrank_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zremrangebyrank(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zremrangebyrank", false);
+    Ok(())
+}
+
+fn zremrangebyscore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zremrangebyscore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zremrangebyscore", false);
+    Ok(())
+}
+
+fn zremrangebylex_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zremrangebylex(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zremrangebylex", false);
+    Ok(())
+}
+
+fn zpopmin_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zpopmin(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zpopmin", false);
+    Ok(())
+}
+
+fn zpopmax_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zpopmax(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zpopmax", false);
+    Ok(())
+}
+
+fn zrangestore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zrangestore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zrangestore", true);
+    Ok(())
+}
+
+fn zunionstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zunionstore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zunionstore", true);
+    Ok(())
+}
+
+fn zinterstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zinterstore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zinterstore", true);
+    Ok(())
+}
+
+fn zdiffstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zdiffstore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zdiffstore", true);
+    Ok(())
+}
+
+/// ZADD raises `zincr` with INCR, `zadd` otherwise.
+fn zadd_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    zadd(ctx)?;
+    let incr = ctx.args[2..].iter().any(|a| is(a, "incr"));
+    ctx.notify_write(
+        before,
+        class::ZSET,
+        if incr { "zincr" } else { "zadd" },
+        false,
+    );
+    Ok(())
 }

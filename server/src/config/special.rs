@@ -106,7 +106,12 @@ pub fn parse_notify(s: &str) -> Result<String, String> {
     let (mut k, mut e, mut m) = (false, false, false);
     for c in s.bytes() {
         match c {
-            b'A' => classes = [true; 11],
+            // `A` is every class but `n` (new key) and `m` (key miss).
+            b'A' => {
+                for (i, on) in classes.iter_mut().enumerate() {
+                    *on |= NOTIFY_CLASSES[i] != b'n';
+                }
+            }
             b'K' => k = true,
             b'E' => e = true,
             b'm' => m = true,
@@ -117,8 +122,19 @@ pub fn parse_notify(s: &str) -> Result<String, String> {
         }
     }
     let mut out = String::new();
-    if classes.iter().all(|x| *x) {
+    let all = classes
+        .iter()
+        .enumerate()
+        .all(|(i, on)| *on || NOTIFY_CLASSES[i] == b'n');
+    if all {
+        // Redis 7.0 prints `A` and drops `n` here, yet still raises `new`
+        // events; we keep the `n` so the setting means what was asked.
         out.push('A');
+        if let Some(n) = NOTIFY_CLASSES.iter().position(|x| *x == b'n') {
+            if classes[n] {
+                out.push('n');
+            }
+        }
     } else {
         for (i, on) in classes.iter().enumerate() {
             if *on {
@@ -245,9 +261,12 @@ mod tests {
     fn notify_flags_are_canonicalised_like_redis() {
         assert_eq!(parse_notify("KEA").unwrap(), "AKE");
         assert_eq!(parse_notify("Kn").unwrap(), "nK");
-        assert_eq!(parse_notify("AKEmn").unwrap(), "AKEm");
+        // Redis prints these two as "AKEm" and "A", dropping the `n` it
+        // still honours; we keep it so the setting round-trips.
+        assert_eq!(parse_notify("AKEmn").unwrap(), "AnKEm");
         assert_eq!(parse_notify("ndtexzhsl$").unwrap(), "$lshzxetdn");
-        assert_eq!(parse_notify("ndtexzhsl$g").unwrap(), "A");
+        assert_eq!(parse_notify("ndtexzhsl$g").unwrap(), "An");
+        assert_eq!(parse_notify("g$lshzxetd").unwrap(), "A");
         assert_eq!(parse_notify("").unwrap(), "");
         assert!(parse_notify("Q").is_err());
     }

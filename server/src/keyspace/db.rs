@@ -46,6 +46,10 @@ pub struct Db {
     touched: Vec<Box<[u8]>>,
     /// The whole database changed (flush, swap), when tracking.
     touched_all: bool,
+    /// Record keys that get created (keyspace notification class `n`).
+    pub record_new: bool,
+    /// Keys created since the last drain, when `record_new`.
+    pub new_keys: Vec<Box<[u8]>>,
 }
 
 impl Default for Db {
@@ -67,6 +71,8 @@ impl Db {
             track: false,
             touched: Vec::new(),
             touched_all: false,
+            record_new: false,
+            new_keys: Vec::new(),
         }
     }
 
@@ -171,6 +177,9 @@ impl Db {
             e.lru = lru;
             return;
         }
+        if self.record_new {
+            self.new_keys.push(key.into());
+        }
         let entry = Entry {
             key: key.into(),
             value,
@@ -265,11 +274,13 @@ impl Db {
     /// Drops every key.
     pub fn clear(&mut self) {
         let track = self.track;
+        let record_new = self.record_new;
         *self = Db {
             hasher: self.hasher.clone(),
             ..Db::new()
         };
         self.track = track;
+        self.record_new = record_new;
         self.touch_all();
     }
 
@@ -277,6 +288,7 @@ impl Db {
     /// old content to a background thread).
     pub fn take(&mut self) -> Db {
         let track = self.track;
+        let record_new = self.record_new;
         let mut old = std::mem::replace(
             self,
             Db {
@@ -286,6 +298,7 @@ impl Db {
         );
         old.set_tracking(false);
         self.track = track;
+        self.record_new = record_new;
         self.touch_all();
         old
     }

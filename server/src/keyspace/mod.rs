@@ -45,6 +45,10 @@ pub struct Keyspace {
     pub lru_clock: u32,
     /// Set when the last slow cycle ran out of time: before-sleep then runs a fast cycle.
     pub expire_backlog: bool,
+    /// Record read misses (keyspace notification class `m`).
+    pub record_misses: bool,
+    /// Keys looked up for reading and not found, when `record_misses`.
+    pub misses: Vec<DbKey>,
     rng: u64,
 }
 
@@ -59,6 +63,8 @@ impl Keyspace {
             dirty: 0,
             lru_clock: 0,
             expire_backlog: false,
+            record_misses: false,
+            misses: Vec::new(),
             rng: 0x2545_f491_4f6c_dd1d ^ std::process::id() as u64,
         }
     }
@@ -85,7 +91,12 @@ impl Keyspace {
         let found = self.live_slot(db, key, now);
         match found {
             Some(_) => self.stats.hits += 1,
-            None => self.stats.misses += 1,
+            None => {
+                self.stats.misses += 1;
+                if self.record_misses {
+                    self.misses.push((db, key.into()));
+                }
+            }
         }
         let lru = self.lru_clock;
         let e = self.dbs[db].slot_mut(found?)?;
@@ -254,6 +265,23 @@ impl Keyspace {
         for d in &mut self.dbs {
             d.set_tracking(on);
         }
+    }
+
+    /// Turns recording of created keys and read misses on or off.
+    pub fn set_notify_records(&mut self, new_keys: bool, misses: bool) {
+        self.record_misses = misses;
+        for d in &mut self.dbs {
+            d.record_new = new_keys;
+        }
+    }
+
+    /// Keys created since the last call, with their database.
+    pub fn take_new_keys(&mut self) -> Vec<DbKey> {
+        let mut out = Vec::new();
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            out.extend(d.new_keys.drain(..).map(|k| (i, k)));
+        }
+        out
     }
 
     /// Keys changed since the last call: (db, key) pairs and whole databases.
