@@ -10,7 +10,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, "fast", "@fast @connection", NO_KEYS, ping)
         .doc("connection", "1.0.0", "Returns the server's liveliness response.", "O(1)")
         .tips("request_policy:all_shards response_policy:all_succeeded"),
-    CommandSpec::new("echo", 2, "fast", "@fast @connection", NO_KEYS, echo)
+    CommandSpec::new("echo", 2, "loading stale fast", "@fast @connection", NO_KEYS, echo)
         .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
     CommandSpec::new("quit", -1, "noscript loading stale fast no_auth allow_busy", "@fast @connection", NO_KEYS, quit)
         .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
