@@ -161,13 +161,14 @@ fn server_section(srv: &Server, w: &mut Section) {
 }
 
 fn clients_section(srv: &Server, w: &mut Section) {
-    let mut connected = 0usize;
+    // `len()` includes the client running this command, which is out of the slab meanwhile.
+    let mut replicas = 0usize;
     let mut max_in = 0usize;
     let mut max_out = 0usize;
     let mut pubsub = 0usize;
     for c in srv.clients.iter() {
-        if c.kind != ClientKind::Replica {
-            connected += 1;
+        if c.kind == ClientKind::Replica {
+            replicas += 1;
         }
         if c.kind == ClientKind::Pubsub {
             pubsub += 1;
@@ -176,7 +177,7 @@ fn clients_section(srv: &Server, w: &mut Section) {
         max_out = max_out.max(c.out.len());
     }
     w.header("Clients");
-    w.field("connected_clients", connected);
+    w.field("connected_clients", srv.clients.len().saturating_sub(replicas));
     w.field("cluster_connections", 0);
     w.field("maxclients", srv.config.maxclients);
     w.field("client_recent_max_input_buffer", max_in);
