@@ -47,7 +47,9 @@ fn strings(f: &Frame) -> Vec<String> {
 
 /// Parses one COMMAND INFO entry and, recursively, its subcommands.
 fn collect(entry: &Frame, out: &mut Vec<Meta>) {
-    let Frame::Array(v) = entry else { panic!("COMMAND INFO entry is not an array: {entry:?}") };
+    let Frame::Array(v) = entry else {
+        panic!("COMMAND INFO entry is not an array: {entry:?}")
+    };
     assert_eq!(v.len(), 10, "COMMAND INFO entry has 10 elements: {entry:?}");
     out.push(Meta {
         name: text(&v[0]),
@@ -67,12 +69,16 @@ fn collect(entry: &Frame, out: &mut Vec<Meta>) {
 
 #[test]
 fn every_declared_command_matches_the_real_redis_command_info() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else { return };
+    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
+        return;
+    };
     let server = TestServer::start();
     let mut ours = server.connect();
     let mut theirs = redis.connect();
 
-    let Frame::Array(all) = call(&mut ours, &["COMMAND"]) else { panic!("COMMAND is an array") };
+    let Frame::Array(all) = call(&mut ours, &["COMMAND"]) else {
+        panic!("COMMAND is an array")
+    };
     let mut declared = Vec::new();
     for e in &all {
         collect(e, &mut declared);
@@ -83,7 +89,9 @@ fn every_declared_command_matches_the_real_redis_command_info() {
     let mut unknown_to_reference = Vec::new();
     for meta in &declared {
         let reply = call(&mut theirs, &["COMMAND", "INFO", &meta.name]);
-        let Frame::Array(items) = reply else { panic!("COMMAND INFO reply: {reply:?}") };
+        let Frame::Array(items) = reply else {
+            panic!("COMMAND INFO reply: {reply:?}")
+        };
         match &items[0] {
             Frame::NullBulk | Frame::NullArray | Frame::Null => {
                 unknown_to_reference.push(meta.name.clone());
@@ -98,7 +106,11 @@ fn every_declared_command_matches_the_real_redis_command_info() {
             }
         }
     }
-    assert!(differences.is_empty(), "COMMAND INFO differs from redis-server:\n{}", differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "COMMAND INFO differs from redis-server:\n{}",
+        differences.join("\n")
+    );
     let mut expected: Vec<String> = NOT_IN_REFERENCE
         .iter()
         .filter(|n| declared.iter().any(|m| m.name == **n))
@@ -106,7 +118,10 @@ fn every_declared_command_matches_the_real_redis_command_info() {
         .collect();
     expected.sort();
     unknown_to_reference.sort();
-    assert_eq!(unknown_to_reference, expected, "commands redis-server does not know must be listed in NOT_IN_REFERENCE");
+    assert_eq!(
+        unknown_to_reference, expected,
+        "commands redis-server does not know must be listed in NOT_IN_REFERENCE"
+    );
 }
 
 #[test]
@@ -121,6 +136,9 @@ fn the_comparison_notices_a_changed_flag() {
         step: 1,
         acl: vec!["@read".into()],
     };
-    let b = Meta { flags: vec!["readonly".into()], ..a.clone() };
+    let b = Meta {
+        flags: vec!["readonly".into()],
+        ..a.clone()
+    };
     assert_ne!(a, b);
 }

@@ -64,7 +64,11 @@ fn workload(c: &mut Connection) {
 
 fn fields(c: &mut Connection, section: &str) -> (Vec<String>, BTreeSet<String>) {
     let t = text(call(c, &["INFO", section]));
-    let headers = t.split("\r\n").filter_map(|l| l.strip_prefix("# ")).map(String::from).collect();
+    let headers = t
+        .split("\r\n")
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(String::from)
+        .collect();
     let names = t
         .split("\r\n")
         .filter(|l| !l.starts_with('#'))
@@ -76,7 +80,10 @@ fn fields(c: &mut Connection, section: &str) -> (Vec<String>, BTreeSet<String>) 
 
 #[test]
 fn info_sections_have_the_field_names_of_redis() {
-    let Some(redis) = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"]) else { return };
+    let Some(redis) = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"])
+    else {
+        return;
+    };
     let server = TestServer::with(|c| c.enable_debug_command = EnableMode::Yes);
     let mut ours = server.connect();
     let mut theirs = redis.connect();
@@ -88,7 +95,9 @@ fn info_sections_have_the_field_names_of_redis() {
         let (our_headers, our_fields) = fields(&mut ours, section);
         let (their_headers, their_fields) = fields(&mut theirs, section);
         if our_headers != their_headers {
-            problems.push(format!("{section}: headers {our_headers:?} vs redis {their_headers:?}"));
+            problems.push(format!(
+                "{section}: headers {our_headers:?} vs redis {their_headers:?}"
+            ));
         }
         let missing: Vec<_> = their_fields.difference(&our_fields).collect();
         let extra: Vec<_> = our_fields
@@ -102,11 +111,18 @@ fn info_sections_have_the_field_names_of_redis() {
             problems.push(format!("{section}: not in redis {extra:?}"));
         }
     }
-    assert!(problems.is_empty(), "INFO differs from redis-server:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "INFO differs from redis-server:\n{}",
+        problems.join("\n")
+    );
 
     let (all_ours, _) = fields(&mut ours, "everything");
     let (all_theirs, _) = fields(&mut theirs, "everything");
-    assert_eq!(all_ours, all_theirs, "INFO everything prints the same sections in the same order");
+    assert_eq!(
+        all_ours, all_theirs,
+        "INFO everything prints the same sections in the same order"
+    );
     let (default_ours, _) = fields(&mut ours, "default");
     let (default_theirs, _) = fields(&mut theirs, "default");
     assert_eq!(default_ours, default_theirs);

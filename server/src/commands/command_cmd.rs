@@ -18,28 +18,75 @@ use crate::errors;
 
 const CONN: &str = "@slow @connection";
 
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("command", -1, "loading stale", CONN, NO_KEYS, all)
-    .doc("server", "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands")
-    .tips("nondeterministic_output_order")
-    .subs(&[
-        CommandSpec::new("count", 2, "loading stale", CONN, NO_KEYS, count)
-            .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
-        CommandSpec::new("docs", -2, "loading stale", CONN, NO_KEYS, docs)
-            .doc("server", "7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up")
-            .tips("nondeterministic_output_order"),
-        CommandSpec::new("getkeys", -4, "loading stale", CONN, NO_KEYS, getkeys)
-            .doc("server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
-        CommandSpec::new("getkeysandflags", -4, "loading stale", CONN, NO_KEYS, getkeysandflags)
-            .doc("server", "7.0.0", "Extracts the key names and access flags for an arbitrary command.", "O(N) where N is the number of arguments to the command"),
-        CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help)
-            .doc("server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
-        CommandSpec::new("info", -2, "loading stale", CONN, NO_KEYS, info)
-            .doc("server", "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up")
-            .tips("nondeterministic_output_order"),
-        CommandSpec::new("list", -2, "loading stale", CONN, NO_KEYS, list)
-            .doc("server", "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands")
-            .tips("nondeterministic_output_order"),
-    ])];
+pub const COMMANDS: &[CommandSpec] =
+    &[
+        CommandSpec::new("command", -1, "loading stale", CONN, NO_KEYS, all)
+            .doc(
+                "server",
+                "2.8.13",
+                "Returns detailed information about all commands.",
+                "O(N) where N is the total number of Redis commands",
+            )
+            .tips("nondeterministic_output_order")
+            .subs(&[
+                CommandSpec::new("count", 2, "loading stale", CONN, NO_KEYS, count).doc(
+                    "server",
+                    "2.8.13",
+                    "Returns a count of commands.",
+                    "O(1)",
+                ),
+                CommandSpec::new("docs", -2, "loading stale", CONN, NO_KEYS, docs)
+                    .doc(
+                        "server",
+                        "7.0.0",
+                        "Returns documentary information about one, multiple or all commands.",
+                        "O(N) where N is the number of commands to look up",
+                    )
+                    .tips("nondeterministic_output_order"),
+                CommandSpec::new("getkeys", -4, "loading stale", CONN, NO_KEYS, getkeys).doc(
+                    "server",
+                    "2.8.13",
+                    "Extracts the key names from an arbitrary command.",
+                    "O(N) where N is the number of arguments to the command",
+                ),
+                CommandSpec::new(
+                    "getkeysandflags",
+                    -4,
+                    "loading stale",
+                    CONN,
+                    NO_KEYS,
+                    getkeysandflags,
+                )
+                .doc(
+                    "server",
+                    "7.0.0",
+                    "Extracts the key names and access flags for an arbitrary command.",
+                    "O(N) where N is the number of arguments to the command",
+                ),
+                CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help).doc(
+                    "server",
+                    "5.0.0",
+                    "Returns helpful text about the different subcommands.",
+                    "O(1)",
+                ),
+                CommandSpec::new("info", -2, "loading stale", CONN, NO_KEYS, info)
+                    .doc(
+                        "server",
+                        "2.8.13",
+                        "Returns information about one, multiple or all commands.",
+                        "O(N) where N is the number of commands to look up",
+                    )
+                    .tips("nondeterministic_output_order"),
+                CommandSpec::new("list", -2, "loading stale", CONN, NO_KEYS, list)
+                    .doc(
+                        "server",
+                        "7.0.0",
+                        "Returns a list of command names.",
+                        "O(N) where N is the total number of Redis commands",
+                    )
+                    .tips("nondeterministic_output_order"),
+            ]),
+    ];
 
 const HELP: &[&str] = &[
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -188,7 +235,10 @@ fn docs(ctx: &mut Ctx) -> CmdResult {
     let ids: Vec<usize> = if ctx.args.len() == 2 {
         ctx.srv.commands.top_level().collect()
     } else {
-        ctx.args[2..].iter().filter_map(|a| ctx.srv.commands.lookup_full(a)).collect()
+        ctx.args[2..]
+            .iter()
+            .filter_map(|a| ctx.srv.commands.lookup_full(a))
+            .collect()
     };
     ctx.map(ids.len());
     for id in ids {
@@ -238,7 +288,10 @@ fn list(ctx: &mut Ctx) -> CmdResult {
             if is(&ctx.args[3], "module") {
                 Filter::Module
             } else if is(&ctx.args[3], "aclcat") {
-                Filter::AclCat(format!("@{}", String::from_utf8_lossy(&value).to_ascii_lowercase()))
+                Filter::AclCat(format!(
+                    "@{}",
+                    String::from_utf8_lossy(&value).to_ascii_lowercase()
+                ))
             } else if is(&ctx.args[3], "pattern") {
                 Filter::Pattern(value)
             } else {
@@ -286,7 +339,11 @@ fn key_positions(t: &CommandTable, args: &[Bytes]) -> Result<(usize, Vec<usize>)
     if k.first <= 0 || k.step <= 0 {
         return Err("ERR The command has no key arguments");
     }
-    let last = if k.last < 0 { argc + k.last as i64 } else { k.last as i64 };
+    let last = if k.last < 0 {
+        argc + k.last as i64
+    } else {
+        k.last as i64
+    };
     let last = last.min(argc - 1);
     let mut pos = Vec::new();
     let mut i = k.first as i64;

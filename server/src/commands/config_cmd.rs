@@ -16,19 +16,71 @@ use crate::errors;
 const ADMIN: &str = "@admin @slow @dangerous";
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("config", -2, "", "@slow", NO_KEYS, help)
-    .doc("server", "2.0.0", "A container for server configuration commands.", "Depends on subcommand.")
+    .doc(
+        "server",
+        "2.0.0",
+        "A container for server configuration commands.",
+        "Depends on subcommand.",
+    )
     .subs(&[
-        CommandSpec::new("get", -3, "admin noscript loading stale", ADMIN, NO_KEYS, get)
-            .doc("server", "2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
-        CommandSpec::new("help", 2, "loading stale", "@slow", NO_KEYS, help)
-            .doc("server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
-        CommandSpec::new("resetstat", 2, "admin noscript loading stale", ADMIN, NO_KEYS, resetstat)
-            .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
-        CommandSpec::new("rewrite", 2, "admin noscript loading stale", ADMIN, NO_KEYS, rewrite)
-            .doc("server", "2.8.0", "Persists the effective configuration to file.", "O(1)"),
-        CommandSpec::new("set", -4, "admin noscript loading stale", ADMIN, NO_KEYS, set)
-            .doc("server", "2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided")
-            .tips("request_policy:all_nodes response_policy:all_succeeded"),
+        CommandSpec::new(
+            "get",
+            -3,
+            "admin noscript loading stale",
+            ADMIN,
+            NO_KEYS,
+            get,
+        )
+        .doc(
+            "server",
+            "2.0.0",
+            "Returns the effective values of configuration parameters.",
+            "O(N) when N is the number of configuration parameters provided",
+        ),
+        CommandSpec::new("help", 2, "loading stale", "@slow", NO_KEYS, help).doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "resetstat",
+            2,
+            "admin noscript loading stale",
+            ADMIN,
+            NO_KEYS,
+            resetstat,
+        )
+        .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
+        CommandSpec::new(
+            "rewrite",
+            2,
+            "admin noscript loading stale",
+            ADMIN,
+            NO_KEYS,
+            rewrite,
+        )
+        .doc(
+            "server",
+            "2.8.0",
+            "Persists the effective configuration to file.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "set",
+            -4,
+            "admin noscript loading stale",
+            ADMIN,
+            NO_KEYS,
+            set,
+        )
+        .doc(
+            "server",
+            "2.0.0",
+            "Sets configuration parameters in-flight.",
+            "O(N) when N is the number of configuration parameters provided",
+        )
+        .tips("request_policy:all_nodes response_policy:all_succeeded"),
     ])];
 
 const HELP: &[&str] = &[
@@ -65,7 +117,10 @@ fn set(ctx: &mut Ctx) -> CmdResult {
     if rest.len() % 2 != 0 {
         return Err(errors::SYNTAX.into());
     }
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = rest.chunks(2).map(|p| (p[0].to_vec(), p[1].to_vec())).collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = rest
+        .chunks(2)
+        .map(|p| (p[0].to_vec(), p[1].to_vec()))
+        .collect();
     let local = ctx.client.is_unix || is_loopback(&ctx.client.addr);
     let changed = ctx.srv.config.set_many_from(&pairs, local)?;
     for name in changed {
@@ -78,7 +133,9 @@ fn set(ctx: &mut Ctx) -> CmdResult {
 /// Runtime effects of a changed setting beyond the field itself.
 fn apply(ctx: &mut Ctx, name: &str) {
     match name {
-        "loglevel" => log::set_max_level(crate::logging::level_filter(ctx.srv.config.loglevel.name())),
+        "loglevel" => {
+            log::set_max_level(crate::logging::level_filter(ctx.srv.config.loglevel.name()))
+        }
         "slowlog-max-len" => {
             let max = ctx.srv.config.slowlog_max_len as usize;
             ctx.srv.slowlog.entries.truncate(max);

@@ -16,8 +16,20 @@ use crate::errors;
 use crate::keyspace::value::itoa_buf;
 use crate::keyspace::{Entry, RStr, Value, NO_EXPIRE};
 
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("debug", -2, "admin noscript loading stale", "@admin @slow @dangerous", NO_KEYS, debug)
-    .doc("server", "1.0.0", "A container for debugging commands.", "Depends on subcommand.")];
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new(
+    "debug",
+    -2,
+    "admin noscript loading stale",
+    "@admin @slow @dangerous",
+    NO_KEYS,
+    debug,
+)
+.doc(
+    "server",
+    "1.0.0",
+    "A container for debugging commands.",
+    "Depends on subcommand.",
+)];
 
 const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
@@ -98,7 +110,12 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         let db = ctx.db();
         let digests: Vec<[u8; 20]> = ctx.args[2..]
             .iter()
-            .map(|k| ctx.srv.keyspace.dbs[db].get_raw(k).map(|e| value_digest(&e.value)).unwrap_or([0; 20]))
+            .map(|k| {
+                ctx.srv.keyspace.dbs[db]
+                    .get_raw(k)
+                    .map(|e| value_digest(&e.value))
+                    .unwrap_or([0; 20])
+            })
             .collect();
         ctx.array(digests.len());
         for d in digests {
@@ -189,8 +206,15 @@ fn serialized_length(v: &Value) -> usize {
 
 fn populate(ctx: &mut Ctx) -> CmdResult {
     const POSITIVE: &str = "ERR value is out of range, must be positive";
-    let count = parse_i64(&ctx.args[2]).ok().filter(|n| *n >= 0).ok_or(POSITIVE)?;
-    let prefix = ctx.args.get(3).cloned().unwrap_or_else(|| bytes::Bytes::from_static(b"key"));
+    let count = parse_i64(&ctx.args[2])
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or(POSITIVE)?;
+    let prefix = ctx
+        .args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| bytes::Bytes::from_static(b"key"));
     let size = match ctx.args.get(4) {
         Some(a) => parse_i64(a).ok().filter(|n| *n >= 0).ok_or(POSITIVE)? as usize,
         None => 0,
@@ -248,8 +272,17 @@ fn value_digest(v: &Value) -> [u8; 20] {
 
 fn entry_digest(db: usize, e: &Entry) -> [u8; 20] {
     let vd = value_digest(&e.value);
-    let expire = if e.expire_at == NO_EXPIRE { -1 } else { e.expire_at };
-    digest_bytes(&[&(db as u64).to_le_bytes(), &e.key, &vd, &expire.to_le_bytes()])
+    let expire = if e.expire_at == NO_EXPIRE {
+        -1
+    } else {
+        e.expire_at
+    };
+    digest_bytes(&[
+        &(db as u64).to_le_bytes(),
+        &e.key,
+        &vd,
+        &expire.to_le_bytes(),
+    ])
 }
 
 /// XOR of every key's digest: independent of iteration order, zero when empty.
@@ -293,7 +326,13 @@ mod tests {
 
     #[test]
     fn value_digests_depend_on_content() {
-        assert_ne!(value_digest(&Value::from_bytes(b"a")), value_digest(&Value::from_bytes(b"b")));
-        assert_eq!(value_digest(&Value::from_bytes(b"a")), value_digest(&Value::from_bytes(b"a")));
+        assert_ne!(
+            value_digest(&Value::from_bytes(b"a")),
+            value_digest(&Value::from_bytes(b"b"))
+        );
+        assert_eq!(
+            value_digest(&Value::from_bytes(b"a")),
+            value_digest(&Value::from_bytes(b"a"))
+        );
     }
 }

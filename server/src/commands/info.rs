@@ -16,9 +16,21 @@ use crate::client::ClientKind;
 use crate::config::REDIS_VERSION;
 use crate::server::{unix_us, Server};
 
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("info", -1, "loading stale", "@slow @dangerous", NO_KEYS, info)
-    .doc("server", "1.0.0", "Returns information and statistics about the server.", "O(1)")
-    .tips("nondeterministic_output request_policy:all_shards response_policy:special")];
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new(
+    "info",
+    -1,
+    "loading stale",
+    "@slow @dangerous",
+    NO_KEYS,
+    info,
+)
+.doc(
+    "server",
+    "1.0.0",
+    "Returns information and statistics about the server.",
+    "O(1)",
+)
+.tips("nondeterministic_output request_policy:all_shards response_policy:special")];
 
 /// Sections in the order Redis prints them.
 const SECTIONS: &[&str] = &[
@@ -147,16 +159,26 @@ fn server_section(srv: &Server, w: &mut Section) {
     w.field("executable", &srv.executable);
     w.field(
         "config_file",
-        srv.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        srv.config
+            .config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     );
     w.field("io_threads_active", 0);
     let mut binds = String::new();
     for b in &srv.config.bind {
         let _ = write!(binds, "bind={b},");
     }
-    w.field("listener0", format_args!("name=tcp,{binds}port={}", srv.port()));
+    w.field(
+        "listener0",
+        format_args!("name=tcp,{binds}port={}", srv.port()),
+    );
     if !srv.config.unixsocket.is_empty() {
-        w.field("listener1", format_args!("name=unix,bind={}", srv.config.unixsocket));
+        w.field(
+            "listener1",
+            format_args!("name=unix,bind={}", srv.config.unixsocket),
+        );
     }
 }
 
@@ -177,7 +199,10 @@ fn clients_section(srv: &Server, w: &mut Section) {
         max_out = max_out.max(c.out.len());
     }
     w.header("Clients");
-    w.field("connected_clients", srv.clients.len().saturating_sub(replicas));
+    w.field(
+        "connected_clients",
+        srv.clients.len().saturating_sub(replicas),
+    );
     w.field("cluster_connections", 0);
     w.field("maxclients", srv.config.maxclients);
     w.field("client_recent_max_input_buffer", max_in);
@@ -239,7 +264,11 @@ pub fn memory_report(srv: &mut Server) -> MemoryReport {
     let clients: u64 = srv
         .clients
         .iter()
-        .map(|c| (std::mem::size_of::<crate::client::Client>() + c.read_buf.capacity() + c.out.capacity()) as u64)
+        .map(|c| {
+            (std::mem::size_of::<crate::client::Client>()
+                + c.read_buf.capacity()
+                + c.out.capacity()) as u64
+        })
         .sum();
     let used = startup + clients + db_overhead + dataset;
     let peak = srv.stats.peak_memory.max(used);
@@ -258,15 +287,23 @@ pub fn memory_report(srv: &mut Server) -> MemoryReport {
 
 /// Resident set size of the process, from /proc/self/statm (0 when unavailable).
 pub fn rss_bytes() -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/self/statm") else { return 0 };
-    let pages: u64 = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let Ok(text) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let pages: u64 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf has no memory-safety preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages.saturating_mul(if page > 0 { page as u64 } else { 4096 })
 }
 
 fn total_system_memory() -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else { return 0 };
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
+        return 0;
+    };
     text.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
@@ -312,11 +349,17 @@ fn memory_section(srv: &mut Server, w: &mut Section) {
     w.field("used_memory_rss_human", human_bytes(m.rss));
     w.field("used_memory_peak", m.peak);
     w.field("used_memory_peak_human", human_bytes(m.peak));
-    w.field("used_memory_peak_perc", format_args!("{:.2}%", ratio(m.used, m.peak) * 100.0));
+    w.field(
+        "used_memory_peak_perc",
+        format_args!("{:.2}%", ratio(m.used, m.peak) * 100.0),
+    );
     w.field("used_memory_overhead", m.overhead());
     w.field("used_memory_startup", m.startup);
     w.field("used_memory_dataset", m.dataset);
-    w.field("used_memory_dataset_perc", format_args!("{:.2}%", ratio(m.dataset, net) * 100.0));
+    w.field(
+        "used_memory_dataset_perc",
+        format_args!("{:.2}%", ratio(m.dataset, net) * 100.0),
+    );
     // No separate allocator statistics: the system allocator's view is the estimate and RSS.
     w.field("allocator_allocated", m.used);
     w.field("allocator_active", m.used);
@@ -342,11 +385,17 @@ fn memory_section(srv: &mut Server, w: &mut Section) {
     w.field("maxmemory_policy", srv.config.maxmemory_policy.name());
     w.field("allocator_frag_ratio", "1.00");
     w.field("allocator_frag_bytes", 0);
-    w.field("allocator_rss_ratio", format_args!("{:.2}", ratio(m.rss, m.used)));
+    w.field(
+        "allocator_rss_ratio",
+        format_args!("{:.2}", ratio(m.rss, m.used)),
+    );
     w.field("allocator_rss_bytes", m.rss as i64 - m.used as i64);
     w.field("rss_overhead_ratio", "1.00");
     w.field("rss_overhead_bytes", 0);
-    w.field("mem_fragmentation_ratio", format_args!("{:.2}", ratio(m.rss, m.used)));
+    w.field(
+        "mem_fragmentation_ratio",
+        format_args!("{:.2}", ratio(m.rss, m.used)),
+    );
     w.field("mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
     w.field("mem_not_counted_for_evict", 0);
     w.field("mem_replication_backlog", 0);
@@ -357,8 +406,14 @@ fn memory_section(srv: &mut Server, w: &mut Section) {
     w.field("mem_aof_buffer", 0);
     w.field("mem_allocator", "libc");
     w.field("active_defrag_running", 0);
-    w.field("lazyfree_pending_objects", crate::keyspace::lazyfree::PENDING.load(std::sync::atomic::Ordering::Relaxed));
-    w.field("lazyfreed_objects", crate::keyspace::lazyfree::FREED.load(std::sync::atomic::Ordering::Relaxed));
+    w.field(
+        "lazyfree_pending_objects",
+        crate::keyspace::lazyfree::PENDING.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    w.field(
+        "lazyfreed_objects",
+        crate::keyspace::lazyfree::FREED.load(std::sync::atomic::Ordering::Relaxed),
+    );
 }
 
 fn persistence_section(srv: &Server, w: &mut Section) {
@@ -401,13 +456,22 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.header("Stats");
     w.field("total_connections_received", s.total_connections_received);
     w.field("total_commands_processed", s.total_commands_processed);
-    w.field("instantaneous_ops_per_sec", s.ops_rate.per_second().round() as u64);
+    w.field(
+        "instantaneous_ops_per_sec",
+        s.ops_rate.per_second().round() as u64,
+    );
     w.field("total_net_input_bytes", s.net_input_bytes);
     w.field("total_net_output_bytes", s.net_output_bytes);
     w.field("total_net_repl_input_bytes", 0);
     w.field("total_net_repl_output_bytes", 0);
-    w.field("instantaneous_input_kbps", format_args!("{:.2}", s.net_input_rate.per_second() / 1024.0));
-    w.field("instantaneous_output_kbps", format_args!("{:.2}", s.net_output_rate.per_second() / 1024.0));
+    w.field(
+        "instantaneous_input_kbps",
+        format_args!("{:.2}", s.net_input_rate.per_second() / 1024.0),
+    );
+    w.field(
+        "instantaneous_output_kbps",
+        format_args!("{:.2}", s.net_output_rate.per_second() / 1024.0),
+    );
     w.field("instantaneous_input_repl_kbps", "0.00");
     w.field("instantaneous_output_repl_kbps", "0.00");
     w.field("rejected_connections", s.rejected_connections);
@@ -415,9 +479,18 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("sync_partial_ok", 0);
     w.field("sync_partial_err", 0);
     w.field("expired_keys", ks.expired_keys);
-    w.field("expired_stale_perc", format_args!("{:.2}", ks.expired_stale_perc * 100.0));
-    w.field("expired_time_cap_reached_count", ks.expired_time_cap_reached_count);
-    w.field("expire_cycle_cpu_milliseconds", ks.expire_cycle_cpu_milliseconds);
+    w.field(
+        "expired_stale_perc",
+        format_args!("{:.2}", ks.expired_stale_perc * 100.0),
+    );
+    w.field(
+        "expired_time_cap_reached_count",
+        ks.expired_time_cap_reached_count,
+    );
+    w.field(
+        "expire_cycle_cpu_milliseconds",
+        ks.expire_cycle_cpu_milliseconds,
+    );
     w.field("evicted_keys", 0);
     w.field("evicted_clients", 0);
     w.field("total_eviction_exceeded_time", 0);
@@ -447,8 +520,14 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("total_writes_processed", s.total_writes_processed);
     w.field("io_threaded_reads_processed", 0);
     w.field("io_threaded_writes_processed", 0);
-    w.field("client_query_buffer_limit_disconnections", s.client_query_buffer_limit_disconnections);
-    w.field("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections);
+    w.field(
+        "client_query_buffer_limit_disconnections",
+        s.client_query_buffer_limit_disconnections,
+    );
+    w.field(
+        "client_output_buffer_limit_disconnections",
+        s.client_output_buffer_limit_disconnections,
+    );
     w.field("reply_buffer_shrinks", 0);
     w.field("reply_buffer_expands", 0);
     // Event loop timing is not measured yet.
@@ -518,11 +597,17 @@ fn cpu_section(w: &mut Section) {
 fn commandstats_section(srv: &Server, w: &mut Section) {
     w.header("Commandstats");
     for (id, e) in srv.commands.entries.iter().enumerate() {
-        let Some(st) = srv.stats.commands.get(id) else { continue };
+        let Some(st) = srv.stats.commands.get(id) else {
+            continue;
+        };
         if st.calls == 0 && st.failed_calls == 0 && st.rejected_calls == 0 {
             continue;
         }
-        let per_call = if st.calls == 0 { 0.0 } else { st.usec as f64 / st.calls as f64 };
+        let per_call = if st.calls == 0 {
+            0.0
+        } else {
+            st.usec as f64 / st.calls as f64
+        };
         w.field(
             &format!("cmdstat_{}", e.full_name),
             format_args!(
@@ -548,7 +633,12 @@ fn keyspace_section(srv: &Server, w: &mut Section) {
         }
         w.field(
             &format!("db{i}"),
-            format_args!("keys={},expires={},avg_ttl={}", db.len(), db.expires_len(), db.avg_ttl),
+            format_args!(
+                "keys={},expires={},avg_ttl={}",
+                db.len(),
+                db.expires_len(),
+                db.avg_ttl
+            ),
         );
     }
 }
@@ -561,16 +651,28 @@ fn os_name() -> String {
         return std::env::consts::OS.to_string();
     }
     let field = |f: &[libc::c_char]| -> String {
-        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    format!("{} {} {}", field(&u.sysname), field(&u.release), field(&u.machine))
+    format!(
+        "{} {} {}",
+        field(&u.sysname),
+        field(&u.release),
+        field(&u.machine)
+    )
 }
 
 /// A stable 16-hex-digit id of this build (the version and crate), like `redis_build_id`.
 fn build_id() -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in concat!(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")).bytes().chain(REDIS_VERSION.bytes()) {
+    for b in concat!(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+        .bytes()
+        .chain(REDIS_VERSION.bytes())
+    {
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }

@@ -44,7 +44,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         ]),
 ];
 
-const MEM_SPLIT_STATS: &str = "nondeterministic_output request_policy:all_shards response_policy:special";
+const MEM_SPLIT_STATS: &str =
+    "nondeterministic_output request_policy:all_shards response_policy:special";
 
 fn time(ctx: &mut Ctx) -> CmdResult {
     let us = unix_us();
@@ -197,7 +198,13 @@ fn memory_stats(ctx: &mut Ctx) -> CmdResult {
         })
         .collect();
     let net = m.used.saturating_sub(m.startup);
-    let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        }
+    };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     ctx.map(27 + dbs.len());
     let int_fields: [(&str, u64); 10] = [
@@ -231,7 +238,11 @@ fn memory_stats(ctx: &mut Ctx) -> CmdResult {
     ctx.bulk(b"keys.count");
     ctx.int(m.keys as i64);
     ctx.bulk(b"keys.bytes-per-key");
-    ctx.int(if m.keys == 0 { 0 } else { (net / m.keys) as i64 });
+    ctx.int(if m.keys == 0 {
+        0
+    } else {
+        (net / m.keys) as i64
+    });
     ctx.bulk(b"dataset.bytes");
     ctx.int(m.dataset as i64);
     ctx.bulk(b"dataset.percentage");
@@ -245,11 +256,19 @@ fn memory_stats(ctx: &mut Ctx) -> CmdResult {
         ("allocator-fragmentation.ratio", None, Some(1.0)),
         ("allocator-fragmentation.bytes", Some(0), None),
         ("allocator-rss.ratio", None, Some(ratio(m.rss, m.used))),
-        ("allocator-rss.bytes", Some(m.rss.saturating_sub(m.used)), None),
+        (
+            "allocator-rss.bytes",
+            Some(m.rss.saturating_sub(m.used)),
+            None,
+        ),
         ("rss-overhead.ratio", None, Some(1.0)),
         ("rss-overhead.bytes", Some(0), None),
         ("fragmentation", None, Some(ratio(m.rss, m.used))),
-        ("fragmentation.bytes", Some(m.rss.saturating_sub(m.used)), None),
+        (
+            "fragmentation.bytes",
+            Some(m.rss.saturating_sub(m.used)),
+            None,
+        ),
     ];
     for (k, i, d) in rest {
         ctx.bulk(k.as_bytes());

@@ -7,18 +7,42 @@ use super::spec::{CommandSpec, NO_KEYS};
 const ADMIN: &str = "@admin @slow @dangerous";
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("slowlog", -2, "", "@slow", NO_KEYS, help)
-    .doc("server", "2.2.12", "A container for slow log commands.", "Depends on subcommand.")
+    .doc(
+        "server",
+        "2.2.12",
+        "A container for slow log commands.",
+        "Depends on subcommand.",
+    )
     .subs(&[
         CommandSpec::new("get", -2, "admin loading stale", ADMIN, NO_KEYS, get)
-            .doc("server", "2.2.12", "Returns the slow log's entries.", "O(N) where N is the number of entries returned")
+            .doc(
+                "server",
+                "2.2.12",
+                "Returns the slow log's entries.",
+                "O(N) where N is the number of entries returned",
+            )
             .tips("request_policy:all_nodes nondeterministic_output"),
-        CommandSpec::new("help", 2, "loading stale", "@slow", NO_KEYS, help)
-            .doc("server", "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+        CommandSpec::new("help", 2, "loading stale", "@slow", NO_KEYS, help).doc(
+            "server",
+            "6.2.0",
+            "Show helpful text about the different subcommands",
+            "O(1)",
+        ),
         CommandSpec::new("len", 2, "admin loading stale", ADMIN, NO_KEYS, len)
-            .doc("server", "2.2.12", "Returns the number of entries in the slow log.", "O(1)")
+            .doc(
+                "server",
+                "2.2.12",
+                "Returns the number of entries in the slow log.",
+                "O(1)",
+            )
             .tips("request_policy:all_nodes response_policy:agg_sum nondeterministic_output"),
         CommandSpec::new("reset", 2, "admin loading stale", ADMIN, NO_KEYS, reset)
-            .doc("server", "2.2.12", "Clears all entries from the slow log.", "O(N) where N is the number of entries in the slowlog")
+            .doc(
+                "server",
+                "2.2.12",
+                "Clears all entries from the slow log.",
+                "O(N) where N is the number of entries in the slowlog",
+            )
             .tips("request_policy:all_nodes response_policy:all_succeeded"),
     ])];
 
@@ -58,7 +82,11 @@ fn get(ctx: &mut Ctx) -> CmdResult {
         return Err(RANGE.into());
     }
     let total = ctx.srv.slowlog.entries.len();
-    let n = if count == -1 { total } else { total.min(count as usize) };
+    let n = if count == -1 {
+        total
+    } else {
+        total.min(count as usize)
+    };
     let entries: Vec<_> = ctx.srv.slowlog.entries.iter().take(n).cloned().collect();
     ctx.array(entries.len());
     for e in entries {
