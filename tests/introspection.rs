@@ -987,7 +987,7 @@ fn memory_usage_estimates_key_size_and_validates_options() {
         panic!()
     };
     assert!(small > 7 && small < 200, "{small}");
-    assert!(big >= 10_000 && big < 11_000, "{big}");
+    assert!((10_000..11_000).contains(&big), "{big}");
     assert_eq!(call(&mut c, &["MEMORY", "USAGE", "nokey"]), Frame::NullBulk);
     assert_eq!(
         call(&mut c, &["MEMORY", "USAGE", "big:0", "SAMPLES", "x"]),

@@ -114,7 +114,7 @@ fn get(ctx: &mut Ctx) -> CmdResult {
 
 fn set(ctx: &mut Ctx) -> CmdResult {
     let rest = &ctx.args[2..];
-    if rest.len() % 2 != 0 {
+    if rest.len() & 1 == 1 {
         return Err(errors::SYNTAX.into());
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = rest

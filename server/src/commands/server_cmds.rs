@@ -238,11 +238,7 @@ fn memory_stats(ctx: &mut Ctx) -> CmdResult {
     ctx.bulk(b"keys.count");
     ctx.int(m.keys as i64);
     ctx.bulk(b"keys.bytes-per-key");
-    ctx.int(if m.keys == 0 {
-        0
-    } else {
-        (net / m.keys) as i64
-    });
+    ctx.int(net.checked_div(m.keys).unwrap_or(0) as i64);
     ctx.bulk(b"dataset.bytes");
     ctx.int(m.dataset as i64);
     ctx.bulk(b"dataset.percentage");
