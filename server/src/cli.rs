@@ -2,7 +2,7 @@
 //! [--directive value ...]` like redis-server, startup logging, pidfile,
 //! signals, and running the loop until shutdown.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
 
@@ -12,22 +12,35 @@ use crate::logging;
 
 /// A Redis-compatible server built for seamless switchover.
 #[derive(Parser, Debug)]
-#[command(name = "handoff-server", version, about, disable_help_subcommand = true)]
-#[command(override_usage = "handoff-server [/path/to/redis.conf] [options] [-]\n       handoff-server - (read config from stdin)\n       handoff-server --port 7777\n       handoff-server /etc/redis/6379.conf --loglevel verbose")]
+#[command(
+    name = "handoff-server",
+    version,
+    about,
+    disable_help_subcommand = true
+)]
+#[command(
+    override_usage = "handoff-server [/path/to/redis.conf] [options] [-]\n       handoff-server - (read config from stdin)\n       handoff-server --port 7777\n       handoff-server /etc/redis/6379.conf --loglevel verbose"
+)]
 struct Args {
     /// A redis.conf file, then `--directive value...` pairs as in redis.conf.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     config: Vec<String>,
 }
 
-static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+/// The shutdown signal received (0 = none).
+static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_shutdown_signal(_: libc::c_int) {
-    SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
+extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
 
-fn shutdown_signalled() -> bool {
-    SHUTDOWN_SIGNAL.load(Ordering::SeqCst)
+/// The name of the shutdown signal received, if any.
+fn shutdown_signalled() -> Option<&'static str> {
+    match SHUTDOWN_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        libc::SIGINT => Some("SIGINT"),
+        _ => Some("SIGTERM"),
+    }
 }
 
 fn install_signal_handlers() {
@@ -75,8 +88,16 @@ pub fn main() -> i32 {
     for w in warnings {
         log::warn!("{w}");
     }
+    // Like redis-server, the binary works in `dir` (snapshots and relative
+    // paths live there). Embedded servers leave the host's directory alone.
+    if let Err(e) = std::env::set_current_dir(&cfg.dir) {
+        log::warn!("Can't chdir to '{}': {e}", cfg.dir);
+        return 1;
+    }
     if cfg.daemonize {
-        log::warn!("daemonize yes is not supported: running in the foreground (use a service manager).");
+        log::warn!(
+            "daemonize yes is not supported: running in the foreground (use a service manager)."
+        );
     }
     install_signal_handlers();
     let port = cfg.port;

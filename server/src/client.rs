@@ -32,12 +32,12 @@ impl Stream {
         }
     }
 
-    /// Reads into the spare capacity of `buf` (at least `want` bytes of room).
+    /// Reads at most `want` bytes into the spare capacity of `buf`.
     pub fn read_into(&mut self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
         use bytes::BufMut;
         buf.reserve(want);
         let spare = buf.chunk_mut();
-        let len = spare.len();
+        let len = spare.len().min(want);
         // SAFETY: read(2) writes at most `len` bytes into the spare capacity,
         // and only the bytes it reports as read are marked initialized.
         let n = unsafe { libc::read(self.raw_fd(), spare.as_mut_ptr() as *mut libc::c_void, len) };
@@ -134,10 +134,28 @@ pub struct Client {
     pub commands: u64,
     /// Largest query buffer seen recently (shrinking decisions).
     pub qbuf_peak: usize,
+    /// The open transaction (after MULTI).
+    pub multi: Option<crate::multi::MultiState>,
+    /// Keys this client WATCHes.
+    pub watched: Vec<(usize, Box<[u8]>)>,
+    /// A watched key changed: the next EXEC fails.
+    pub watch_dirty: bool,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subs: ahash::AHashSet<Bytes>,
+    pub psubs: ahash::AHashSet<Bytes>,
+    pub ssubs: ahash::AHashSet<Bytes>,
 }
 
 impl Client {
-    pub fn new(id: u64, slot: usize, stream: Stream, addr: String, laddr: String, is_unix: bool, now: Instant) -> Self {
+    pub fn new(
+        id: u64,
+        slot: usize,
+        stream: Stream,
+        addr: String,
+        laddr: String,
+        is_unix: bool,
+        now: Instant,
+    ) -> Self {
         Client {
             id,
             slot,
@@ -172,7 +190,23 @@ impl Client {
             net_out: 0,
             commands: 0,
             qbuf_peak: 0,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: false,
+            subs: Default::default(),
+            psubs: Default::default(),
+            ssubs: Default::default(),
         }
+    }
+
+    /// Subscribed to anything: a RESP2 client is then in subscribed mode.
+    pub fn in_pubsub(&self) -> bool {
+        !(self.subs.is_empty() && self.psubs.is_empty() && self.ssubs.is_empty())
+    }
+
+    /// Channel + pattern subscriptions (the count SUBSCRIBE replies carry).
+    pub fn sub_count(&self) -> i64 {
+        (self.subs.len() + self.psubs.len()) as i64
     }
 
     /// The `flags=` letters of CLIENT LIST.
@@ -191,6 +225,15 @@ impl Client {
         }
         if self.no_evict {
             f.push('e');
+        }
+        if self.multi.is_some() {
+            f.push('x');
+        }
+        if self.in_pubsub() {
+            f.push('P');
+        }
+        if self.watch_dirty {
+            f.push('d');
         }
         if self.no_touch {
             f.push('T');

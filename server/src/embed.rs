@@ -49,14 +49,21 @@ impl Server {
 
 /// Binds the configured addresses and builds the event loop (not yet running).
 pub fn build_event_loop(config: Config) -> io::Result<EventLoop> {
-    let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog).map_err(|e| {
-        io::Error::new(
-            e.error.kind(),
-            format!("Could not create server TCP listening socket {}:{}: bind: {}", e.addr, e.port, e.error),
-        )
-    })?;
+    let mut listeners =
+        listener::bind_all(&config.bind, config.port, config.tcp_backlog).map_err(|e| {
+            io::Error::new(
+                e.error.kind(),
+                format!(
+                    "Could not create server TCP listening socket {}:{}: bind: {}",
+                    e.addr, e.port, e.error
+                ),
+            )
+        })?;
     if !config.unixsocket.is_empty() {
-        listeners.push(listener::bind_unix(&config.unixsocket, config.unixsocketperm)?);
+        listeners.push(listener::bind_unix(
+            &config.unixsocket,
+            config.unixsocketperm,
+        )?);
     }
     EventLoop::new(ServerState::new(config), listeners)
 }

@@ -2,17 +2,22 @@
 //! configuration. The binary (`handoff-server`) and embedding both go
 //! through this crate.
 
+pub mod alloc;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod embed;
 pub mod errors;
 pub mod keyspace;
 pub mod logging;
+pub mod multi;
 pub mod net;
+pub mod pubsub;
 pub mod server;
 pub mod stats;
+pub mod types;
 
 pub use config::Config;
 pub use embed::{Server, ServerHandle};

@@ -44,7 +44,10 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
         )
     });
     if !logfile.is_empty() {
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(logfile)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)?;
         b.target(env_logger::Target::Pipe(Box::new(f)));
     } else {
         b.target(env_logger::Target::Stdout);
@@ -64,7 +67,9 @@ pub fn timestamp() -> String {
     // SAFETY: localtime_r only writes into the tm we pass.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     unsafe { libc::localtime_r(&secs, &mut tm) };
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         tm.tm_mday,

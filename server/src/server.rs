@@ -14,8 +14,8 @@ use crate::stats::{SlowLog, Stats};
 /// Why and how the server should stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShutdownRequest {
-    /// SIGTERM / SIGINT rather than the SHUTDOWN command.
-    pub by_signal: bool,
+    /// The signal that asked for it (`SIGTERM`, `SIGINT`), None for the SHUTDOWN command.
+    pub by_signal: Option<&'static str>,
 }
 
 /// The client slab: stable slots, so a slot number can be a mio token.
@@ -87,7 +87,12 @@ impl Clients {
 
     /// Slot numbers of every client present.
     pub fn slots(&self) -> Vec<usize> {
-        self.slots.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| i).collect()
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -115,6 +120,12 @@ pub struct Server {
     pub lastsave: i64,
     /// Clients flagged `close_asap` by a command (CLIENT KILL), closed before sleeping.
     pub clients_to_close: Vec<usize>,
+    /// WATCHed keys.
+    pub watches: crate::multi::Watches,
+    /// Channel and pattern subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients with replies to write before the loop sleeps.
+    pub pending_writes: Vec<usize>,
 }
 
 impl Server {
@@ -135,16 +146,70 @@ impl Server {
             listening: Vec::new(),
             next_client_id: 1,
             shutdown: None,
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             cron_loops: 0,
             lastsave: now_ms / 1000,
             clients_to_close: Vec::new(),
+            watches: Default::default(),
+            pubsub: Default::default(),
+            pending_writes: Vec::new(),
+        }
+    }
+
+    /// Keyspace change tracking is needed while anyone watches keys.
+    pub fn update_tracking(&mut self) {
+        let on = !self.watches.is_empty();
+        self.keyspace.set_tracking(on);
+    }
+
+    /// Drops a client's watches (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+    pub fn unwatch_all(&mut self, client: &mut Client) {
+        if client.watched.is_empty() {
+            client.watch_dirty = false;
+            return;
+        }
+        let keys = std::mem::take(&mut client.watched);
+        self.watches.remove_all(client.slot, &keys);
+        client.watch_dirty = false;
+        self.update_tracking();
+    }
+
+    /// After a command changed the dataset: invalidates the transactions of
+    /// clients watching a changed key. `current` is the client that ran the
+    /// command (taken out of the slab while it runs).
+    pub fn keys_changed(&mut self, current: &mut Client) {
+        let (keys, dbs) = self.keyspace.take_touched();
+        if keys.is_empty() && dbs.is_empty() {
+            return;
+        }
+        for slot in self.watches.affected(&keys, &dbs) {
+            if slot == current.slot {
+                current.watch_dirty = true;
+            } else if let Some(c) = self.clients.get_mut(slot) {
+                c.watch_dirty = true;
+            }
+        }
+    }
+
+    /// Queues client `slot` for writing before the loop sleeps (used when a
+    /// command writes into another client's buffer, e.g. PUBLISH).
+    pub fn schedule_write(&mut self, slot: usize) {
+        if let Some(c) = self.clients.get_mut(slot) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.pending_writes.push(slot);
+            }
         }
     }
 
     /// The TCP port clients connect to (the first bound address).
     pub fn port(&self) -> u16 {
-        self.listening.first().map(|a| a.port()).unwrap_or(self.config.port)
+        self.listening
+            .first()
+            .map(|a| a.port())
+            .unwrap_or(self.config.port)
     }
 }
 
@@ -168,7 +233,9 @@ pub fn unix_us() -> i64 {
 pub fn random_hex(n: usize) -> String {
     use std::io::Read;
     let mut bytes = vec![0u8; n.div_ceil(2)];
-    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok();
+    let filled = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
     if !filled {
         // Fall back to hashing the time and pid: unique enough for an id.
         let seed = unix_us() as u64 ^ ((std::process::id() as u64) << 32);

@@ -122,15 +122,28 @@ pub const SLOWLOG_ENTRY_MAX_STRING: usize = 128;
 
 impl SlowLog {
     /// Records a command, trimming arguments as Redis does.
-    pub fn push(&mut self, args: &[Bytes], duration_us: u64, unix_time: i64, addr: &str, name: Option<&Bytes>, max_len: usize) {
+    pub fn push(
+        &mut self,
+        args: &[Bytes],
+        duration_us: u64,
+        unix_time: i64,
+        addr: &str,
+        name: Option<&Bytes>,
+        max_len: usize,
+    ) {
         let mut kept: Vec<Bytes> = Vec::new();
         let argc = args.len().min(SLOWLOG_ENTRY_MAX_ARGC);
         for (i, a) in args.iter().take(argc).enumerate() {
             if argc != args.len() && i == argc - 1 {
-                kept.push(Bytes::from(format!("... ({} more arguments)", args.len() - argc + 1)));
+                kept.push(Bytes::from(format!(
+                    "... ({} more arguments)",
+                    args.len() - argc + 1
+                )));
             } else if a.len() > SLOWLOG_ENTRY_MAX_STRING {
                 let mut s = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
-                s.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes());
+                s.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes(),
+                );
                 kept.push(Bytes::from(s));
             } else {
                 kept.push(Bytes::copy_from_slice(a));

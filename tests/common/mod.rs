@@ -23,9 +23,11 @@ impl TestServer {
 
     /// Starts with the default config changed by `tweak`.
     pub fn with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config::default();
-        config.port = 0;
-        config.bind = vec!["127.0.0.1".into()];
+        let mut config = Config {
+            port: 0,
+            bind: vec!["127.0.0.1".into()],
+            ..Default::default()
+        };
         tweak(&mut config);
         let handle = Server::new(config).start().expect("test server starts");
         TestServer { handle }
@@ -96,8 +98,17 @@ impl ExternalServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("handoff-peer-{port}"));
         let _ = std::fs::create_dir_all(&dir);
-        let child = Command::new(path)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut child = Command::new(path)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .args(["--dir", dir.to_str().unwrap()])
             .args(extra)
             .stdout(Stdio::null())
@@ -113,6 +124,8 @@ impl ExternalServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("{binary} did not start on port {port}");
     }
 
@@ -132,5 +145,9 @@ impl Drop for ExternalServer {
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -15,35 +15,140 @@ const CONN: &str = "@slow @connection";
 const ADMIN_CONN: &str = "@admin @slow @dangerous @connection";
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, "", "@slow", NO_KEYS, help)
-    .doc("connection", "2.4.0", "A container for client connection commands.", "Depends on subcommand.")
+    .doc(
+        "connection",
+        "2.4.0",
+        "A container for client connection commands.",
+        "Depends on subcommand.",
+    )
     .subs(&[
-        CommandSpec::new("id", 2, "noscript loading stale", CONN, NO_KEYS, id)
-            .doc("connection", "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
-        CommandSpec::new("setname", 3, "noscript loading stale", CONN, NO_KEYS, setname)
-            .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
-        CommandSpec::new("getname", 2, "noscript loading stale", CONN, NO_KEYS, getname)
-            .doc("connection", "2.6.9", "Returns the name of the connection.", "O(1)"),
-        CommandSpec::new("list", -2, "admin noscript loading stale", ADMIN_CONN, NO_KEYS, list)
-            .doc("connection", "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections")
-            .tips("nondeterministic_output"),
+        CommandSpec::new("id", 2, "noscript loading stale", CONN, NO_KEYS, id).doc(
+            "connection",
+            "5.0.0",
+            "Returns the unique client ID of the connection.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "setname",
+            3,
+            "noscript loading stale",
+            CONN,
+            NO_KEYS,
+            setname,
+        )
+        .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+        CommandSpec::new(
+            "getname",
+            2,
+            "noscript loading stale",
+            CONN,
+            NO_KEYS,
+            getname,
+        )
+        .doc(
+            "connection",
+            "2.6.9",
+            "Returns the name of the connection.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "list",
+            -2,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            list,
+        )
+        .doc(
+            "connection",
+            "2.4.0",
+            "Lists open connections.",
+            "O(N) where N is the number of client connections",
+        )
+        .tips("nondeterministic_output"),
         CommandSpec::new("info", 2, "noscript loading stale", CONN, NO_KEYS, info)
-            .doc("connection", "6.2.0", "Returns information about the connection.", "O(1)")
+            .doc(
+                "connection",
+                "6.2.0",
+                "Returns information about the connection.",
+                "O(1)",
+            )
             .tips("nondeterministic_output"),
-        CommandSpec::new("kill", -3, "admin noscript loading stale", ADMIN_CONN, NO_KEYS, kill)
-            .doc("connection", "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
-        CommandSpec::new("setinfo", 4, "noscript loading stale", CONN, NO_KEYS, setinfo)
-            .doc("connection", "7.2.0", "Sets information specific to the client or connection.", "O(1)")
-            .tips("request_policy:all_nodes response_policy:all_succeeded"),
-        CommandSpec::new("reply", 3, "noscript loading stale", CONN, NO_KEYS, reply)
-            .doc("connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
-        CommandSpec::new("no-evict", 3, "admin noscript loading stale", ADMIN_CONN, NO_KEYS, no_evict)
-            .doc("connection", "7.0.0", "Sets the client eviction mode of the connection.", "O(1)"),
-        CommandSpec::new("no-touch", 3, "noscript loading stale", CONN, NO_KEYS, no_touch)
-            .doc("connection", "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)"),
-        CommandSpec::new("capa", -3, "noscript loading stale", CONN, NO_KEYS, capa)
-            .doc("connection", "8.0.0", "Declares the client's capabilities (e.g. redirect).", "O(1)"),
-        CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help)
-            .doc("connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+        CommandSpec::new(
+            "kill",
+            -3,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            kill,
+        )
+        .doc(
+            "connection",
+            "2.4.0",
+            "Terminates open connections.",
+            "O(N) where N is the number of client connections",
+        ),
+        CommandSpec::new(
+            "setinfo",
+            4,
+            "noscript loading stale",
+            CONN,
+            NO_KEYS,
+            setinfo,
+        )
+        .doc(
+            "connection",
+            "7.2.0",
+            "Sets information specific to the client or connection.",
+            "O(1)",
+        )
+        .tips("request_policy:all_nodes response_policy:all_succeeded"),
+        CommandSpec::new("reply", 3, "noscript loading stale", CONN, NO_KEYS, reply).doc(
+            "connection",
+            "3.2.0",
+            "Instructs the server whether to reply to commands.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "no-evict",
+            3,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            no_evict,
+        )
+        .doc(
+            "connection",
+            "7.0.0",
+            "Sets the client eviction mode of the connection.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "no-touch",
+            3,
+            "noscript loading stale",
+            CONN,
+            NO_KEYS,
+            no_touch,
+        )
+        .doc(
+            "connection",
+            "7.2.0",
+            "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+            "O(1)",
+        ),
+        CommandSpec::new("capa", -3, "noscript loading stale", CONN, NO_KEYS, capa).doc(
+            "connection",
+            "8.0.0",
+            "Declares the client's capabilities (e.g. redirect).",
+            "O(1)",
+        ),
+        CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help).doc(
+            "connection",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
     ])];
 
 const HELP: &[&str] = &[
@@ -117,7 +222,9 @@ fn id(ctx: &mut Ctx) -> CmdResult {
 /// Client names are printable ASCII without spaces (they appear in CLIENT LIST).
 pub fn validate_name(name: &[u8]) -> CmdResult {
     if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-        return Err("ERR Client names cannot contain spaces, newlines or special characters.".into());
+        return Err(
+            "ERR Client names cannot contain spaces, newlines or special characters.".into(),
+        );
     }
     Ok(())
 }
@@ -146,7 +253,12 @@ pub fn describe(srv: &Server, c: &Client, now: Instant) -> String {
         .map(|id| srv.commands.entries[id].full_name.as_str())
         .unwrap_or("NULL");
     let events = if c.want_writable { "rw" } else { "r" };
-    let s = |b: &Option<Bytes>| b.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+    let s = |b: &Option<Bytes>| {
+        b.as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default()
+            .into_owned()
+    };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -197,7 +309,9 @@ fn list(ctx: &mut Ctx) -> CmdResult {
         if is(&ctx.args[i], "type") && i + 1 < ctx.args.len() {
             let t = ctx.args[i + 1].clone();
             if kind_matches(ClientKind::Normal, &t).is_none() {
-                return Err(format!("ERR Unknown client type '{}'", errors::truncated(&t, 128)).into());
+                return Err(
+                    format!("ERR Unknown client type '{}'", errors::truncated(&t, 128)).into(),
+                );
             }
             type_filter = Some(t);
             i += 2;
@@ -217,7 +331,9 @@ fn list(ctx: &mut Ctx) -> CmdResult {
     }
     let now = Instant::now();
     let keep = |c: &Client| {
-        type_filter.as_ref().is_none_or(|t| kind_matches(c.kind, t) == Some(true))
+        type_filter
+            .as_ref()
+            .is_none_or(|t| kind_matches(c.kind, t) == Some(true))
             && ids.as_ref().is_none_or(|v| v.contains(&c.id))
     };
     let mut lines: Vec<(u64, String)> = ctx
@@ -262,11 +378,22 @@ struct KillFilter {
 impl KillFilter {
     fn matches(&self, c: &Client, now: Instant) -> bool {
         self.id.is_none_or(|id| c.id == id)
-            && self.addr.as_ref().is_none_or(|a| a[..] == *c.addr.as_bytes())
-            && self.laddr.as_ref().is_none_or(|a| a[..] == *c.laddr.as_bytes())
-            && self.kind.as_ref().is_none_or(|t| kind_matches(c.kind, t) == Some(true))
+            && self
+                .addr
+                .as_ref()
+                .is_none_or(|a| a[..] == *c.addr.as_bytes())
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| a[..] == *c.laddr.as_bytes())
+            && self
+                .kind
+                .as_ref()
+                .is_none_or(|t| kind_matches(c.kind, t) == Some(true))
             && self.user.as_ref().is_none_or(|u| &u[..] == b"default")
-            && self.maxage.is_none_or(|m| now.saturating_duration_since(c.created).as_secs() >= m)
+            && self
+                .maxage
+                .is_none_or(|m| now.saturating_duration_since(c.created).as_secs() >= m)
     }
 }
 
@@ -288,7 +415,9 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, CmdError> {
             }
         } else if is(opt, "type") {
             if kind_matches(ClientKind::Normal, val).is_none() {
-                return Err(format!("ERR Unknown client type '{}'", errors::truncated(val, 128)).into());
+                return Err(
+                    format!("ERR Unknown client type '{}'", errors::truncated(val, 128)).into(),
+                );
             }
             f.kind = Some(val.clone());
         } else if is(opt, "addr") {
@@ -309,7 +438,11 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, CmdError> {
                 return Err(errors::SYNTAX.into());
             };
         } else if is(opt, "maxage") {
-            f.maxage = Some(parse_i64(val).map_err(|_| CmdError::from(errors::SYNTAX))?.max(0) as u64);
+            f.maxage = Some(
+                parse_i64(val)
+                    .map_err(|_| CmdError::from(errors::SYNTAX))?
+                    .max(0) as u64,
+            );
         } else {
             return Err(errors::SYNTAX.into());
         }
@@ -328,7 +461,11 @@ fn kill(ctx: &mut Ctx) -> CmdResult {
             ctx.client.close_after_reply = true;
             return Ok(());
         }
-        let found = ctx.srv.clients.iter_mut().find(|c| c.addr.as_bytes() == &addr[..]);
+        let found = ctx
+            .srv
+            .clients
+            .iter_mut()
+            .find(|c| c.addr.as_bytes() == &addr[..]);
         match found {
             Some(c) => {
                 c.close_asap = true;
@@ -361,11 +498,17 @@ fn setinfo(ctx: &mut Ctx) -> CmdResult {
     let (attr, val) = (ctx.args[2].clone(), ctx.args[3].clone());
     let lib_name = is(&attr, "lib-name");
     if !lib_name && !is(&attr, "lib-ver") {
-        return Err(format!("ERR Unrecognized option '{}'", errors::truncated(&attr, 128)).into());
+        return Err(format!(
+            "ERR Unrecognized option '{}'",
+            errors::truncated(&attr, 128)
+        )
+        .into());
     }
     if val.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         let which = if lib_name { "lib-name" } else { "lib-ver" };
-        return Err(format!("ERR {which} cannot contain spaces, newlines or special characters.").into());
+        return Err(
+            format!("ERR {which} cannot contain spaces, newlines or special characters.").into(),
+        );
     }
     let v = (!val.is_empty()).then_some(val);
     if lib_name {

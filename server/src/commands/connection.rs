@@ -8,20 +8,79 @@ use crate::errors;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, "fast", "@fast @connection", NO_KEYS, ping)
-        .doc("connection", "1.0.0", "Returns the server's liveliness response.", "O(1)")
+        .doc(
+            "connection",
+            "1.0.0",
+            "Returns the server's liveliness response.",
+            "O(1)",
+        )
         .tips("request_policy:all_shards response_policy:all_succeeded"),
-    CommandSpec::new("echo", 2, "loading stale fast", "@fast @connection", NO_KEYS, echo)
-        .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
-    CommandSpec::new("quit", -1, "noscript loading stale fast no_auth allow_busy", "@fast @connection", NO_KEYS, quit)
-        .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
-    CommandSpec::new("reset", 1, "noscript loading stale fast no_auth allow_busy", "@fast @connection", NO_KEYS, reset)
-        .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
-    CommandSpec::new("hello", -1, "noscript loading stale fast no_auth allow_busy", "@fast @connection", NO_KEYS, hello)
-        .doc("connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
-    CommandSpec::new("auth", -2, "noscript loading stale fast no_auth allow_busy", "@fast @connection", NO_KEYS, auth)
-        .doc("connection", "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
-    CommandSpec::new("select", 2, "loading stale fast", "@fast @connection", NO_KEYS, select)
-        .doc("connection", "1.0.0", "Changes the selected database.", "O(1)"),
+    CommandSpec::new("echo", 2, "loading stale fast", "@fast @connection", NO_KEYS, echo).doc(
+        "connection",
+        "1.0.0",
+        "Returns the given string.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "quit",
+        -1,
+        "noscript loading stale fast no_auth allow_busy",
+        "@fast @connection",
+        NO_KEYS,
+        quit,
+    )
+    .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
+    CommandSpec::new(
+        "reset",
+        1,
+        "noscript loading stale fast no_auth allow_busy",
+        "@fast @connection",
+        NO_KEYS,
+        reset,
+    )
+    .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
+    CommandSpec::new(
+        "hello",
+        -1,
+        "noscript loading stale fast no_auth allow_busy",
+        "@fast @connection",
+        NO_KEYS,
+        hello,
+    )
+    .doc(
+        "connection",
+        "6.0.0",
+        "Handshakes with the Redis server.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "auth",
+        -2,
+        "noscript loading stale fast no_auth allow_busy",
+        "@fast @connection",
+        NO_KEYS,
+        auth,
+    )
+    .doc(
+        "connection",
+        "1.0.0",
+        "Authenticates the connection.",
+        "O(N) where N is the number of passwords defined for the user",
+    ),
+    CommandSpec::new(
+        "select",
+        2,
+        "loading stale fast",
+        "@fast @connection",
+        NO_KEYS,
+        select,
+    )
+    .doc(
+        "connection",
+        "1.0.0",
+        "Changes the selected database.",
+        "O(1)",
+    ),
 ];
 
 fn ping(ctx: &mut Ctx) -> CmdResult {
@@ -49,6 +108,8 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.multi = None;
+    ctx.srv.unwatch_all(ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = 2;
@@ -70,8 +131,9 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
     let mut proto = ctx.client.resp;
     let mut i = 1;
     if ctx.args.len() >= 2 {
-        let v = super::ctx::parse_i64(&ctx.args[1])
-            .map_err(|_| super::CmdError::from("ERR Protocol version is not an integer or out of range"))?;
+        let v = super::ctx::parse_i64(&ctx.args[1]).map_err(|_| {
+            super::CmdError::from("ERR Protocol version is not an integer or out of range")
+        })?;
         if !(2..=3).contains(&v) {
             return Err(errors::NOPROTO.into());
         }
@@ -89,7 +151,11 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
             setname = Some(i + 1);
             i += 2;
         } else {
-            return Err(format!("ERR Syntax error in HELLO option '{}'", errors::truncated(&ctx.args[i], 128)).into());
+            return Err(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                errors::truncated(&ctx.args[i], 128)
+            )
+            .into());
         }
     }
     if let Some((u, p)) = auth {

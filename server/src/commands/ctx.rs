@@ -40,6 +40,8 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Id of the command being run in the command table.
     pub cmd: usize,
+    /// The batch's command clock (EXEC runs queued commands with it).
+    pub clock: &'a mut crate::clock::CmdClock,
 }
 
 impl Ctx<'_> {
@@ -163,7 +165,9 @@ impl Ctx<'_> {
     }
 
     pub fn arg_is(&self, i: usize, word: &str) -> bool {
-        self.args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+        self.args
+            .get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
     }
 }
 
@@ -182,7 +186,11 @@ pub fn parse_f64(b: &[u8]) -> Result<f64, CmdError> {
 /// strtold-compatible parsing: accepts inf/infinity (any case), rejects NaN,
 /// leading/trailing spaces and empty input.
 pub fn parse_float(b: &[u8]) -> Option<f64> {
-    if b.is_empty() || b.len() > 5000 || b[0].is_ascii_whitespace() || b[b.len() - 1].is_ascii_whitespace() {
+    if b.is_empty()
+        || b.len() > 5000
+        || b[0].is_ascii_whitespace()
+        || b[b.len() - 1].is_ascii_whitespace()
+    {
         return None;
     }
     let s = std::str::from_utf8(b).ok()?;
@@ -195,9 +203,16 @@ pub fn parse_float(b: &[u8]) -> Option<f64> {
         return parse_hex_float(&lower);
     }
     if body == "inf" || body == "infinity" {
-        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if lower.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
-    if !body.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'+' || c == b'-') {
+    if !body
+        .bytes()
+        .all(|c| c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'+' || c == b'-')
+    {
         return None;
     }
     s.parse::<f64>().ok()

@@ -201,6 +201,14 @@ fn serialized_length(v: &Value) -> usize {
             let len = s.len();
             rdb_len_size(len) + len
         }
+        other => {
+            let items = other.digest_items();
+            rdb_len_size(items.len())
+                + items
+                    .iter()
+                    .map(|i| rdb_len_size(i.len()) + i.len())
+                    .sum::<usize>()
+        }
     }
 }
 
@@ -266,6 +274,12 @@ fn value_digest(v: &Value) -> [u8; 20] {
         Value::Str(s) => {
             let bytes = s.to_vec();
             digest_bytes(&[b"string", &bytes])
+        }
+        other => {
+            let items = other.digest_items();
+            let mut parts: Vec<&[u8]> = vec![other.type_name().as_bytes()];
+            parts.extend(items.iter().map(|i| i.as_slice()));
+            digest_bytes(&parts)
         }
     }
 }

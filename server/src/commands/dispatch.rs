@@ -5,30 +5,33 @@
 //! This is the one place where flags turn into decisions; handlers never check
 //! roles or permissions themselves.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 
 use super::ctx::Ctx;
 use super::spec::flag;
 use crate::client::{Client, ClientKind, ReplyMode};
+use crate::clock::CmdClock;
 use crate::errors;
 use crate::server::Server;
 
 /// Runs the request held in `client.args`.
-pub fn execute(srv: &mut Server, client: &mut Client, now_ms: i64) {
+pub fn execute(srv: &mut Server, client: &mut Client, clock: &mut CmdClock) {
     let args = std::mem::take(&mut client.args);
     if !args.is_empty() {
         let out_before = client.out.len();
-        run(srv, client, &args, now_ms);
+        run(srv, client, &args, clock);
         apply_reply_mode(client, out_before);
     }
     client.args = args;
     client.args.clear();
 }
 
-/// Rejects a command before it runs: the error is counted for the command.
+/// Rejects a command before it runs: the error is counted for the command,
+/// and an open transaction is flagged so that EXEC aborts.
 fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) {
+    if let Some(m) = client.multi.as_mut() {
+        m.abort = true;
+    }
     srv.stats.count_error(text);
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
@@ -36,7 +39,7 @@ fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) 
     handoff_protocol::encode::error(&mut client.out, text.as_bytes());
 }
 
-fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
+fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClock) {
     let Some(mut id) = srv.commands.lookup(&args[0]) else {
         let text = errors::unknown_command(&args[0], &args[1..]);
         reject(srv, client, None, &text);
@@ -48,7 +51,8 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         match srv.commands.lookup_sub(id, &args[1]) {
             Some(sub) => id = sub,
             None => {
-                let text = errors::unknown_subcommand(&args[1], &srv.commands.entries[id].full_name);
+                let text =
+                    errors::unknown_subcommand(&args[1], &srv.commands.entries[id].full_name);
                 reject(srv, client, None, &text);
                 return;
             }
@@ -66,20 +70,60 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
         return;
     }
 
+    if client.multi.is_some() && !controls_transaction(spec.name) {
+        if spec.has(flag::NO_MULTI) {
+            reject(
+                srv,
+                client,
+                Some(id),
+                "ERR Command not allowed inside a transaction",
+            );
+            return;
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.queued.push((id, args.to_vec()));
+        }
+        client.out.extend_from_slice(b"+QUEUED\r\n");
+        return;
+    }
+    call(srv, client, id, args, clock);
+}
+
+/// Commands that run at once inside MULTI instead of being queued.
+fn controls_transaction(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Runs command `id` (already checked) and accounts for it; EXEC uses this
+/// for each queued command.
+pub fn call(
+    srv: &mut Server,
+    client: &mut Client,
+    id: usize,
+    args: &[Bytes],
+    clock: &mut CmdClock,
+) {
+    let spec = srv.commands.entries[id].spec;
     client.last_cmd = Some(id);
+    let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
-    let started = Instant::now();
+    let started = clock.last();
+    let now_ms = clock.unix_ms();
     let mut ctx = Ctx {
         srv,
         client,
         args,
         now_ms,
         cmd: id,
+        clock,
     };
     if let Err(e) = (spec.run)(&mut ctx) {
         ctx.error(&e.0);
     }
-    let duration_us = started.elapsed().as_micros() as u64;
+    let duration_us = ctx.clock.tick_since(started).as_micros() as u64;
     let Ctx { srv, client, .. } = ctx;
 
     let st = &mut srv.stats.commands[id];
@@ -91,17 +135,28 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], now_ms: i64) {
     }
     srv.stats.total_commands_processed += 1;
     client.commands += 1;
+    if srv.keyspace.dirty != dirty_before {
+        srv.keys_changed(client);
+    }
 
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {
         let max_len = srv.config.slowlog_max_len as usize;
-        srv.slowlog.push(args, duration_us, now_ms / 1000, &client.addr, client.name.as_ref(), max_len);
+        srv.slowlog.push(
+            args,
+            duration_us,
+            now_ms / 1000,
+            &client.addr,
+            client.name.as_ref(),
+            max_len,
+        );
     }
 }
 
 /// CLIENT REPLY OFF|SKIP and the primary link: drop what the command wrote.
 fn apply_reply_mode(client: &mut Client, out_before: usize) {
-    let suppress = client.kind == ClientKind::PrimaryLink || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+    let suppress = client.kind == ClientKind::PrimaryLink
+        || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skip);
     if suppress {
         client.out.truncate(out_before);
     }

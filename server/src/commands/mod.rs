@@ -13,14 +13,21 @@ pub mod connection;
 pub mod ctx;
 pub mod debug;
 pub mod dispatch;
+pub mod expire_cmds;
+pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
+pub mod object_cmd;
 pub mod server_cmds;
+pub mod sets;
 pub mod slowlog;
 pub mod spec;
 pub mod strings;
+pub mod transactions;
+pub mod zsets;
 
-use ahash::AHashMap;
+use hashbrown::HashTable;
 
 pub use ctx::{CmdError, CmdResult, Ctx};
 pub use spec::{flag, CommandSpec};
@@ -30,8 +37,15 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client_cmd::COMMANDS,
     keys::COMMANDS,
+    expire_cmds::COMMANDS,
+    object_cmd::COMMANDS,
     strings::COMMANDS,
     bitmaps::COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+    transactions::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,
     config_cmd::COMMANDS,
@@ -46,13 +60,15 @@ pub struct CommandEntry {
     /// `get`, or `config|get` for a subcommand.
     pub full_name: String,
     pub parent: Option<usize>,
-    subs: AHashMap<Vec<u8>, usize>,
+    /// Ids of the subcommands (few: a linear scan is fastest).
+    subs: Vec<usize>,
 }
 
 /// All commands, with lookup by (case-insensitive) name.
 pub struct CommandTable {
     pub entries: Vec<CommandEntry>,
-    by_name: AHashMap<Vec<u8>, usize>,
+    /// Top-level ids, hashed case-insensitively so lookups need no copy.
+    by_name: HashTable<usize>,
 }
 
 impl Default for CommandTable {
@@ -65,7 +81,7 @@ impl CommandTable {
     pub fn build() -> Self {
         let mut t = CommandTable {
             entries: Vec::new(),
-            by_name: AHashMap::new(),
+            by_name: HashTable::new(),
         };
         for group in GROUPS {
             for spec in group.iter() {
@@ -74,19 +90,27 @@ impl CommandTable {
                     spec,
                     full_name: spec.name.to_string(),
                     parent: None,
-                    subs: AHashMap::new(),
+                    subs: Vec::new(),
                 });
-                let old = t.by_name.insert(spec.name.as_bytes().to_vec(), id);
-                assert!(old.is_none(), "command {} declared twice", spec.name);
+                assert!(
+                    t.lookup(spec.name.as_bytes()).is_none(),
+                    "command {} declared twice",
+                    spec.name
+                );
+                let entries = &t.entries;
+                t.by_name
+                    .insert_unique(name_hash(spec.name.as_bytes()), id, |&i| {
+                        name_hash(entries[i].spec.name.as_bytes())
+                    });
                 for sub in spec.subcommands {
                     let sid = t.entries.len();
                     t.entries.push(CommandEntry {
                         spec: sub,
                         full_name: format!("{}|{}", spec.name, sub.name),
                         parent: Some(id),
-                        subs: AHashMap::new(),
+                        subs: Vec::new(),
                     });
-                    t.entries[id].subs.insert(sub.name.as_bytes().to_vec(), sid);
+                    t.entries[id].subs.push(sid);
                 }
             }
         }
@@ -95,12 +119,23 @@ impl CommandTable {
 
     /// The id of a top-level command.
     pub fn lookup(&self, name: &[u8]) -> Option<usize> {
-        with_lowercase(name, |n| self.by_name.get(n).copied())
+        let entries = &self.entries;
+        self.by_name
+            .find(name_hash(name), |&i| {
+                entries[i].spec.name.as_bytes().eq_ignore_ascii_case(name)
+            })
+            .copied()
     }
 
     /// The id of subcommand `sub` of command `id`.
     pub fn lookup_sub(&self, id: usize, sub: &[u8]) -> Option<usize> {
-        with_lowercase(sub, |n| self.entries[id].subs.get(n).copied())
+        self.entries[id].subs.iter().copied().find(|&s| {
+            self.entries[s]
+                .spec
+                .name
+                .as_bytes()
+                .eq_ignore_ascii_case(sub)
+        })
     }
 
     pub fn has_subcommands(&self, id: usize) -> bool {
@@ -109,12 +144,20 @@ impl CommandTable {
 
     /// Ids of the top-level commands.
     pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
-        self.entries.iter().enumerate().filter(|(_, e)| e.parent.is_none()).map(|(i, _)| i)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent.is_none())
+            .map(|(i, _)| i)
     }
 
     /// Ids of the subcommands of `id`, in declaration order.
     pub fn subcommands_of(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
-        self.entries.iter().enumerate().filter(move |(_, e)| e.parent == Some(id)).map(|(i, _)| i)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.parent == Some(id))
+            .map(|(i, _)| i)
     }
 
     /// Resolves `name` or `container|sub` to an id.
@@ -129,18 +172,12 @@ impl CommandTable {
     }
 }
 
-/// Runs `f` on the ASCII-lowercased name without allocating for short names.
-fn with_lowercase<R>(name: &[u8], f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
-    let mut buf = [0u8; 32];
-    if name.len() <= buf.len() {
-        let b = &mut buf[..name.len()];
-        b.copy_from_slice(name);
-        b.make_ascii_lowercase();
-        f(b)
-    } else {
-        // No command name is this long.
-        None
-    }
+/// FNV-1a over the ASCII-lowercased name: equal for names that differ only
+/// in case, computed without copying the argument.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

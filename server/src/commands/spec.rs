@@ -113,7 +113,11 @@ pub struct Keys {
     pub step: i32,
 }
 
-pub const NO_KEYS: Keys = Keys { first: 0, last: 0, step: 0 };
+pub const NO_KEYS: Keys = Keys {
+    first: 0,
+    last: 0,
+    step: 0,
+};
 
 /// Shorthand for the (first, last, step) triple.
 pub const fn keys(first: i32, last: i32, step: i32) -> Keys {
@@ -142,7 +146,14 @@ pub struct CommandSpec {
 
 impl CommandSpec {
     /// A command with its metadata; docs are added with [`CommandSpec::doc`].
-    pub const fn new(name: &'static str, arity: i32, flag_words: &str, acl: &'static str, keys: Keys, run: Handler) -> Self {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flag_words: &str,
+        acl: &'static str,
+        keys: Keys,
+        run: Handler,
+    ) -> Self {
         CommandSpec {
             name,
             arity,
@@ -159,7 +170,13 @@ impl CommandSpec {
         }
     }
 
-    pub const fn doc(mut self, group: &'static str, since: &'static str, summary: &'static str, complexity: &'static str) -> Self {
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        summary: &'static str,
+        complexity: &'static str,
+    ) -> Self {
         self.group = group;
         self.since = since;
         self.summary = summary;

@@ -98,18 +98,37 @@ macro_rules! named_enum {
         }
     };
 }
-named_enum!(LogLevel, [Debug = "debug", Verbose = "verbose", Notice = "notice", Warning = "warning"]);
-named_enum!(MaxmemoryPolicy, [
-    VolatileLru = "volatile-lru", VolatileLfu = "volatile-lfu", VolatileRandom = "volatile-random",
-    VolatileTtl = "volatile-ttl", AllkeysLru = "allkeys-lru", AllkeysLfu = "allkeys-lfu",
-    AllkeysRandom = "allkeys-random", NoEviction = "noeviction"
-]);
+named_enum!(
+    LogLevel,
+    [
+        Debug = "debug",
+        Verbose = "verbose",
+        Notice = "notice",
+        Warning = "warning"
+    ]
+);
+named_enum!(
+    MaxmemoryPolicy,
+    [
+        VolatileLru = "volatile-lru",
+        VolatileLfu = "volatile-lfu",
+        VolatileRandom = "volatile-random",
+        VolatileTtl = "volatile-ttl",
+        AllkeysLru = "allkeys-lru",
+        AllkeysLfu = "allkeys-lfu",
+        AllkeysRandom = "allkeys-random",
+        NoEviction = "noeviction"
+    ]
+);
 named_enum!(EnableMode, [No = "no", Yes = "yes", Local = "local"]);
 
 impl MaxmemoryPolicy {
     /// The redis.conf name of the policy.
     pub fn name(self) -> &'static str {
-        Self::NAMES.get(self.index()).copied().unwrap_or("noeviction")
+        Self::NAMES
+            .get(self.index())
+            .copied()
+            .unwrap_or("noeviction")
     }
 }
 

@@ -20,6 +20,8 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// must be followed by whitespace or the end. Returns None for unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    // Redis reads a C string: a NUL byte ends the input.
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -88,7 +90,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
                     b'"' => inq = true,
                     b'\'' => insq = true,
                     c => cur.push(c),
@@ -139,7 +141,12 @@ fn finish(cfg: &Config, mut st: LoadState) -> Vec<String> {
     st.warnings
 }
 
-fn apply(cfg: &mut Config, text: &str, st: &mut LoadState, depth: usize) -> Result<(), ConfigError> {
+fn apply(
+    cfg: &mut Config,
+    text: &str,
+    st: &mut LoadState,
+    depth: usize,
+) -> Result<(), ConfigError> {
     for (i, raw) in text.split('\n').enumerate() {
         let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
         if line.is_empty() || line.starts_with('#') {
@@ -282,7 +289,7 @@ pub fn options_text(args: &[String]) -> String {
             }
             options.push_str(name);
             options.push(' ');
-            let next_is_option = args.get(j + 1).map_or(true, |a| a.starts_with("--"));
+            let next_is_option = args.get(j + 1).is_none_or(|a| a.starts_with("--"));
             if name == "save" && next_is_option {
                 options.push_str("\"\"");
             }
@@ -371,7 +378,10 @@ mod tests {
             options_text(&a(&["--port", "7000", "--bind", "127.0.0.1", "::1"])),
             "port \"7000\" \nbind \"127.0.0.1\" \"::1\" "
         );
-        assert_eq!(options_text(&a(&["--save", "--port", "1"])), "save \"\"\nport \"1\" ");
+        assert_eq!(
+            options_text(&a(&["--save", "--port", "1"])),
+            "save \"\"\nport \"1\" "
+        );
         assert_eq!(options_text(&a(&["--save"])), "save \"\"");
     }
 }

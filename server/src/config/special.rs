@@ -13,7 +13,7 @@ pub fn parse_save(args: &[String]) -> Result<Vec<(u64, u64)>, String> {
     if args.is_empty() || (args.len() == 1 && args[0].is_empty()) {
         return Ok(Vec::new());
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(ERR_SAVE.to_string());
     }
     args.chunks(2)
@@ -50,7 +50,7 @@ pub fn client_class(name: &str) -> Option<ClientClass> {
 pub fn parse_output_buffer_limits(
     args: &[String],
 ) -> Result<Vec<(ClientClass, OutputBufferLimit)>, String> {
-    if args.is_empty() || args.len() % 4 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".to_string());
     }
     args.chunks(4)
@@ -230,7 +230,10 @@ mod tests {
 
     #[test]
     fn save_points_parse_and_reject_like_redis() {
-        assert_eq!(parse_save(&v(&["60", "10", "5", "0"])), Ok(vec![(60, 10), (5, 0)]));
+        assert_eq!(
+            parse_save(&v(&["60", "10", "5", "0"])),
+            Ok(vec![(60, 10), (5, 0)])
+        );
         assert_eq!(parse_save(&v(&[""])), Ok(vec![]));
         assert_eq!(parse_save(&[]), Ok(vec![]));
         for bad in [&["10"][..], &["0", "0"], &["60", "-1"], &["60", "abc"]] {
@@ -264,7 +267,9 @@ mod tests {
     fn maxmemory_clients_accepts_memory_or_percent() {
         assert_eq!(parse_memory_or_percent("5%").unwrap(), "5%");
         assert_eq!(parse_memory_or_percent("1kb").unwrap(), "1024");
-        assert!(parse_memory_or_percent("200%").unwrap_err().contains("less or equal"));
+        assert!(parse_memory_or_percent("200%")
+            .unwrap_err()
+            .contains("less or equal"));
         assert!(parse_memory_or_percent("-5%").is_err());
     }
 

@@ -33,7 +33,11 @@ fn get(c: &Config, pat: &str) -> Vec<(String, String)> {
 fn bad_command_line_values_produce_redis_fatal_blocks() {
     assert_eq!(
         fatal(&["--port", "abc"]),
-        block(2, "port \"abc\"", "argument couldn't be parsed into an integer")
+        block(
+            2,
+            "port \"abc\"",
+            "argument couldn't be parsed into an integer"
+        )
     );
     assert_eq!(
         fatal(&["--maxmemory", "12x"]),
@@ -41,13 +45,24 @@ fn bad_command_line_values_produce_redis_fatal_blocks() {
     );
     assert_eq!(
         fatal(&["--foo", "bar"]),
-        block(2, "foo \"bar\"", "Bad directive or wrong number of arguments")
+        block(
+            2,
+            "foo \"bar\"",
+            "Bad directive or wrong number of arguments"
+        )
     );
     assert_eq!(
         fatal(&["--port", "0", "--loglevel", "x", "--daemonize", "maybe"]),
-        block(3, "loglevel \"x\"", "argument(s) must be one of the following: debug, verbose, notice, warning")
+        block(
+            3,
+            "loglevel \"x\"",
+            "argument(s) must be one of the following: debug, verbose, notice, warning"
+        )
     );
-    assert_eq!(fatal(&["--port"]), block(2, "port", "wrong number of arguments"));
+    assert_eq!(
+        fatal(&["--port"]),
+        block(2, "port", "wrong number of arguments")
+    );
     assert_eq!(
         fatal(&["--slaveof", "a", "b"]),
         block(2, "slaveof \"a\" \"b\"", "Invalid master port")
@@ -65,11 +80,20 @@ fn bad_command_line_values_produce_redis_fatal_blocks() {
 #[test]
 fn bad_file_lines_report_the_file_line_number() {
     let e = parse_str("port 7001\n# c\n\nmaxmemory 12x\n").unwrap_err();
-    assert_eq!(e.fatal_block(), block(4, "maxmemory 12x", "argument must be a memory value"));
+    assert_eq!(
+        e.fatal_block(),
+        block(4, "maxmemory 12x", "argument must be a memory value")
+    );
     let e = parse_str("port 7001 7002").unwrap_err();
-    assert_eq!(e.fatal_block(), block(1, "port 7001 7002", "wrong number of arguments"));
+    assert_eq!(
+        e.fatal_block(),
+        block(1, "port 7001 7002", "wrong number of arguments")
+    );
     let e = parse_str("  bind \"a  \n").unwrap_err();
-    assert_eq!(e.fatal_block(), block(1, "bind \"a", "Unbalanced quotes in configuration line"));
+    assert_eq!(
+        e.fatal_block(),
+        block(1, "bind \"a", "Unbalanced quotes in configuration line")
+    );
 }
 
 #[test]
@@ -90,11 +114,21 @@ fn file_then_options_with_later_lines_winning() {
     let main = dir.join("main.conf");
     std::fs::write(
         &main,
-        format!("PORT 7000\ninclude {}\nsave 100 10\nsave 200 20\nport 7001\n", inc.display()),
+        format!(
+            "PORT 7000\ninclude {}\nsave 100 10\nsave 200 20\nport 7001\n",
+            inc.display()
+        ),
     )
     .unwrap();
-    let (c, w) = load(&args(&[main.to_str().unwrap(), "--bind", "127.0.0.1", "-::1", "--maxmemory", "1kb"]))
-        .unwrap();
+    let (c, w) = load(&args(&[
+        main.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1",
+        "-::1",
+        "--maxmemory",
+        "1kb",
+    ]))
+    .unwrap();
     assert_eq!(c.port, 7001);
     assert_eq!(c.maxmemory, 1024);
     assert_eq!(c.hz, 500);
@@ -104,7 +138,10 @@ fn file_then_options_with_later_lines_winning() {
     assert!(w.is_empty());
     std::fs::write(&inc, "port abc\n").unwrap();
     let e = load(&args(&[main.to_str().unwrap()])).unwrap_err();
-    assert_eq!(e.fatal_block(), block(1, "port abc", "argument couldn't be parsed into an integer"));
+    assert_eq!(
+        e.fatal_block(),
+        block(1, "port abc", "argument couldn't be parsed into an integer")
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -113,12 +150,21 @@ fn save_lines_reset_defaults_once_and_empty_save_clears() {
     assert_eq!(load(&args(&["--save"])).unwrap().0.save, vec![]);
     assert_eq!(load(&args(&["--save", ""])).unwrap().0.save, vec![]);
     assert_eq!(
-        load(&args(&["--save", "10", "1", "--save", "20", "2"])).unwrap().0.save,
+        load(&args(&["--save", "10", "1", "--save", "20", "2"]))
+            .unwrap()
+            .0
+            .save,
         vec![(10, 1), (20, 2)]
     );
     assert_eq!(parse_str("save\n").unwrap().0.save, vec![]);
-    assert_eq!(parse_str("").unwrap().0.save, vec![(3600, 1), (300, 100), (60, 10000)]);
-    assert_eq!(parse_str("save 1 1\nsave \"\"\nsave 2 2").unwrap().0.save, vec![(2, 2)]);
+    assert_eq!(
+        parse_str("").unwrap().0.save,
+        vec![(3600, 1), (300, 100), (60, 10000)]
+    );
+    assert_eq!(
+        parse_str("save 1 1\nsave \"\"\nsave 2 2").unwrap().0.save,
+        vec![(2, 2)]
+    );
 }
 
 #[test]
@@ -126,12 +172,16 @@ fn output_buffer_limits_update_only_the_named_classes() {
     let (c, _) = parse_str("client-output-buffer-limit pubsub 1mb 2mb 3\n").unwrap();
     let p = c.client_output_buffer_limit[ClientClass::Pubsub as usize];
     assert_eq!((p.hard, p.soft, p.soft_seconds), (1 << 20, 2 << 20, 3));
-    assert_eq!(c.client_output_buffer_limit[ClientClass::Replica as usize].hard, 256 << 20);
+    assert_eq!(
+        c.client_output_buffer_limit[ClientClass::Replica as usize].hard,
+        256 << 20
+    );
 }
 
 #[test]
 fn accepted_only_directives_warn_only_when_changed() {
-    let (_, w) = parse_str("io-threads 4\nappendfsync everysec\nactivedefrag yes\nport 1\n").unwrap();
+    let (_, w) =
+        parse_str("io-threads 4\nappendfsync everysec\nactivedefrag yes\nport 1\n").unwrap();
     assert_eq!(
         w,
         [
@@ -143,7 +193,10 @@ fn accepted_only_directives_warn_only_when_changed() {
 
 #[test]
 fn file_only_directives_are_recorded() {
-    let (c, w) = parse_str("rename-command FLUSHALL \"\"\nuser alice on >pw ~* +@all\nlua-replicate-commands yes\n").unwrap();
+    let (c, w) = parse_str(
+        "rename-command FLUSHALL \"\"\nuser alice on >pw ~* +@all\nlua-replicate-commands yes\n",
+    )
+    .unwrap();
     assert_eq!(c.rename_commands, [("FLUSHALL".to_string(), String::new())]);
     assert_eq!(c.users, [args(&["alice", "on", ">pw", "~*", "+@all"])]);
     assert!(w.is_empty());
@@ -186,7 +239,10 @@ fn config_set_is_all_or_nothing() {
     let before = c.clone();
     assert!(set(&mut c, &["maxmemory", "1mb", "port", "abc"]).is_err());
     assert_eq!(c, before);
-    assert_eq!(set(&mut c, &["maxmemory", "1mb", "slave-read-only", "no"]).unwrap(), ["maxmemory", "replica-read-only"]);
+    assert_eq!(
+        set(&mut c, &["maxmemory", "1mb", "slave-read-only", "no"]).unwrap(),
+        ["maxmemory", "replica-read-only"]
+    );
     assert_eq!(c.maxmemory, 1 << 20);
     assert!(!c.replica_read_only);
 }
@@ -199,8 +255,15 @@ fn config_set_splits_multi_arg_values() {
     assert_eq!(c.bind, ["127.0.0.1", "-::1"]);
     set(&mut c, &["save", ""]).unwrap();
     assert!(c.save.is_empty());
-    set(&mut c, &["client-output-buffer-limit", "normal 1 2 3 replica 4 5 6"]).unwrap();
-    assert_eq!(get(&c, "client-output-buffer-limit")[0].1, "normal 1 2 3 slave 4 5 6 pubsub 33554432 8388608 60");
+    set(
+        &mut c,
+        &["client-output-buffer-limit", "normal 1 2 3 replica 4 5 6"],
+    )
+    .unwrap();
+    assert_eq!(
+        get(&c, "client-output-buffer-limit")[0].1,
+        "normal 1 2 3 slave 4 5 6 pubsub 33554432 8388608 60"
+    );
     set(&mut c, &["hz", "0"]).unwrap();
     assert_eq!(c.hz, 1);
     set(&mut c, &["notify-keyspace-events", "KEA"]).unwrap();
@@ -209,8 +272,10 @@ fn config_set_splits_multi_arg_values() {
 
 #[test]
 fn protected_configs_follow_enable_protected_configs() {
-    let mut c = Config::default();
-    c.enable_protected_configs = EnableMode::Local;
+    let mut c = Config {
+        enable_protected_configs: EnableMode::Local,
+        ..Config::default()
+    };
     let pairs = [(b"dbfilename".to_vec(), b"x.rdb".to_vec())];
     assert!(c.set_many_from(&pairs, false).is_err());
     assert_eq!(c.set_many_from(&pairs, true).unwrap(), ["dbfilename"]);
@@ -221,10 +286,15 @@ fn config_get_lists_aliases_and_echoes_exact_names() {
     let c = Config::default();
     let all = get(&c, "*");
     assert!(all.iter().any(|(n, _)| n == "slave-read-only"));
-    assert!(all.iter().any(|(n, v)| n == "save" && v == "3600 1 300 100 60 10000"));
+    assert!(all
+        .iter()
+        .any(|(n, v)| n == "save" && v == "3600 1 300 100 60 10000"));
     assert!(!all.iter().any(|(n, _)| n == "rdb-key-save-delay"));
     assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
-    assert_eq!(get(&c, "SLAVE-read-only"), [("SLAVE-read-only".to_string(), "yes".to_string())]);
+    assert_eq!(
+        get(&c, "SLAVE-read-only"),
+        [("SLAVE-read-only".to_string(), "yes".to_string())]
+    );
     assert_eq!(get(&c, "rdb-key-save-delay").len(), 1);
     assert_eq!(get(&c, "h?"), [("hz".to_string(), "10".to_string())]);
     assert!(get(&c, "nosuch").is_empty());
@@ -237,7 +307,10 @@ fn defaults_match_redis_7() {
     let c = Config::default();
     let v = |n: &str| get(&c, n)[0].1.clone();
     assert_eq!(v("bind"), "* -::*");
-    assert_eq!(v("client-output-buffer-limit"), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    assert_eq!(
+        v("client-output-buffer-limit"),
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    );
     assert_eq!(v("proto-max-bulk-len"), "536870912");
     assert_eq!(v("enable-debug-command"), "no");
     assert_eq!(v("lua-time-limit"), "5000");
@@ -245,12 +318,28 @@ fn defaults_match_redis_7() {
 
 #[test]
 fn hostile_input_never_panics() {
-    for text in ["\"", "'", "\\", "save 1", "client-output-buffer-limit", "\u{0}\u{ff}", "include", "bind a b c d e f g h i j k l m n o p q r"] {
+    for text in [
+        "\"",
+        "'",
+        "\\",
+        "save 1",
+        "client-output-buffer-limit",
+        "\u{0}\u{ff}",
+        "include",
+        "bind a b c d e f g h i j k l m n o p q r",
+    ] {
         let _ = parse_str(text);
     }
     let mut c = Config::default();
     for d in table::DIRECTIVES {
-        for v in ["", "-1", "99999999999999999999999", "\u{0}", "yes", "1 2 3 4"] {
+        for v in [
+            "",
+            "-1",
+            "99999999999999999999999",
+            "\u{0}",
+            "yes",
+            "1 2 3 4",
+        ] {
             let _ = set(&mut c, &[d.name, v]);
         }
     }

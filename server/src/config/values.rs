@@ -43,7 +43,9 @@ pub fn parse_i64(s: &str) -> Option<i64> {
 pub fn parse_int_range(s: &str, min: i64, max: i64) -> Result<i64, String> {
     let v = parse_i64(s).ok_or_else(|| ERR_INT.to_string())?;
     if v < min || v > max {
-        return Err(format!("argument must be between {min} and {max} inclusive"));
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
     }
     Ok(v)
 }
@@ -81,7 +83,9 @@ pub fn parse_memory(s: &str) -> Option<u64> {
 pub fn parse_memory_range(s: &str, min: u64, max: u64) -> Result<u64, String> {
     let v = parse_memory(s).ok_or_else(|| ERR_MEM.to_string())?;
     if v < min || v > max {
-        return Err(format!("argument must be between {min} and {max} inclusive"));
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
     }
     Ok(v)
 }
@@ -136,8 +140,7 @@ pub fn repr(s: &str) -> String {
 /// Quotes a value for writing into a config file only when it needs quoting.
 pub fn quote_if_needed(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
     if plain {
         s.to_string()
@@ -177,7 +180,17 @@ mod tests {
     fn integers_are_parsed_strictly_like_string2ll() {
         assert_eq!(parse_i64("0"), Some(0));
         assert_eq!(parse_i64("-12"), Some(-12));
-        for s in ["", "-", "+5", "05", " 5", "1.0", "-0", "abc", "99999999999999999999"] {
+        for s in [
+            "",
+            "-",
+            "+5",
+            "05",
+            " 5",
+            "1.0",
+            "-0",
+            "abc",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_i64(s), None, "{s}");
         }
         assert_eq!(

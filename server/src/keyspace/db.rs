@@ -40,6 +40,12 @@ pub struct Db {
     pub expire_cursor: usize,
     /// Average TTL of keys seen by active expiry (INFO keyspace `avg_ttl`).
     pub avg_ttl: i64,
+    /// Record changed keys (someone WATCHes or blocks on keys).
+    track: bool,
+    /// Keys changed since the last [`Db::take_touched`], when tracking.
+    touched: Vec<Box<[u8]>>,
+    /// The whole database changed (flush, swap), when tracking.
+    touched_all: bool,
 }
 
 impl Default for Db {
@@ -58,7 +64,46 @@ impl Db {
             hasher: ahash::RandomState::new(),
             expire_cursor: 0,
             avg_ttl: 0,
+            track: false,
+            touched: Vec::new(),
+            touched_all: false,
         }
+    }
+
+    /// Starts or stops recording changed keys.
+    pub fn set_tracking(&mut self, on: bool) {
+        self.track = on;
+        if !on {
+            self.touched.clear();
+            self.touched_all = false;
+        }
+    }
+
+    /// Records that `key` changed (when tracking).
+    pub fn touch(&mut self, key: &[u8]) {
+        if self.track {
+            self.touched.push(key.into());
+        }
+    }
+
+    /// Records that every key changed (when tracking).
+    pub fn touch_all(&mut self) {
+        if self.track {
+            self.touched_all = true;
+        }
+    }
+
+    /// The keys changed since the last call, and whether everything changed.
+    pub fn take_touched(&mut self) -> (Vec<Box<[u8]>>, bool) {
+        (
+            std::mem::take(&mut self.touched),
+            std::mem::replace(&mut self.touched_all, false),
+        )
+    }
+
+    /// True if changes were recorded since the last [`Db::take_touched`].
+    pub fn has_touched(&self) -> bool {
+        !self.touched.is_empty() || self.touched_all
     }
 
     /// Number of keys (expired-but-not-yet-reclaimed keys included, as in Redis).
@@ -109,15 +154,19 @@ impl Db {
     /// Mutable entry for `key`, whether or not it is logically expired.
     pub fn get_raw_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let i = self.slot_of(key)?;
+        self.touch(key);
         self.slots[i as usize].as_mut()
     }
 
     /// Inserts or replaces `key`. Replacing clears the expiry (as SET does);
     /// callers that keep the TTL use [`Db::get_raw_mut`].
     pub fn insert(&mut self, key: &[u8], value: Value, lru: u32) {
+        self.touch(key);
         if let Some(i) = self.slot_of(key) {
             self.set_expire_slot(i, NO_EXPIRE);
-            let e = self.slots[i as usize].as_mut().expect("table points at a live slot");
+            let e = self.slots[i as usize]
+                .as_mut()
+                .expect("table points at a live slot");
             e.value = value;
             e.lru = lru;
             return;
@@ -155,8 +204,12 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let hash = self.hash(key);
         let slots = &self.slots;
-        let found = self.table.find_entry(hash, |&i| slot_key(slots, i) == key).ok()?;
+        let found = self
+            .table
+            .find_entry(hash, |&i| slot_key(slots, i) == key)
+            .ok()?;
         let (i, _) = found.remove();
+        self.touch(key);
         self.set_expire_slot(i, NO_EXPIRE);
         let entry = self.slots[i as usize].take();
         if i as usize + 1 == self.slots.len() {
@@ -177,6 +230,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
         match self.slot_of(key) {
             Some(i) => {
+                self.touch(key);
                 self.set_expire_slot(i, at);
                 true
             }
@@ -210,22 +264,30 @@ impl Db {
 
     /// Drops every key.
     pub fn clear(&mut self) {
+        let track = self.track;
         *self = Db {
             hasher: self.hasher.clone(),
             ..Db::new()
         };
+        self.track = track;
+        self.touch_all();
     }
 
     /// Moves all content out, leaving this database empty (lazy free hands the
     /// old content to a background thread).
     pub fn take(&mut self) -> Db {
-        std::mem::replace(
+        let track = self.track;
+        let mut old = std::mem::replace(
             self,
             Db {
                 hasher: self.hasher.clone(),
                 ..Db::new()
             },
-        )
+        );
+        old.set_tracking(false);
+        self.track = track;
+        self.touch_all();
+        old
     }
 
     /// One SCAN step: calls `f` for live entries starting at slot `cursor`,
@@ -283,7 +345,10 @@ impl Db {
 }
 
 fn slot_key(slots: &[Option<Entry>], i: u32) -> &[u8] {
-    slots[i as usize].as_ref().map(|e| &e.key[..]).unwrap_or(&[])
+    slots[i as usize]
+        .as_ref()
+        .map(|e| &e.key[..])
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod lazyfree;
+pub mod listpack;
 pub mod value;
 
 pub use db::{Db, Entry, NO_EXPIRE};
@@ -71,7 +72,13 @@ impl Keyspace {
 
     /// Finds `key` for a read: counts a hit or a miss, expires it lazily,
     /// touches its LRU clock unless `no_touch`.
-    pub fn lookup_read(&mut self, db: usize, key: &[u8], now: i64, no_touch: bool) -> Option<&mut Entry> {
+    pub fn lookup_read(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now: i64,
+        no_touch: bool,
+    ) -> Option<&mut Entry> {
         let found = self.live_slot(db, key, now);
         match found {
             Some(_) => self.stats.hits += 1,
@@ -88,6 +95,7 @@ impl Keyspace {
     /// Finds `key` for a write (no hit/miss accounting).
     pub fn lookup_write(&mut self, db: usize, key: &[u8], now: i64) -> Option<&mut Entry> {
         let i = self.live_slot(db, key, now)?;
+        self.dbs[db].touch(key);
         let lru = self.lru_clock;
         let e = self.dbs[db].slot_mut(i)?;
         e.lru = lru;
@@ -191,7 +199,9 @@ impl Keyspace {
                         d.expire_cursor = 0;
                     }
                     let pos = d.expire_cursor;
-                    let Some((key, at)) = d.expiring_at(pos) else { break };
+                    let Some((key, at)) = d.expiring_at(pos) else {
+                        break;
+                    };
                     if at <= now_ms {
                         let key: Box<[u8]> = key.into();
                         // The removal moves another key into `pos`: do not advance.
@@ -209,10 +219,14 @@ impl Keyspace {
                     let avg = ttl_sum / ttl_samples;
                     let d = &mut self.dbs[db];
                     // Running estimate, as Redis does: mostly the old value.
-                    d.avg_ttl = if d.avg_ttl == 0 { avg } else { (d.avg_ttl / 50) * 49 + avg / 50 };
+                    d.avg_ttl = if d.avg_ttl == 0 {
+                        avg
+                    } else {
+                        (d.avg_ttl / 50) * 49 + avg / 50
+                    };
                 }
                 iterations += 1;
-                if iterations % 16 == 0 && started.elapsed() > budget {
+                if iterations.is_multiple_of(16) && started.elapsed() > budget {
                     timed_out = true;
                     break 'dbs;
                 }
@@ -230,6 +244,30 @@ impl Keyspace {
             let current = total_expired as f64 / total_sampled as f64;
             self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         }
+    }
+
+    /// Starts or stops recording changed keys in every database.
+    pub fn set_tracking(&mut self, on: bool) {
+        for d in &mut self.dbs {
+            d.set_tracking(on);
+        }
+    }
+
+    /// Keys changed since the last call: (db, key) pairs and whole databases.
+    pub fn take_touched(&mut self) -> (Vec<(usize, Box<[u8]>)>, Vec<usize>) {
+        let mut keys = Vec::new();
+        let mut all = Vec::new();
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            if !d.has_touched() {
+                continue;
+            }
+            let (k, whole) = d.take_touched();
+            keys.extend(k.into_iter().map(|k| (i, k)));
+            if whole {
+                all.push(i);
+            }
+        }
+        (keys, all)
     }
 
     /// Total number of keys in all databases.

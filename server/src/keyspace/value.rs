@@ -4,12 +4,20 @@
 //! `embstr` for short strings stored in one allocation, and `raw` for longer or
 //! modified-in-place strings (APPEND, SETRANGE, SETBIT make a string raw).
 
+use crate::types::{Hash, List, Set, ZSet};
+
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
-/// A value stored under a key.
+/// A value stored under a key. Collections are boxed so that a `Value`
+/// stays as small as a string.
+#[derive(Clone)]
 pub enum Value {
     Str(RStr),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The Redis type name of a value (TYPE command, SCAN TYPE).
@@ -17,12 +25,20 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
@@ -31,10 +47,26 @@ impl Value {
         Value::Str(RStr::new(b))
     }
 
+    /// The value's content as byte strings in a canonical order (DEBUG
+    /// DIGEST, serialized size estimates).
+    pub fn digest_items(&self) -> Vec<Vec<u8>> {
+        match self {
+            Value::Str(s) => vec![s.to_vec()],
+            Value::List(v) => v.digest_items(),
+            Value::Hash(v) => v.digest_items(),
+            Value::Set(v) => v.digest_items(),
+            Value::ZSet(v) => v.digest_items(),
+        }
+    }
+
     /// Approximate heap bytes used by the value (MEMORY USAGE, used_memory).
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(v) => std::mem::size_of::<List>() + v.heap_size(),
+            Value::Hash(v) => std::mem::size_of::<Hash>() + v.heap_size(),
+            Value::Set(v) => std::mem::size_of::<Set>() + v.heap_size(),
+            Value::ZSet(v) => std::mem::size_of::<ZSet>() + v.heap_size(),
         }
     }
 }
@@ -200,7 +232,17 @@ mod tests {
         assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
         assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"01"[..], b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"9223372036854775808", b"1a"] {
+        for bad in [
+            &b"01"[..],
+            b"-0",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"",
+            b"-",
+            b"9223372036854775808",
+            b"1a",
+        ] {
             assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
         }
     }

@@ -22,7 +22,7 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     srv.keyspace.active_expire_cycle(now_ms, budget, effort);
 
     // Rates are sampled every 100 ms like Redis's trackInstantaneousMetric.
-    if srv.cron_loops % (hz / 10).max(1) == 0 {
+    if srv.cron_loops.is_multiple_of((hz / 10).max(1)) {
         let (ops, nin, nout) = (
             srv.stats.total_commands_processed,
             srv.stats.net_input_bytes,
@@ -48,11 +48,19 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
             continue;
         }
         // Release a big, now empty, query buffer of an idle client.
-        if c.read_buf.is_empty() && c.read_buf.capacity() > 32 * 1024 && idle > Duration::from_secs(2) {
+        if c.read_buf.is_empty()
+            && c.read_buf.capacity() > 32 * 1024
+            && idle > Duration::from_secs(2)
+        {
             c.read_buf = bytes::BytesMut::new();
         }
     }
-    let slots: Vec<usize> = srv.clients.iter().filter(|c| !c.out.is_empty()).map(|c| c.slot).collect();
+    let slots: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter(|c| !c.out.is_empty())
+        .map(|c| c.slot)
+        .collect();
     for slot in slots {
         if let Some(mut c) = srv.clients.take(slot) {
             check_output_limits(srv, &mut c);

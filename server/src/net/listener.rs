@@ -40,7 +40,10 @@ pub fn bind_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listener
                     return Err(BindError {
                         addr: host.to_string(),
                         port,
-                        error: io::Error::new(io::ErrorKind::InvalidInput, "Name or service not known"),
+                        error: io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "Name or service not known",
+                        ),
                     })
                 }
             },
@@ -69,7 +72,10 @@ pub fn bind_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listener
 }
 
 fn unavailable(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)
+    )
 }
 
 fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<mio::net::TcpListener> {

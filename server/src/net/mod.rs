@@ -17,6 +17,7 @@ use handoff_protocol::request::{Limits, Parsed};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::client::{Client, ClientKind, Stream};
+use crate::clock::CmdClock;
 use crate::commands::dispatch;
 use crate::errors;
 use crate::server::{unix_ms, Server, ShutdownRequest};
@@ -44,11 +45,10 @@ pub struct EventLoop {
     pub server: Server,
     control: Option<Receiver<Control>>,
     waker: Arc<Waker>,
-    pending_writes: Vec<usize>,
     pending_reads: Vec<usize>,
     next_cron: Instant,
-    /// Called every turn to see if a signal asked for shutdown.
-    pub signal_check: Option<fn() -> bool>,
+    /// Called every turn to see if a signal asked for shutdown (its name).
+    pub signal_check: Option<fn() -> Option<&'static str>>,
 }
 
 impl EventLoop {
@@ -77,7 +77,6 @@ impl EventLoop {
             server,
             control: None,
             waker,
-            pending_writes: Vec::new(),
             pending_reads: Vec::new(),
             next_cron: Instant::now(),
             signal_check: None,
@@ -121,8 +120,15 @@ impl EventLoop {
                     }
                 }
             }
-            for slot in std::mem::take(&mut self.pending_reads) {
-                self.handle_readable(slot);
+            if !self.pending_reads.is_empty() {
+                let mut slots = std::mem::take(&mut self.pending_reads);
+                for &slot in &slots {
+                    self.handle_readable(slot);
+                }
+                // Reuse the allocation; handle_readable may have queued new ones.
+                slots.clear();
+                slots.append(&mut self.pending_reads);
+                self.pending_reads = slots;
             }
             if Instant::now() >= self.next_cron {
                 self.cron();
@@ -130,8 +136,10 @@ impl EventLoop {
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
             }
             if let Some(check) = self.signal_check {
-                if check() && self.server.shutdown.is_none() {
-                    self.server.shutdown = Some(ShutdownRequest { by_signal: true });
+                if let (Some(sig), None) = (check(), self.server.shutdown) {
+                    self.server.shutdown = Some(ShutdownRequest {
+                        by_signal: Some(sig),
+                    });
                 }
             }
             self.before_sleep();
@@ -146,7 +154,9 @@ impl EventLoop {
         let Some(rx) = &self.control else { return };
         while let Ok(msg) = rx.try_recv() {
             match msg {
-                Control::Shutdown => self.server.shutdown = Some(ShutdownRequest { by_signal: false }),
+                Control::Shutdown => {
+                    self.server.shutdown = Some(ShutdownRequest { by_signal: None })
+                }
             }
         }
     }
@@ -172,7 +182,13 @@ impl EventLoop {
         }
     }
 
-    fn add_client(&mut self, mut stream: Stream, peer: Option<std::net::SocketAddr>, local: Option<std::net::SocketAddr>, listener: usize) {
+    fn add_client(
+        &mut self,
+        mut stream: Stream,
+        peer: Option<std::net::SocketAddr>,
+        local: Option<std::net::SocketAddr>,
+        listener: usize,
+    ) {
         let srv = &mut self.server;
         srv.stats.total_connections_received += 1;
         if srv.clients.len() as u64 >= srv.config.maxclients {
@@ -181,7 +197,10 @@ impl EventLoop {
             return;
         }
         if let Some(peer) = peer {
-            if srv.config.protected_mode && srv.config.requirepass.is_empty() && !peer.ip().is_loopback() {
+            if srv.config.protected_mode
+                && srv.config.requirepass.is_empty()
+                && !peer.ip().is_loopback()
+            {
                 let _ = stream.write(format!("-{}\r\n", errors::DENIED_PROTECTED).as_bytes());
                 return;
             }
@@ -205,24 +224,37 @@ impl EventLoop {
         let id = srv.next_client_id;
         srv.next_client_id += 1;
         let now = Instant::now();
-        let slot = srv.clients.insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
+        let slot = srv
+            .clients
+            .insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
         let c = srv.clients.get_mut(slot).expect("just inserted");
         c.authenticated = srv.config.requirepass.is_empty();
-        if let Err(e) = self.poll.registry().register(c.stream.source(), Token(slot), Interest::READABLE) {
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(c.stream.source(), Token(slot), Interest::READABLE)
+        {
             log::warn!("Error registering fd event for the new client: {e}");
             srv.clients.remove(slot);
         }
     }
 
     fn handle_readable(&mut self, slot: usize) {
-        let Some(mut c) = self.server.clients.take(slot) else { return };
+        let Some(mut c) = self.server.clients.take(slot) else {
+            return;
+        };
         let mut total = 0usize;
         let mut closed = false;
         loop {
             if c.close_asap || c.close_after_reply {
                 break;
             }
-            let want = c.parser.bytes_wanted().unwrap_or(0).clamp(IOBUF_LEN, 64 * 1024 * 1024);
+            let want = c
+                .parser
+                .bytes_wanted()
+                .unwrap_or(0)
+                .clamp(IOBUF_LEN, 64 * 1024 * 1024);
+            let want = want.max(c.read_buf.capacity() - c.read_buf.len());
             match c.stream.read_into(&mut c.read_buf, want) {
                 Ok(0) => {
                     closed = true;
@@ -230,9 +262,12 @@ impl EventLoop {
                 }
                 Ok(n) => {
                     total += n;
+                    let drained = n < want;
                     c.net_in += n as u64;
                     self.server.stats.net_input_bytes += n as u64;
-                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit && c.kind != ClientKind::PrimaryLink {
+                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit
+                        && c.kind != ClientKind::PrimaryLink
+                    {
                         log::warn!(
                             "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
                             c.id,
@@ -245,6 +280,11 @@ impl EventLoop {
                     }
                     if total >= READ_CAP_PER_TURN {
                         self.pending_reads.push(slot);
+                        break;
+                    }
+                    // A short read emptied the socket's receive queue: anything
+                    // arriving later raises a new edge, so skip the EAGAIN read.
+                    if drained {
                         break;
                     }
                 }
@@ -274,7 +314,7 @@ impl EventLoop {
         let close_now = c.close_asap;
         self.server.clients.put_back(c);
         if needs_write {
-            self.pending_writes.push(slot);
+            self.server.pending_writes.push(slot);
         }
         if close_now {
             self.server.clients_to_close.push(slot);
@@ -291,16 +331,19 @@ impl EventLoop {
             },
             ..Limits::default()
         };
+        let mut clock = CmdClock::new();
         while !c.close_after_reply && !c.close_asap && self.server.shutdown.is_none() {
             match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
-                Ok(Parsed::Command) => {
-                    dispatch::execute(&mut self.server, c, unix_ms());
-                    cron::check_output_limits(&mut self.server, c);
-                }
+                Ok(Parsed::Command) => dispatch::execute(&mut self.server, c, &mut clock),
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => {
                     let text = format!("ERR {}", e.message());
-                    log::debug!("Protocol error ({}) from client: id={} addr={}", e.message(), c.id, c.addr);
+                    log::debug!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.message(),
+                        c.id,
+                        c.addr
+                    );
                     self.server.stats.count_error(&text);
                     handoff_protocol::encode::error(&mut c.out, text.as_bytes());
                     c.close_after_reply = true;
@@ -308,11 +351,15 @@ impl EventLoop {
                 }
             }
         }
+        // Once per batch: a batch reads at most READ_CAP_PER_TURN bytes of requests.
+        cron::check_output_limits(&mut self.server, c);
     }
 
     /// Writes pending replies; registers WRITABLE interest after a short write.
     fn flush(&mut self, slot: usize) {
-        let Some(c) = self.server.clients.get_mut(slot) else { return };
+        let Some(c) = self.server.clients.get_mut(slot) else {
+            return;
+        };
         c.pending_write = false;
         let mut failed = false;
         let mut wrote = false;
@@ -357,32 +404,45 @@ impl EventLoop {
             }
         } else if !c.want_writable {
             c.want_writable = true;
-            let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE | Interest::WRITABLE);
+            let _ = registry.reregister(
+                c.stream.source(),
+                Token(slot),
+                Interest::READABLE | Interest::WRITABLE,
+            );
         }
     }
 
     /// Unregisters and drops a client.
     pub fn close_client(&mut self, slot: usize) {
         if let Some(mut c) = self.server.clients.remove(slot) {
+            self.server.unwatch_all(&mut c);
+            crate::pubsub::forget_client(&mut self.server, &mut c);
             let _ = self.poll.registry().deregister(c.stream.source());
             c.stream.shutdown();
         }
     }
 
     fn before_sleep(&mut self) {
-        for slot in std::mem::take(&mut self.pending_writes) {
+        // flush() never queues writes, so the list can be drained in place.
+        let mut slots = std::mem::take(&mut self.server.pending_writes);
+        for slot in slots.drain(..) {
             self.flush(slot);
         }
-        for slot in std::mem::take(&mut self.server.clients_to_close) {
-            if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
-                self.close_client(slot);
+        self.server.pending_writes = slots;
+        if !self.server.clients_to_close.is_empty() {
+            for slot in std::mem::take(&mut self.server.clients_to_close) {
+                if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
+                    self.close_client(slot);
+                }
             }
         }
         if self.server.keyspace.expire_backlog {
             // The last slow cycle ran out of time: a short fast cycle, as Redis's beforeSleep does.
             let effort = self.server.config.active_expire_effort;
             let budget = Duration::from_micros(1000 + 250 * (effort.saturating_sub(1)) as u64);
-            self.server.keyspace.active_expire_cycle(unix_ms(), budget, effort);
+            self.server
+                .keyspace
+                .active_expire_cycle(unix_ms(), budget, effort);
         }
     }
 
@@ -394,8 +454,8 @@ impl EventLoop {
     }
 
     fn finish_shutdown(&mut self, req: ShutdownRequest) {
-        if req.by_signal {
-            log::warn!("Received SIGTERM scheduling shutdown...");
+        if let Some(sig) = req.by_signal {
+            log::warn!("Received {sig} scheduling shutdown...");
         }
         log::warn!("User requested shutdown...");
         for slot in self.server.clients.slots() {

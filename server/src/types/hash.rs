@@ -1,0 +1,29 @@
+//! Hash values: a listpack of field,value pairs while small, a hash table when big.
+//!
+//! (Skeleton: the representation and its operations are being written.)
+
+use crate::keyspace::listpack::Listpack;
+
+/// A hash value.
+#[derive(Clone, Debug, Default)]
+pub struct Hash {
+    pub lp: Listpack,
+}
+
+impl Hash {
+    /// OBJECT ENCODING name.
+    pub fn encoding(&self) -> &'static str {
+        "listpack"
+    }
+
+    /// The elements in a canonical order (insertion order for lists,
+    /// sorted for unordered types), for DEBUG DIGEST and size estimates.
+    pub fn digest_items(&self) -> Vec<Vec<u8>> {
+        self.lp.iter().map(|e| e.to_vec()).collect()
+    }
+
+    /// Heap bytes used.
+    pub fn heap_size(&self) -> usize {
+        self.lp.capacity()
+    }
+}

@@ -1,0 +1,13 @@
+//! The collection value types (lists, hashes, sets, sorted sets) with the
+//! encodings Redis reports for them. Each type owns its representation and
+//! operations; the command modules only call these.
+
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
+
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
+pub use zset::ZSet;
