@@ -94,7 +94,7 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         }
         log::warn!("Error trying to save the DB. Exit anyway.");
     }
-    ctx.srv.shutdown = Some(ShutdownRequest { by_signal: false });
+    ctx.srv.shutdown = Some(ShutdownRequest { by_signal: None });
     Ok(())
 }
 
