@@ -4,7 +4,7 @@
 //!
 //! Values are what handoff really knows; features it does not have (AOF,
 //! forks, Lua, cluster, defrag) report the values an idle Redis reports for
-//! them. Memory figures are estimates (see [`memory_report`]). This module
+//! them. Memory figures: see [`memory_report`]. This module
 //! only reads server state, except the memory peak kept in `Stats`.
 
 use std::fmt::Write as _;
@@ -183,7 +183,8 @@ fn server_section(srv: &Server, w: &mut Section) {
 }
 
 fn clients_section(srv: &Server, w: &mut Section) {
-    let mut connected = 0usize;
+    // `len()` includes the client running this command, which is out of the slab meanwhile.
+    let mut replicas = 0usize;
     let mut max_in = 0usize;
     let mut max_out = 0usize;
     let mut pubsub = 0usize;
@@ -202,7 +203,10 @@ fn clients_section(srv: &Server, w: &mut Section) {
     }
     connected += srv.clients.len() - replicas;
     w.header("Clients");
-    w.field("connected_clients", connected);
+    w.field(
+        "connected_clients",
+        srv.clients.len().saturating_sub(replicas),
+    );
     w.field("cluster_connections", 0);
     w.field("maxclients", srv.config.maxclients);
     w.field("client_recent_max_input_buffer", max_in);
@@ -240,24 +244,15 @@ impl MemoryReport {
     }
 }
 
-/// Estimates memory use by walking the keyspace (O(keys)): used memory is
-/// the sum of key, value and entry sizes, client buffers and a fixed startup
-/// part. RSS is read from /proc. Updates the peak kept in `Stats`.
+/// Memory use. With the counting allocator installed (the binary does),
+/// used memory is exact and O(1), and the dataset is what remains after the
+/// estimated overhead. Without it, used memory is estimated by walking the
+/// keyspace (O(keys)): key, value and entry sizes, client buffers and a fixed
+/// startup part. RSS is read from /proc. Updates the peak kept in `Stats`.
 pub fn memory_report(srv: &mut Server) -> MemoryReport {
-    let entry_size = std::mem::size_of::<crate::keyspace::Entry>() as u64;
-    let mut dataset = 0u64;
-    let mut db_overhead = 0u64;
-    let mut keys = 0u64;
-    for db in &srv.keyspace.dbs {
-        for e in db.iter() {
-            let total = estimate_key_bytes(e) as u64;
-            // The entry struct and its index slot are bookkeeping; key and value bytes are data.
-            let book = entry_size + 8;
-            dataset += total.saturating_sub(book);
-            db_overhead += book;
-            keys += 1;
-        }
-    }
+    let per_key = std::mem::size_of::<crate::keyspace::Entry>() as u64 + 8;
+    let keys: u64 = srv.keyspace.dbs.iter().map(|d| d.len() as u64).sum();
+    let db_overhead = keys * per_key;
     let startup = (srv.commands.entries.len() * 256
         + srv.keyspace.dbs.len() * std::mem::size_of::<crate::keyspace::Db>()
         + std::mem::size_of::<Server>()) as u64;
@@ -270,7 +265,22 @@ pub fn memory_report(srv: &mut Server) -> MemoryReport {
                 + c.out.capacity()) as u64
         })
         .sum();
-    let used = startup + clients + db_overhead + dataset;
+    let (used, dataset) = match crate::alloc::allocated() {
+        Some(total) => {
+            let total = total as u64;
+            (total, total.saturating_sub(startup + clients + db_overhead))
+        }
+        None => {
+            let mut dataset = 0u64;
+            for db in &srv.keyspace.dbs {
+                for e in db.iter() {
+                    // The entry struct and its index slot are bookkeeping; key and value bytes are data.
+                    dataset += (estimate_key_bytes(e) as u64).saturating_sub(per_key);
+                }
+            }
+            (startup + clients + db_overhead + dataset, dataset)
+        }
+    };
     let peak = srv.stats.peak_memory.max(used);
     srv.stats.peak_memory = peak;
     MemoryReport {

@@ -67,7 +67,11 @@ fn help(ctx: &mut Ctx) -> CmdResult {
 
 fn get(ctx: &mut Ctx) -> CmdResult {
     if ctx.args.len() > 3 {
-        return Err(crate::errors::unknown_subcommand(&ctx.args[1], "slowlog").into());
+        return Err(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            crate::errors::truncated(&ctx.args[1], 128)
+        )
+        .into());
     }
     const RANGE: &str = "ERR count should be greater than or equal to -1";
     let count = match ctx.args.get(2) {
