@@ -160,12 +160,40 @@ fn script(p: &mut Pair) {
     p.cmd("SET", &["str"], &[b"hello"]);
     p.cmd("SET", &["int"], &[b"12345"]);
     p.cmd("SET", &["hyll"], &[b"HYLL"]);
-    p.cmd("SET", &["badenc"], &[b"HYLL\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"]);
-    p.cmd("SET", &["shortdense"], &[b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"]);
-    p.cmd("SET", &["noops"], &[b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80"]);
-    p.cmd("SET", &["overrun"], &[b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff\x7f\xff"]);
-    p.cmd("SET", &["cached"], &[b"HYLL\x01\x00\x00\x00\x2a\x00\x00\x00\x00\x00\x00\x00\x7f\xff"]);
-    for key in ["str", "int", "hyll", "badenc", "shortdense", "noops", "overrun"] {
+    p.cmd(
+        "SET",
+        &["badenc"],
+        &[b"HYLL\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"],
+    );
+    p.cmd(
+        "SET",
+        &["shortdense"],
+        &[b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"],
+    );
+    p.cmd(
+        "SET",
+        &["noops"],
+        &[b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80"],
+    );
+    p.cmd(
+        "SET",
+        &["overrun"],
+        &[b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff\x7f\xff"],
+    );
+    p.cmd(
+        "SET",
+        &["cached"],
+        &[b"HYLL\x01\x00\x00\x00\x2a\x00\x00\x00\x00\x00\x00\x00\x7f\xff"],
+    );
+    for key in [
+        "str",
+        "int",
+        "hyll",
+        "badenc",
+        "shortdense",
+        "noops",
+        "overrun",
+    ] {
         p.cmd("PFADD", &[key], &[b"e"]);
         p.cmd("PFCOUNT", &[key], &[]);
         p.cmd("PFCOUNT", &[key, "small"], &[]);
@@ -183,14 +211,24 @@ fn script(p: &mut Pair) {
     p.cmd("PFMERGE", &[], &[]);
 
     // A lower sparse limit promotes earlier.
-    p.run(vec![b"CONFIG".to_vec(), b"SET".to_vec(), b"hll-sparse-max-bytes".to_vec(), b"100".to_vec()]);
+    p.run(vec![
+        b"CONFIG".to_vec(),
+        b"SET".to_vec(),
+        b"hll-sparse-max-bytes".to_vec(),
+        b"100".to_vec(),
+    ]);
     for i in 0..40u32 {
         p.pfadd("tiny", [format!("t{i}")]);
         p.get("tiny");
     }
     p.cmd("PFMERGE", &["tinymerge", "m1"], &[]);
     p.get("tinymerge");
-    p.run(vec![b"CONFIG".to_vec(), b"SET".to_vec(), b"hll-sparse-max-bytes".to_vec(), b"3000".to_vec()]);
+    p.run(vec![
+        b"CONFIG".to_vec(),
+        b"SET".to_vec(),
+        b"hll-sparse-max-bytes".to_vec(),
+        b"3000".to_vec(),
+    ]);
 }
 
 #[test]

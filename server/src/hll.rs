@@ -590,7 +590,10 @@ mod tests {
         let expected: &[u8] =
             b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80`\xf3\x80P\xb1\x84K\xfb\x80BZ";
         assert_eq!(v, expected);
-        assert_eq!(decode_sparse(&v), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+        assert_eq!(
+            decode_sparse(&v),
+            "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603"
+        );
         assert_eq!(count(&v), Ok(3));
     }
 

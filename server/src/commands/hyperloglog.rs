@@ -227,14 +227,22 @@ fn pfdebug(ctx: &mut Ctx) -> CmdResult {
     let reply = if is(sub, "getreg") {
         converted = hll::to_dense(v).map_err(invalid)?;
         let regs = &v[hll::HDR_SIZE..];
-        DebugReply::Registers((0..hll::REGISTERS).map(|i| hll::dense_get(regs, i)).collect())
+        DebugReply::Registers(
+            (0..hll::REGISTERS)
+                .map(|i| hll::dense_get(regs, i))
+                .collect(),
+        )
     } else if is(sub, "decode") {
         if v[4] != hll::SPARSE {
             return Err(NOT_SPARSE.into());
         }
         DebugReply::Text(hll::decode_sparse(v))
     } else if is(sub, "encoding") {
-        DebugReply::Status(if v[4] == hll::DENSE { "dense" } else { "sparse" })
+        DebugReply::Status(if v[4] == hll::DENSE {
+            "dense"
+        } else {
+            "sparse"
+        })
     } else if is(sub, "todense") {
         converted = hll::to_dense(v).map_err(invalid)?;
         DebugReply::Int(converted as i64)
@@ -283,7 +291,9 @@ fn pfselftest(ctx: &mut Ctx) -> CmdResult {
         for (i, &b) in bytes.iter().enumerate() {
             let got = hll::dense_get(&dense[hll::HDR_SIZE..], i);
             if got != b {
-                return Err(format!("ERR TESTFAILED Register {i} should be {b} but is {got}").into());
+                return Err(
+                    format!("ERR TESTFAILED Register {i} should be {b} but is {got}").into(),
+                );
             }
         }
     }
@@ -308,9 +318,15 @@ fn pfselftest(ctx: &mut Ctx) -> CmdResult {
             return Err("ERR TESTFAILED dense/sparse disagree".into());
         }
         let abserr = checkpoint.abs_diff(card);
-        let maxerr = if j == 10 { 1 } else { (relerr * 6.0 * checkpoint as f64).ceil() as u64 };
+        let maxerr = if j == 10 {
+            1
+        } else {
+            (relerr * 6.0 * checkpoint as f64).ceil() as u64
+        };
         if abserr > maxerr {
-            return Err(format!("ERR TESTFAILED Too big error. card:{checkpoint} abserr:{abserr}").into());
+            return Err(
+                format!("ERR TESTFAILED Too big error. card:{checkpoint} abserr:{abserr}").into(),
+            );
         }
         checkpoint *= 10;
     }
