@@ -240,3 +240,27 @@ fn pfselftest_passes() {
         .unwrap();
     assert_eq!(call(&mut c, &["PFSELFTEST"]), simple("OK"));
 }
+
+#[test]
+fn pfadd_and_pfmerge_raise_pfadd_keyspace_events_only_on_change() {
+    let s = TestServer::start();
+    let mut c = s.connect();
+    let mut sub = s.connect();
+    call(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "E$"]);
+    call(&mut sub, &["SUBSCRIBE", "__keyevent@0__:pfadd"]);
+    call(&mut c, &["PFADD", "h", "a"]);
+    call(&mut c, &["PFADD", "h", "a"]);
+    call(&mut c, &["PFMERGE", "d", "h"]);
+    call(&mut c, &["PUBLISH", "__keyevent@0__:pfadd", "end"]);
+    let mut keys = Vec::new();
+    loop {
+        let msg = sub.read_frame().unwrap();
+        let items = msg.as_array().expect("message").to_vec();
+        let payload = items[2].as_bytes().unwrap().to_vec();
+        if payload == b"end" {
+            break;
+        }
+        keys.push(String::from_utf8(payload).unwrap());
+    }
+    assert_eq!(keys, ["h", "d"]);
+}

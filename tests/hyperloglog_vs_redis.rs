@@ -72,6 +72,21 @@ impl Pair<'_> {
         self.run(args);
     }
 
+    /// keyspace_hits and keyspace_misses of each server (ours, theirs).
+    fn hits(&mut self) -> [(i64, i64); 2] {
+        let read = |c: &mut Connection| {
+            let info = c.call(&["INFO", "stats"]).unwrap().to_string_lossy();
+            let field = |name: &str| -> i64 {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(-1)
+            };
+            (field("keyspace_hits:"), field("keyspace_misses:"))
+        };
+        [read(self.ours), read(self.theirs)]
+    }
+
     fn get(&mut self, key: &str) -> Vec<u8> {
         self.cmd("GET", &[key], &[])
     }
@@ -144,6 +159,26 @@ fn script(p: &mut Pair) {
     p.cmd("PFMERGE", &["mnone", "nosuch1", "nosuch2"], &[]);
     p.get("mnone");
 
+    // Key lookups count hits and misses as in Redis (PFMERGE reads its
+    // destination too).
+    let before = p.hits();
+    p.cmd("PFCOUNT", &["m1", "nosuch", "m2"], &[]);
+    p.cmd("PFCOUNT", &["nosuch"], &[]);
+    p.cmd("PFCOUNT", &["m1"], &[]);
+    p.cmd("PFMERGE", &["newdest", "m1", "nosuch"], &[]);
+    p.cmd("PFMERGE", &["newdest", "m1"], &[]);
+    p.cmd("PFADD", &["m1"], &[b"q"]);
+    p.cmd("PFDEBUG", &[], &[b"ENCODING", &p.key("m1")]);
+    let after = p.hits();
+    let delta = |i: usize| (after[i].0 - before[i].0, after[i].1 - before[i].1);
+    if delta(0) != delta(1) {
+        p.mismatches.push(format!(
+            "keyspace hits/misses deltas: handoff {:?}, redis {:?}",
+            delta(0),
+            delta(1)
+        ));
+    }
+
     // Debug subcommands.
     p.cmd("PFDEBUG", &[], &[b"GETREG", &p.key("m2")]);
     p.get("m2");
@@ -206,6 +241,15 @@ fn script(p: &mut Pair) {
     p.cmd("PFADD", &["cached"], &[b"z"]);
     p.cmd("PFCOUNT", &["cached"], &[]);
     p.get("cached");
+    // A valid HLL stored by SET is embstr; the HLL commands leave it raw.
+    p.cmd(
+        "SET",
+        &["emb"],
+        &[b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f\xff"],
+    );
+    p.cmd("OBJECT", &[], &[b"ENCODING", &p.key("emb")]);
+    p.cmd("PFCOUNT", &["emb"], &[]);
+    p.cmd("OBJECT", &[], &[b"ENCODING", &p.key("emb")]);
     p.cmd("PFADD", &[], &[]);
     p.cmd("PFCOUNT", &[], &[]);
     p.cmd("PFMERGE", &[], &[]);
@@ -222,6 +266,8 @@ fn script(p: &mut Pair) {
         p.get("tiny");
     }
     p.cmd("PFMERGE", &["tinymerge", "m1"], &[]);
+    p.cmd("PFMERGE", &["tinymerge2", "tiny", "small"], &[]);
+    p.get("tinymerge2");
     p.get("tinymerge");
     p.run(vec![
         b"CONFIG".to_vec(),
