@@ -15,12 +15,15 @@ pub const COMMANDS: &[CommandSpec] = &[
             "O(1)",
         )
         .tips("request_policy:all_shards response_policy:all_succeeded"),
-    CommandSpec::new("echo", 2, "loading stale fast", "@fast @connection", NO_KEYS, echo).doc(
-        "connection",
-        "1.0.0",
-        "Returns the given string.",
-        "O(1)",
-    ),
+    CommandSpec::new(
+        "echo",
+        2,
+        "loading stale fast",
+        "@fast @connection",
+        NO_KEYS,
+        echo,
+    )
+    .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
     CommandSpec::new(
         "quit",
         -1,

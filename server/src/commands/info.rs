@@ -188,9 +188,6 @@ fn clients_section(srv: &Server, w: &mut Section) {
     let mut max_in = 0usize;
     let mut max_out = 0usize;
     let mut pubsub = 0usize;
-    // The client running INFO is out of the slab while it runs: count from
-    // the slab's total and subtract replicas, as Redis's connected_clients.
-    let mut replicas = 0usize;
     for c in srv.clients.iter() {
         if c.kind == ClientKind::Replica {
             replicas += 1;
@@ -201,7 +198,6 @@ fn clients_section(srv: &Server, w: &mut Section) {
         max_in = max_in.max(c.read_buf.len());
         max_out = max_out.max(c.out.len());
     }
-    connected += srv.clients.len() - replicas;
     w.header("Clients");
     w.field(
         "connected_clients",
