@@ -115,7 +115,10 @@ HINCRBYFLOAT {p}n txt 1
 HINCRBYFLOAT {p}n sp 1
 HINCRBYFLOAT {p}n lz 1
 HINCRBYFLOAT {p}n i 0
-HSET {p}n e 1e10 hx 0x10
+HSET {p}n e 1e10 hx 0x10 inf inf tiny 1e-400
+HINCRBYFLOAT {p}n inf 1
+HINCRBYFLOAT {p}n tiny 1
+HINCRBY {p}n hx 1
 HINCRBYFLOAT {p}n e 1
 HINCRBYFLOAT {p}n hx 1
 HINCRBYFLOAT {p}n newfloat 5.0e3

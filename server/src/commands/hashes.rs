@@ -297,9 +297,8 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let lim = limits(ctx);
     let text = with_hash_or_create(ctx, &args[1], |h| {
         let current = match h.get(&args[2]) {
-            Some(v) => parse_float(v)
-                .filter(|f| f.is_finite())
-                .ok_or(CmdError::from(HASH_NOT_FLOAT))?,
+            // A stored "inf" parses, then fails as a NaN/Infinity result.
+            Some(v) => parse_float(v).ok_or(CmdError::from(HASH_NOT_FLOAT))?,
             None => 0.0,
         };
         let sum = current + incr;
