@@ -223,8 +223,9 @@ impl Hash {
         }
     }
 
-    /// `count` distinct pairs chosen at random (`count < len`), in the
-    /// hash's iteration order.
+    /// `count` distinct pairs chosen at random (all of them when `count`
+    /// covers the hash): in iteration order, except for few picks from a big
+    /// table, which come in pick order.
     pub fn random_distinct(
         &self,
         count: usize,
@@ -233,6 +234,23 @@ impl Hash {
         let n = self.len();
         if count >= n {
             return self.iter().collect();
+        }
+        if let Repr::Table(t) = &self.repr {
+            if count.saturating_mul(3) <= n {
+                // Few picks from a big table: sample until enough distinct
+                // pairs (O(count), in pick order, as Redis's case 4).
+                let mut seen = std::collections::HashSet::with_capacity(count);
+                let mut out = Vec::with_capacity(count);
+                while out.len() < count {
+                    let Some(pair) = t.random(&mut rand) else {
+                        break;
+                    };
+                    if seen.insert(pair.0.as_ptr()) {
+                        out.push(pair);
+                    }
+                }
+                return out;
+            }
         }
         // Selection sampling (Knuth's algorithm S): each pair is taken with
         // probability needed/remaining, which keeps the iteration order.
