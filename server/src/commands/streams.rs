@@ -543,8 +543,8 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, CmdError> {
             r.streams = i + 1;
             let n = args.len() - r.streams;
             if n % 2 != 0 {
-                let (name, sym) = if group_cmd { ("xreadgroup", '>') } else { ("xread", '$') };
-                return Err(format!("ERR Unbalanced '{name}' list of streams: for each stream key an ID or '{sym}' must be specified.").into());
+                let (name, sym) = if group_cmd { ("XREADGROUP", '>') } else { ("XREAD", '$') };
+                return Err(format!("ERR Unbalanced {name} list of streams: for each stream key an ID or '{sym}' must be specified.").into());
             }
             r.nkeys = n / 2;
             break;
@@ -1231,7 +1231,7 @@ fn xinfo(ctx: &mut Ctx) -> CmdResult {
         } else if (argc == 4 || argc == 6) && is(&ctx.args[3], "full") {
             if argc == 6 {
                 if !is(&ctx.args[4], "count") {
-                    Err(errors::SYNTAX.into())
+                    Err(subcommand_syntax(ctx))
                 } else {
                     parse_i64(&ctx.args[5]).map(|c| (true, if c < 0 { 10 } else { c as usize }))
                 }
@@ -1430,9 +1430,6 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::NO_SUCH_KEY.into());
     };
     let s = stream_mut(&mut e.value)?;
-    if id < s.max_deleted_entry_id {
-        return Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into());
-    }
     if s.len() > 0 {
         if id < s.last_valid_id() {
             return Err("ERR The ID specified in XSETID is smaller than the target stream top item".into());
@@ -1440,6 +1437,12 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
         if entries_added != -1 && s.len() > entries_added as u64 {
             return Err("ERR The entries_added specified in XSETID is smaller than the target stream length".into());
         }
+    }
+    // Redis 7.2 refuses to move the last ID below the last tombstone (the
+    // 7.0 oracle does not check; it comes after the top-item check so both
+    // agree whenever the stream has entries after its last deletion).
+    if id < s.max_deleted_entry_id {
+        return Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into());
     }
     s.last_id = id;
     if entries_added != -1 {
