@@ -368,7 +368,6 @@ fn tokenize(line: &str) -> Vec<Vec<u8>> {
     out
 }
 
-
 fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
     c.send(args).unwrap();
     c.flush().unwrap();
@@ -403,7 +402,11 @@ fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> V
         let args = tokenize(&rest);
         let (of, ob) = exchange(ours, &args);
         let (tf, tb) = exchange(theirs, &args);
-        let same = if masked { mask(&of) == mask(&tf) } else { ob == tb };
+        let same = if masked {
+            mask(&of) == mask(&tf)
+        } else {
+            ob == tb
+        };
         if !same {
             mismatches.push(format!(
                 "{line}\n    handoff: {}\n    redis:   {}",

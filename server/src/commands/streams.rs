@@ -222,10 +222,12 @@ fn parse_id_strict(b: &[u8]) -> Result<StreamId, CmdError> {
 /// Redis's streamParseIntervalIDOrReply: `(id` is exclusive (strict form).
 fn parse_interval(b: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
     if b.len() > 1 && b[0] == b'(' {
-        let (id, _) = StreamId::parse(&b[1..], missing_seq, false, false).ok_or(CmdError::from(INVALID_ID))?;
+        let (id, _) = StreamId::parse(&b[1..], missing_seq, false, false)
+            .ok_or(CmdError::from(INVALID_ID))?;
         Ok((id, true))
     } else {
-        let (id, _) = StreamId::parse(b, missing_seq, true, false).ok_or(CmdError::from(INVALID_ID))?;
+        let (id, _) =
+            StreamId::parse(b, missing_seq, true, false).ok_or(CmdError::from(INVALID_ID))?;
         Ok((id, false))
     }
 }
@@ -350,19 +352,27 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
         i += 1;
     }
     if a.limit > 0 && a.how.is_none() {
-        return Err("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy".into());
+        return Err(
+            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy".into(),
+        );
     }
     if !xadd && a.how.is_none() {
         return Err("ERR syntax error, XTRIM must be called with a trimming strategy".into());
     }
     if limit_given {
         if !a.approx {
-            return Err("ERR syntax error, LIMIT cannot be used without the special ~ option".into());
+            return Err(
+                "ERR syntax error, LIMIT cannot be used without the special ~ option".into(),
+            );
         }
     } else if a.approx {
         let per_node = node_limits(ctx).max_entries as u64;
         let l = per_node.saturating_mul(100);
-        a.limit = if l == 0 || l > 1_000_000 { 1_000_000 } else { l };
+        a.limit = if l == 0 || l > 1_000_000 {
+            1_000_000
+        } else {
+            l
+        };
     } else {
         a.limit = 0;
     }
@@ -456,7 +466,11 @@ fn xtrim(ctx: &mut Ctx) -> CmdResult {
 /// XLEN key
 fn xlen(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
-    let n = match ctx.srv.keyspace.lookup_read(db, &ctx.args[1], ctx.now_ms, ctx.client.no_touch) {
+    let n = match ctx
+        .srv
+        .keyspace
+        .lookup_read(db, &ctx.args[1], ctx.now_ms, ctx.client.no_touch)
+    {
         Some(e) => stream_mut(&mut e.value)?.len(),
         None => 0,
     };
@@ -495,7 +509,11 @@ fn range_generic(ctx: &mut Ctx, rev: bool) -> CmdResult {
     }
     let db = ctx.db();
     let resp3 = ctx.resp3();
-    let Some(e) = ctx.srv.keyspace.lookup_read(db, &ctx.args[1], ctx.now_ms, ctx.client.no_touch) else {
+    let Some(e) = ctx
+        .srv
+        .keyspace
+        .lookup_read(db, &ctx.args[1], ctx.now_ms, ctx.client.no_touch)
+    else {
         ctx.array(0);
         return Ok(());
     };
@@ -542,8 +560,12 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, CmdError> {
         } else if is(o, "streams") && more > 0 {
             r.streams = i + 1;
             let n = args.len() - r.streams;
-            if n % 2 != 0 {
-                let (name, sym) = if group_cmd { ("XREADGROUP", '>') } else { ("XREAD", '$') };
+            if !n.is_multiple_of(2) {
+                let (name, sym) = if group_cmd {
+                    ("XREADGROUP", '>')
+                } else {
+                    ("XREAD", '$')
+                };
                 return Err(format!("ERR Unbalanced {name} list of streams: for each stream key an ID or '{sym}' must be specified.").into());
             }
             r.nkeys = n / 2;
@@ -673,7 +695,9 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
         } else if &arg[..] == b">" {
             froms.push(crate::types::stream::ReadFrom::New);
         } else {
-            froms.push(crate::types::stream::ReadFrom::History(parse_id_strict(arg)?));
+            froms.push(crate::types::stream::ReadFrom::History(parse_id_strict(
+                arg,
+            )?));
         }
     }
     let resp3 = ctx.resp3();
@@ -753,7 +777,11 @@ fn xdel(ctx: &mut Ctx) -> CmdResult {
 fn xack(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let no_touch = ctx.client.no_touch;
-    let Some(e) = ctx.srv.keyspace.lookup_read(db, &ctx.args[1], ctx.now_ms, no_touch) else {
+    let Some(e) = ctx
+        .srv
+        .keyspace
+        .lookup_read(db, &ctx.args[1], ctx.now_ms, no_touch)
+    else {
         ctx.int(0);
         return Ok(());
     };
@@ -795,9 +823,17 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
         }
         count = parse_i64(&ctx.args[si + 2])?.max(0);
         let (s, sx) = parse_interval(&ctx.args[si], 0)?;
-        start = if sx { s.incr().ok_or(CmdError::from(INVALID_START))? } else { s };
+        start = if sx {
+            s.incr().ok_or(CmdError::from(INVALID_START))?
+        } else {
+            s
+        };
         let (e, ex) = parse_interval(&ctx.args[si + 1], u64::MAX)?;
-        end = if ex { e.decr().ok_or(CmdError::from(INVALID_END))? } else { e };
+        end = if ex {
+            e.decr().ok_or(CmdError::from(INVALID_END))?
+        } else {
+            e
+        };
         if si + 3 < argc {
             consumer = Some(&ctx.args[si + 3][..]);
         }
@@ -847,7 +883,12 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
     }
     let ids: Vec<StreamId> = match consumer {
         Some(c) => match g.consumers.get(c) {
-            Some(c) => c.pel.range(start..=end.max(start)).copied().filter(|id| *id <= end).collect(),
+            Some(c) => c
+                .pel
+                .range(start..=end.max(start))
+                .copied()
+                .filter(|id| *id <= end)
+                .collect(),
             None => {
                 w.array(0);
                 return Ok(());
@@ -940,11 +981,19 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
             j += 1;
             opts.last_id = parse_id_strict(&ctx.args[j])?;
         } else {
-            return Err(format!("ERR Unrecognized XCLAIM option '{}'", String::from_utf8_lossy(opt)).into());
+            return Err(format!(
+                "ERR Unrecognized XCLAIM option '{}'",
+                String::from_utf8_lossy(opt)
+            )
+            .into());
         }
         j += 1;
     }
-    opts.delivery_time = if delivery < 0 || delivery > now { now } else { delivery };
+    opts.delivery_time = if delivery < 0 || delivery > now {
+        now
+    } else {
+        delivery
+    };
     opts.retry_count = (retry >= 0).then_some(retry as u64);
     opts.min_idle = min_idle;
     let resp3 = ctx.resp3();
@@ -1007,7 +1056,8 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         let opt = &ctx.args[j][..];
         if is(opt, "count") && more > 0 {
             let max = i64::MAX / 16;
-            let v = parse_i64(&ctx.args[j + 1]).map_err(|_| CmdError::from("ERR COUNT must be > 0"))?;
+            let v =
+                parse_i64(&ctx.args[j + 1]).map_err(|_| CmdError::from("ERR COUNT must be > 0"))?;
             if v < 1 || v > max {
                 return Err("ERR COUNT must be > 0".into());
             }
@@ -1136,7 +1186,9 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
                 Some(parse_id_strict(id_arg)?)
             };
             if exists.is_none() {
-                ctx.srv.keyspace.set(db, &key, Value::Stream(Box::default()));
+                ctx.srv
+                    .keyspace
+                    .set(db, &key, Value::Stream(Box::default()));
             }
             let Some(e) = ctx.srv.keyspace.lookup_write(db, &key, now) else {
                 return Err(NEEDS_KEY.into());
@@ -1174,7 +1226,10 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
         }
         "destroy" if argc == 4 => {
             let removed = match ctx.srv.keyspace.lookup_write(db, &key, now) {
-                Some(e) => stream_mut(&mut e.value)?.groups.remove(&gname[..]).is_some(),
+                Some(e) => stream_mut(&mut e.value)?
+                    .groups
+                    .remove(&gname[..])
+                    .is_some(),
                 None => false,
             };
             if removed {
@@ -1267,7 +1322,11 @@ fn xinfo(ctx: &mut Ctx) -> CmdResult {
                 w.str("idle");
                 w.int((now - c.seen_time).max(0));
                 w.str("inactive");
-                w.int(if c.active_time == -1 { -1 } else { now - c.active_time });
+                w.int(if c.active_time == -1 {
+                    -1
+                } else {
+                    now - c.active_time
+                });
             }
             Ok(())
         }
@@ -1385,7 +1444,10 @@ fn xinfo(ctx: &mut Ctx) -> CmdResult {
                     let ids: Vec<_> = c.pel.iter().take(take).collect();
                     w.array(ids.len());
                     for id in ids {
-                        let (t, n) = g.pel.get(id).map_or((0, 0), |n| (n.delivery_time, n.delivery_count));
+                        let (t, n) = g
+                            .pel
+                            .get(id)
+                            .map_or((0, 0), |n| (n.delivery_time, n.delivery_count));
                         w.array(3);
                         w.id(*id);
                         w.int(t);
@@ -1430,9 +1492,11 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::NO_SUCH_KEY.into());
     };
     let s = stream_mut(&mut e.value)?;
-    if s.len() > 0 {
+    if !s.is_empty() {
         if id < s.last_valid_id() {
-            return Err("ERR The ID specified in XSETID is smaller than the target stream top item".into());
+            return Err(
+                "ERR The ID specified in XSETID is smaller than the target stream top item".into(),
+            );
         }
         if entries_added != -1 && s.len() > entries_added as u64 {
             return Err("ERR The entries_added specified in XSETID is smaller than the target stream length".into());
@@ -1442,7 +1506,9 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
     // 7.0 oracle does not check; it comes after the top-item check so both
     // agree whenever the stream has entries after its last deletion).
     if id < s.max_deleted_entry_id {
-        return Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into());
+        return Err(
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into(),
+        );
     }
     s.last_id = id;
     if entries_added != -1 {

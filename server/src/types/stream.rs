@@ -336,11 +336,23 @@ impl Node {
     ) -> Vec<u8> {
         let same = master_fields.len() == fields.len()
             && master_fields.iter().zip(fields).all(|(m, (f, _))| *m == *f);
-        let mut out = Vec::with_capacity(8 + fields.iter().map(|(f, v)| f.len() + v.len() + 2).sum::<usize>());
+        let mut out = Vec::with_capacity(
+            8 + fields
+                .iter()
+                .map(|(f, v)| f.len() + v.len() + 2)
+                .sum::<usize>(),
+        );
         out.push(if same { FLAG_SAMEFIELDS } else { 0 });
         let ms_delta = id.ms - master.ms;
         put_varint(&mut out, ms_delta);
-        put_varint(&mut out, if ms_delta == 0 { id.seq - master.seq } else { id.seq });
+        put_varint(
+            &mut out,
+            if ms_delta == 0 {
+                id.seq - master.seq
+            } else {
+                id.seq
+            },
+        );
         if !same {
             put_varint(&mut out, fields.len() as u64);
         }
@@ -528,7 +540,13 @@ impl Stream {
 
     /// Entries with `start <= id <= end`, in order (reversed if `rev`), at
     /// most `count` of them (0 = all).
-    pub fn range(&self, start: StreamId, end: StreamId, rev: bool, count: usize) -> Vec<EntryRef<'_>> {
+    pub fn range(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        count: usize,
+    ) -> Vec<EntryRef<'_>> {
         let mut out = Vec::new();
         if start > end {
             return out;
@@ -686,7 +704,9 @@ impl Stream {
             while let Some(off) = node.lp.first().and_then(|o| node.lp.next(o)) {
                 let stop = match how {
                     Trim::MaxLen(max) => length <= max,
-                    Trim::MinId(min) => Node::decode_id(key, node.lp.at(off)).is_none_or(|id| id >= min),
+                    Trim::MinId(min) => {
+                        Node::decode_id(key, node.lp.at(off)).is_none_or(|id| id >= min)
+                    }
                 };
                 if stop {
                     break;
@@ -769,23 +789,55 @@ mod tests {
     }
 
     fn add(s: &mut Stream, i: StreamId, kv: &[(&str, &str)]) {
-        let f: Vec<(&[u8], &[u8])> = kv.iter().map(|(a, b)| (a.as_bytes(), b.as_bytes())).collect();
+        let f: Vec<(&[u8], &[u8])> = kv
+            .iter()
+            .map(|(a, b)| (a.as_bytes(), b.as_bytes()))
+            .collect();
         s.append(i, &f, NodeLimits::default());
     }
 
     #[test]
     fn ids_parse_like_redis() {
-        assert_eq!(StreamId::parse(b"5", 0, false, false), Some((id(5, 0), true)));
-        assert_eq!(StreamId::parse(b"5", u64::MAX, false, false), Some((id(5, u64::MAX), true)));
-        assert_eq!(StreamId::parse(b"5-3", 0, false, false), Some((id(5, 3), true)));
-        assert_eq!(StreamId::parse(b"5-*", 0, false, true), Some((id(5, 0), false)));
+        assert_eq!(
+            StreamId::parse(b"5", 0, false, false),
+            Some((id(5, 0), true))
+        );
+        assert_eq!(
+            StreamId::parse(b"5", u64::MAX, false, false),
+            Some((id(5, u64::MAX), true))
+        );
+        assert_eq!(
+            StreamId::parse(b"5-3", 0, false, false),
+            Some((id(5, 3), true))
+        );
+        assert_eq!(
+            StreamId::parse(b"5-*", 0, false, true),
+            Some((id(5, 0), false))
+        );
         assert_eq!(StreamId::parse(b"5-*", 0, false, false), None);
-        assert_eq!(StreamId::parse(b"-", 0, true, false), Some((StreamId::ZERO, true)));
+        assert_eq!(
+            StreamId::parse(b"-", 0, true, false),
+            Some((StreamId::ZERO, true))
+        );
         assert_eq!(StreamId::parse(b"+", 0, false, false), None);
         assert_eq!(StreamId::parse(b"-5", 0, false, false), None);
-        assert_eq!(StreamId::parse(b"1--0", 0, false, false), Some((id(1, 0), true)));
-        assert_eq!(StreamId::parse(b"18446744073709551615-18446744073709551615", 0, false, false), Some((StreamId::MAX, true)));
-        assert_eq!(StreamId::parse(b"18446744073709551616", 0, false, false), None);
+        assert_eq!(
+            StreamId::parse(b"1--0", 0, false, false),
+            Some((id(1, 0), true))
+        );
+        assert_eq!(
+            StreamId::parse(
+                b"18446744073709551615-18446744073709551615",
+                0,
+                false,
+                false
+            ),
+            Some((StreamId::MAX, true))
+        );
+        assert_eq!(
+            StreamId::parse(b"18446744073709551616", 0, false, false),
+            None
+        );
         assert_eq!(StreamId::parse(b"abc", 0, false, false), None);
         assert_eq!(StreamId::parse(b"", 0, false, false), None);
         assert_eq!(StreamId::parse(b"1-", 0, false, false), None);
@@ -805,11 +857,17 @@ mod tests {
         assert_eq!(s.node_count(), 3);
         let all = s.range(StreamId::ZERO, StreamId::MAX, false, 0);
         assert_eq!(all.len(), 250);
-        assert_eq!(all[2].fields, vec![(&b"x"[..], &b"1"[..]), (b"y", b"2"), (b"z", b"3")]);
+        assert_eq!(
+            all[2].fields,
+            vec![(&b"x"[..], &b"1"[..]), (b"y", b"2"), (b"z", b"3")]
+        );
         assert_eq!(all[3].id, id(4, 4));
         assert_eq!(all[3].fields[1].1, b"4");
         let rev = s.range(id(100, 0), id(200, 0), true, 5);
-        assert_eq!(rev.iter().map(|e| e.id.ms).collect::<Vec<_>>(), vec![199, 198, 197, 196, 195]);
+        assert_eq!(
+            rev.iter().map(|e| e.id.ms).collect::<Vec<_>>(),
+            vec![199, 198, 197, 196, 195]
+        );
         assert!(s.contains(id(4, 4)));
         assert!(!s.contains(id(4, 3)));
     }

@@ -348,6 +348,7 @@ impl Stream {
     /// XAUTOCLAIM: scans the group PEL from `start`, claiming entries idle
     /// for at least `min_idle` (up to `count`, looking at most `count * 10`
     /// entries). Returns None if the group is missing.
+    #[allow(clippy::too_many_arguments)]
     pub fn autoclaim(
         &mut self,
         group: &[u8],
@@ -426,29 +427,61 @@ mod tests {
     fn reading_new_entries_moves_the_group_and_fills_the_pels() {
         let mut s = stream_with(5);
         assert!(s.create_group(b"g", StreamId::ZERO, -1));
-        let got = s.read_group(b"g", b"c1", ReadFrom::New, 2, false, 100).unwrap().unwrap();
+        let got = s
+            .read_group(b"g", b"c1", ReadFrom::New, 2, false, 100)
+            .unwrap()
+            .unwrap();
         assert_eq!(got.len(), 2);
         let g = &s.groups[&b"g"[..]];
         assert_eq!(g.last_id, id(2));
         assert_eq!(g.entries_read, 2);
         assert_eq!(g.pel.len(), 2);
         assert_eq!(s.group_lag(g), Some(3));
-        let hist = s.read_group(b"g", b"c1", ReadFrom::History(StreamId::ZERO), 0, false, 200).unwrap().unwrap();
+        let hist = s
+            .read_group(
+                b"g",
+                b"c1",
+                ReadFrom::History(StreamId::ZERO),
+                0,
+                false,
+                200,
+            )
+            .unwrap()
+            .unwrap();
         assert_eq!(hist.len(), 2);
         assert_eq!(s.groups[&b"g"[..]].pel[&id(1)].delivery_count, 2);
         s.delete_ids(&[id(1)]);
-        let hist = s.read_group(b"g", b"c1", ReadFrom::History(StreamId::ZERO), 0, false, 200).unwrap().unwrap();
+        let hist = s
+            .read_group(
+                b"g",
+                b"c1",
+                ReadFrom::History(StreamId::ZERO),
+                0,
+                false,
+                200,
+            )
+            .unwrap()
+            .unwrap();
         assert_eq!(hist[0], Served::Deleted(id(1)));
-        assert_eq!(s.groups.get_mut(&b"g"[..]).unwrap().ack(&[id(1), id(2), id(9)]), 2);
+        assert_eq!(
+            s.groups
+                .get_mut(&b"g"[..])
+                .unwrap()
+                .ack(&[id(1), id(2), id(9)]),
+            2
+        );
     }
 
     #[test]
     fn autoclaim_takes_idle_entries_and_reports_deleted_ones() {
         let mut s = stream_with(4);
         s.create_group(b"g", StreamId::ZERO, -1);
-        s.read_group(b"g", b"dead", ReadFrom::New, 0, false, 0).unwrap();
+        s.read_group(b"g", b"dead", ReadFrom::New, 0, false, 0)
+            .unwrap();
         s.delete_ids(&[id(2)]);
-        let r = s.autoclaim(b"g", b"alive", 1000, StreamId::ZERO, 2, false, 5000).unwrap();
+        let r = s
+            .autoclaim(b"g", b"alive", 1000, StreamId::ZERO, 2, false, 5000)
+            .unwrap();
         assert_eq!(r.claimed, vec![id(1)]);
         assert_eq!(r.deleted, vec![id(2)]);
         assert_eq!(r.next, id(3));
