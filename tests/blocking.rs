@@ -237,3 +237,84 @@ fn blocking_sorted_set_pops_match_redis_shapes_and_wake_on_zadd() {
         arr(&[bulk("z"), bulk("c"), Frame::Double("3".into())])
     );
 }
+
+#[test]
+fn xread_block_with_dollar_waits_for_the_next_entry_only() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    call(&mut c, &["XADD", "s", "1-1", "f", "old"]);
+    let mut reader = server.connect();
+    reader
+        .send(&["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"])
+        .unwrap();
+    reader.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    call(&mut c, &["XADD", "s", "2-1", "f", "new"]);
+    let entry = arr(&[bulk("2-1"), arr(&[bulk("f"), bulk("new")])]);
+    assert_eq!(
+        reader.read_frame().unwrap(),
+        arr(&[arr(&[bulk("s"), arr(&[entry])])])
+    );
+    assert_eq!(
+        call(&mut reader, &["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]),
+        Frame::NullArray
+    );
+    assert_eq!(
+        call(&mut reader, &["XREAD", "BLOCK", "-1", "STREAMS", "s", "$"]),
+        err("ERR timeout is negative")
+    );
+}
+
+#[test]
+fn xreadgroup_block_delivers_new_entries_to_the_waiting_consumer() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    call(&mut c, &["XGROUP", "CREATE", "jobs", "g", "$", "MKSTREAM"]);
+    let mut worker = server.connect();
+    worker
+        .send(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "w1",
+            "BLOCK",
+            "5000",
+            "STREAMS",
+            "jobs",
+            ">",
+        ])
+        .unwrap();
+    worker.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    call(&mut c, &["XADD", "jobs", "5-0", "task", "a"]);
+    let entry = arr(&[bulk("5-0"), arr(&[bulk("task"), bulk("a")])]);
+    assert_eq!(
+        worker.read_frame().unwrap(),
+        arr(&[arr(&[bulk("jobs"), arr(&[entry])])])
+    );
+    let pending = call(&mut c, &["XPENDING", "jobs", "g"]);
+    assert_eq!(pending.as_array().unwrap()[0], Frame::Integer(1));
+}
+
+#[test]
+fn a_waiter_woken_without_data_keeps_its_original_deadline() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    let mut waiter = server.connect();
+    let started = std::time::Instant::now();
+    waiter.send(&["BLPOP", "k", "0.3"]).unwrap();
+    waiter.flush().unwrap();
+    // Touch the key repeatedly without giving it elements it can pop.
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(80));
+        call(&mut c, &["RPUSH", "k", "x"]);
+        call(&mut c, &["DEL", "k"]);
+    }
+    let reply = waiter.read_frame().unwrap();
+    // Either it got an element or it timed out, but not later than 0.3 s plus slack.
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?} {reply:?}",
+        started.elapsed()
+    );
+}

@@ -44,6 +44,9 @@ pub struct Blocking {
     /// Clients unblocked by something other than their own input (a push,
     /// a timeout, CLIENT UNBLOCK): their pending input must be processed.
     pub resumed: Vec<usize>,
+    /// Set while a blocked command is re-run: if it blocks again it keeps its
+    /// original deadline instead of starting a new timeout.
+    pub inherit_deadline: Option<Option<Instant>>,
     blocked: usize,
 }
 

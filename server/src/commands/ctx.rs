@@ -54,6 +54,19 @@ impl Ctx<'_> {
         timeout: Option<std::time::Duration>,
         on_timeout: crate::blocking::TimeoutReply,
     ) {
+        let args = self.args.to_vec();
+        self.block_with_args(keys, timeout, on_timeout, args);
+    }
+
+    /// [`Ctx::block`] with the arguments to re-run given explicitly (XREAD
+    /// pins `$` to the ID it meant when the client blocked).
+    pub fn block_with_args(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        on_timeout: crate::blocking::TimeoutReply,
+        args: Vec<Bytes>,
+    ) {
         use crate::blocking::{BlockState, TimeoutReply};
         if self.client.in_exec || self.client.kind == crate::client::ClientKind::PrimaryLink {
             match on_timeout {
@@ -68,10 +81,14 @@ impl Ctx<'_> {
                 .iter()
                 .map(|k| (db, Box::<[u8]>::from(&k[..])))
                 .collect(),
-            deadline: timeout.map(|t| self.clock.last() + t),
+            // A re-run that blocks again keeps its first deadline.
+            deadline: match self.srv.blocking.inherit_deadline.take() {
+                Some(original) => original,
+                None => timeout.map(|t| self.clock.last() + t),
+            },
             on_timeout,
             cmd: self.cmd,
-            args: self.args.to_vec(),
+            args,
         };
         self.srv.blocking.add(self.client.slot, &state);
         self.client.blocked = Some(Box::new(state));

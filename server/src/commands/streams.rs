@@ -6,10 +6,9 @@
 //! representation and the read/consume logic live in `types/stream*.rs`;
 //! this module parses, looks keys up and formats replies.
 //!
-//! BLOCK is not implemented here: XREAD/XREADGROUP treat it as an unknown
-//! option (syntax error) until the blocking framework exists. The
-//! non-blocking read paths are `Stream::read_new` and `Stream::read_group`,
-//! which the blocking variants are meant to call when data arrives.
+//! BLOCK uses the blocking framework (`Ctx::block`): when nothing can be
+//! served the client waits on the stream keys and the command is re-run when
+//! one changes; XREAD's `$` is pinned to the stream's last ID at that moment.
 //!
 //! Effects for replication (noted per handler as "Effect:") are not
 //! propagated yet; XREADGROUP/XCLAIM/XAUTOCLAIM would propagate as XCLAIM
@@ -539,6 +538,8 @@ struct ReadArgs {
     group: Option<(usize, usize)>,
     streams: usize,
     nkeys: usize,
+    /// BLOCK milliseconds: None = not blocking, Some(None) = forever.
+    block: Option<Option<std::time::Duration>>,
 }
 
 fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, CmdError> {
@@ -549,6 +550,7 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, CmdError> {
         group: None,
         streams: 0,
         nkeys: 0,
+        block: None,
     };
     let mut i = 1;
     while i < args.len() {
@@ -576,6 +578,14 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, CmdError> {
             }
             r.group = Some((i + 1, i + 2));
             i += 2;
+        } else if is(o, "block") && more > 0 {
+            i += 1;
+            let ms = parse_i64(&args[i])
+                .map_err(|_| CmdError::from("ERR timeout is not an integer or out of range"))?;
+            if ms < 0 {
+                return Err(errors::TIMEOUT_NEGATIVE.into());
+            }
+            r.block = Some((ms > 0).then(|| std::time::Duration::from_millis(ms as u64)));
         } else if is(o, "noack") {
             if !group_cmd {
                 return Err("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.".into());
@@ -603,6 +613,7 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms;
     let no_touch = ctx.client.no_touch;
     let mut ids = Vec::with_capacity(r.nkeys);
+    let mut pinned = Vec::new();
     for k in 0..r.nkeys {
         let key = &ctx.args[r.streams + k];
         let arg = &ctx.args[r.streams + r.nkeys + k];
@@ -611,7 +622,9 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
             None => None,
         };
         if &arg[..] == b"$" {
-            ids.push(last.unwrap_or(StreamId::ZERO));
+            let id = last.unwrap_or(StreamId::ZERO);
+            pinned.push((r.streams + r.nkeys + k, id));
+            ids.push(id);
         } else if &arg[..] == b">" {
             return Err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.".into());
         } else {
@@ -639,6 +652,21 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
                 w.entry(e.id, &e.fields);
             }
         }
+    }
+    if let (0, Some(timeout)) = (served, r.block) {
+        // Re-run later with `$` replaced by the ID it stood for now.
+        let mut args = ctx.args.to_vec();
+        for (i, id) in pinned {
+            args[i] = bytes::Bytes::from(format!("{}-{}", id.ms, id.seq));
+        }
+        let keys = &ctx.args[r.streams..r.streams + r.nkeys];
+        ctx.block_with_args(
+            keys,
+            timeout,
+            crate::blocking::TimeoutReply::NullArray,
+            args,
+        );
+        return Ok(());
     }
     let mut w = writer(&mut ctx.client.out, resp3);
     if served == 0 {
@@ -739,6 +767,15 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
                 }
             }
         }
+    }
+    if let (0, Some(timeout)) = (served, r.block) {
+        let args = ctx.args;
+        ctx.block(
+            &args[r.streams..r.streams + r.nkeys],
+            timeout,
+            crate::blocking::TimeoutReply::NullArray,
+        );
+        return Ok(());
     }
     let mut w = writer(&mut ctx.client.out, resp3);
     if served == 0 {

@@ -461,7 +461,9 @@ impl EventLoop {
                 if let Some(state) = c.blocked.take() {
                     self.server.blocking.remove(slot, &state);
                     c.args = state.args;
+                    self.server.blocking.inherit_deadline = Some(state.deadline);
                     dispatch::execute(&mut self.server, &mut c, &mut CmdClock::new());
+                    self.server.blocking.inherit_deadline = None;
                     if c.blocked.is_none() {
                         self.server.blocking.resumed.push(slot);
                     }
