@@ -336,6 +336,136 @@ fn compare(a: &Item, b: &Item, alpha: bool, by_pattern: bool, store: bool) -> st
     }
 }
 
+/// Redis's partial quicksort for SORT BY with LIMIT (pqsort, Bentley and
+/// McIlroy's quicksort that skips partitions outside the wanted range
+/// `lrange..=rrange`). Only the elements in that range end up in order; the
+/// algorithm is reproduced step by step because it is not stable, so
+/// elements that compare equal come out in the order Redis gives them.
+fn partial_sort<T>(
+    v: &mut [T],
+    mut a: usize,
+    mut n: usize,
+    cmp: &impl Fn(&T, &T) -> std::cmp::Ordering,
+    lrange: i64,
+    rrange: i64,
+) {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let c = |v: &[T], i: usize, j: usize| cmp(&v[i], &v[j]);
+    let med3 = |v: &[T], x: usize, y: usize, z: usize| {
+        if c(v, x, y) == Less {
+            if c(v, y, z) == Less {
+                y
+            } else if c(v, x, z) == Less {
+                z
+            } else {
+                x
+            }
+        } else if c(v, y, z) == Greater {
+            y
+        } else if c(v, x, z) == Less {
+            x
+        } else {
+            z
+        }
+    };
+    let insertion = |v: &mut [T], a: usize, n: usize| {
+        for m in a + 1..a + n {
+            let mut l = m;
+            while l > a && c(v, l - 1, l) == Greater {
+                v.swap(l, l - 1);
+                l -= 1;
+            }
+        }
+    };
+    // A partition [lo, lo+cnt) wholly before or after the range is skipped.
+    let outside = |lo: usize, cnt: usize| {
+        let (lo, hi) = (lo as i64, (lo + cnt) as i64);
+        (lrange < lo && rrange < lo) || (lrange >= hi && rrange >= hi)
+    };
+    let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
+        for i in 0..k {
+            v.swap(x + i, y + i);
+        }
+    };
+    loop {
+        if n < 7 {
+            insertion(v, a, n);
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d);
+                pm = med3(v, pm - d, pm, pm + d);
+                pn = med3(v, pn - 2 * d, pn - d, pn);
+            }
+            pm = med3(v, pl, pm, pn);
+        }
+        v.swap(a, pm);
+        let mut swapped = false;
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                match c(v, pb, a) {
+                    Greater => break,
+                    Equal => {
+                        swapped = true;
+                        v.swap(pa, pb);
+                        pa += 1;
+                    }
+                    Less => {}
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                match c(v, pc, a) {
+                    Less => break,
+                    Equal => {
+                        swapped = true;
+                        v.swap(pc, pd);
+                        pd -= 1;
+                    }
+                    Greater => {}
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            swapped = true;
+            pb += 1;
+            pc -= 1;
+        }
+        if !swapped {
+            insertion(v, a, n);
+            return;
+        }
+        let pn = a + n;
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && !outside(a, r) {
+            partial_sort(v, a, r, cmp, lrange, rrange);
+        }
+        let r = pd - pc;
+        if r > 1 {
+            a = pn - r;
+            n = r;
+            if !outside(a, n) {
+                continue;
+            }
+        }
+        return;
+    }
+}
+
 /// The source key's elements to sort, after the LIMIT/no-sort range
 /// optimizations Redis applies, with the output range `start..=end` into them.
 struct Loaded {
@@ -473,14 +603,22 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                 opts.store.is_some(),
                 opts.desc,
             );
-            items.sort_by(|a, b| {
+            let cmp = |a: &Item, b: &Item| {
                 let c = compare(a, b, alpha, by, store);
                 if desc {
                     c.reverse()
                 } else {
                     c
                 }
-            });
+            };
+            let vlen = items.len() as i64;
+            if by && (start != 0 || end != vlen - 1) {
+                let n = items.len();
+                partial_sort(&mut items, 0, n, &cmp, start, end);
+            } else {
+                // glibc's qsort is a merge sort: stable, like sort_by.
+                items.sort_by(cmp);
+            }
         }
     }
     if score_error {
@@ -597,6 +735,30 @@ mod tests {
             .collect();
         let o = parse_options(&args, false).unwrap();
         assert!(o.dontsort && o.desc);
+    }
+
+    #[test]
+    fn partial_sort_orders_the_requested_range() {
+        let mut rng = 0x1234_5678_u64;
+        for n in [0usize, 1, 6, 7, 8, 40, 41, 200] {
+            for _ in 0..20 {
+                let mut v: Vec<u64> = (0..n)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng % 50
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort();
+                let (s, e) = (n / 3, n / 2);
+                partial_sort(&mut v, 0, n, &|a: &u64, b: &u64| a.cmp(b), s as i64, e as i64);
+                if n > 0 {
+                    assert_eq!(v[s..=e], want[s..=e], "n={n}");
+                }
+            }
+        }
     }
 
     #[test]
