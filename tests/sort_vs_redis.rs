@@ -311,7 +311,7 @@ fn sort_replies_match_redis_in_resp2_and_resp3() {
 }
 
 #[test]
-fn sort_keyspace_hits_and_misses_match_redis() {
+fn sort_keyspace_hits_misses_and_dirty_count_match_redis() {
     std::env::set_var("LC_ALL", "C");
     let Some(redis) = ExternalServer::start("redis-server", &[]) else {
         return;
@@ -327,7 +327,21 @@ fn sort_keyspace_hits_and_misses_match_redis() {
         "SORT l BY nosort GET v_*",
         "SORT missing BY w_*",
         "SORT l BY w_* STORE d",
+        "SORT l BY w_* GET # GET v_* STORE d",
+        "SORT missing STORE d",
+        "SORT missing STORE d",
     ];
+    let changes = |c: &mut Connection| -> i64 {
+        let Frame::Bulk(info) = c.call(&["INFO", "persistence"]).unwrap() else {
+            panic!("INFO reply");
+        };
+        String::from_utf8_lossy(&info)
+            .lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("rdb_changes_since_last_save")
+    };
+    let before = (changes(&mut ours), changes(&mut theirs));
     let stats = |c: &mut Connection| -> Vec<String> {
         let Frame::Bulk(info) = c.call(&["INFO", "stats"]).unwrap() else {
             panic!("INFO reply");
@@ -345,4 +359,8 @@ fn sort_keyspace_hits_and_misses_match_redis() {
         assert_eq!(a, b, "{line}");
     }
     assert_eq!(stats(&mut ours), stats(&mut theirs));
+    assert_eq!(
+        changes(&mut ours) - before.0,
+        changes(&mut theirs) - before.1
+    );
 }

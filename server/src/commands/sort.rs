@@ -26,10 +26,34 @@ const SORT_RO_ACL: &str = "@read @set @sortedset @list @slow @dangerous";
 const COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("sort", -2, "write denyoom movablekeys", SORT_ACL, keys(1, 1, 1), sort)
-        .doc("generic", "1.0.0", "Sort the elements in a list, set or sorted set", COMPLEXITY),
-    CommandSpec::new("sort_ro", -2, "readonly movablekeys", SORT_RO_ACL, keys(1, 1, 1), sort_ro)
-        .doc("generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", COMPLEXITY),
+    CommandSpec::new(
+        "sort",
+        -2,
+        "write denyoom movablekeys",
+        SORT_ACL,
+        keys(1, 1, 1),
+        sort,
+    )
+    .doc(
+        "generic",
+        "1.0.0",
+        "Sort the elements in a list, set or sorted set",
+        COMPLEXITY,
+    ),
+    CommandSpec::new(
+        "sort_ro",
+        -2,
+        "readonly movablekeys",
+        SORT_RO_ACL,
+        keys(1, 1, 1),
+        sort_ro,
+    )
+    .doc(
+        "generic",
+        "7.0.0",
+        "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+        COMPLEXITY,
+    ),
 ];
 
 const SCORE_ERROR: &str = "ERR One or more scores can't be converted into double";
@@ -230,7 +254,9 @@ fn sort_score(b: &[u8]) -> Option<f64> {
     if v.is_infinite() {
         return None;
     }
-    let nonzero = rest[..mantissa_end].iter().any(|c| (b'1'..=b'9').contains(c));
+    let nonzero = rest[..mantissa_end]
+        .iter()
+        .any(|c| (b'1'..=b'9').contains(c));
     if nonzero && (v == 0.0 || v.abs() < f64::MIN_POSITIVE) {
         return None;
     }
@@ -510,7 +536,11 @@ fn load(ctx: &mut Ctx, opts: &mut Options) -> Result<Loaded, CmdError> {
     let vlen = i64::try_from(len).unwrap_or(i64::MAX);
     let mut start = opts.limit_start.clamp(0, vlen);
     let count = opts.limit_count.clamp(-1, vlen);
-    let mut end = if count < 0 { vlen - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        vlen - 1
+    } else {
+        start + count - 1
+    };
     if start >= vlen {
         start = vlen - 1;
         end = vlen - 2;
@@ -544,7 +574,11 @@ fn load(ctx: &mut Ctx, opts: &mut Options) -> Result<Loaded, CmdError> {
                 first
             };
             if take > 0 {
-                items.extend(z.iter_from(rank, opts.desc).take(take).map(|(m, _)| m.to_vec()));
+                items.extend(
+                    z.iter_from(rank, opts.desc)
+                        .take(take)
+                        .map(|(m, _)| m.to_vec()),
+                );
             }
             end -= start;
             start = 0;
@@ -753,7 +787,14 @@ mod tests {
                 let mut want = v.clone();
                 want.sort();
                 let (s, e) = (n / 3, n / 2);
-                partial_sort(&mut v, 0, n, &|a: &u64, b: &u64| a.cmp(b), s as i64, e as i64);
+                partial_sort(
+                    &mut v,
+                    0,
+                    n,
+                    &|a: &u64, b: &u64| a.cmp(b),
+                    s as i64,
+                    e as i64,
+                );
                 if n > 0 {
                     assert_eq!(v[s..=e], want[s..=e], "n={n}");
                 }
@@ -769,7 +810,13 @@ mod tests {
             cmp: None,
         };
         let (a, b) = (it(b"a\0z"), it(b"a\0b"));
-        assert_eq!(compare(&a, &b, true, false, false), std::cmp::Ordering::Equal);
-        assert_eq!(compare(&a, &b, true, false, true), std::cmp::Ordering::Greater);
+        assert_eq!(
+            compare(&a, &b, true, false, false),
+            std::cmp::Ordering::Equal
+        );
+        assert_eq!(
+            compare(&a, &b, true, false, true),
+            std::cmp::Ordering::Greater
+        );
     }
 }
