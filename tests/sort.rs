@@ -437,7 +437,6 @@ fn command_info_matches_redis_metadata() {
 /// Needs the Hash type (HSET and `Hash::get`) from the hashes branch: see
 /// `hash_field` in server/src/commands/sort.rs.
 #[test]
-#[ignore = "hash ->field lookups wait for the Hash type from the hashes branch"]
 fn hash_field_patterns_read_hash_fields() {
     let s = TestServer::start();
     let mut c = s.connect();

@@ -174,11 +174,8 @@ fn lookup_by_pattern(
 }
 
 /// The value of `field` in hash `h`.
-// TODO(hashes): the Hash type on main is still a skeleton without a lookup;
-// once the hashes branch is merged this becomes `h.get(field).map(<[u8]>::to_vec)`.
 fn hash_field(h: &crate::types::Hash, field: &[u8]) -> Option<Vec<u8>> {
-    let _ = (h, field);
-    None
+    h.get(field).map(<[u8]>::to_vec)
 }
 
 /// A sort weight read the way SORT reads it: strtod on the value as a C
