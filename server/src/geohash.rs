@@ -190,13 +190,34 @@ pub fn area_center(a: &Area) -> (f64, f64) {
 
 /// Decodes a stored score to `(long, lat)`.
 pub fn decode_score(score: f64) -> Option<(f64, f64)> {
-    // A C cast of the double: saturating here (scores of geo members are
-    // always in range; other scores decode to something, never a panic).
     let hash = Hash {
-        bits: score as u64,
+        bits: c_double_to_u64(score),
         step: STEP_MAX,
     };
     decode(WGS84_LONG, WGS84_LAT, hash).map(|a| area_center(&a))
+}
+
+/// A C `(uint64_t)` cast of a double as x86-64 compilers emit it, so
+/// scores that are not geohashes (negative, or beyond 2^52, in a plain
+/// zset) decode to the same positions as in Redis: values below 2^63
+/// convert through a signed conversion (negatives wrap around), larger
+/// ones are offset by 2^63, and out-of-range conversions give the
+/// "integer indefinite" value 2^63.
+fn c_double_to_u64(x: f64) -> u64 {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    const INDEFINITE: u64 = 1 << 63;
+    let signed = |v: f64| {
+        if (-TWO63..TWO63).contains(&v) {
+            v as i64 as u64
+        } else {
+            INDEFINITE
+        }
+    };
+    if x < TWO63 {
+        signed(x)
+    } else {
+        signed(x - TWO63) ^ INDEFINITE
+    }
 }
 
 /// The 11-character standard geohash of a stored score: decoded, then
@@ -307,9 +328,10 @@ impl Shape {
     pub fn bounds(&self) -> [f64; 4] {
         let (h, w) = match self.kind {
             ShapeKind::Radius(r) => (self.conversion * r, self.conversion * r),
-            ShapeKind::Box { width, height } => {
-                (self.conversion * (height / 2.0), self.conversion * (width / 2.0))
-            }
+            ShapeKind::Box { width, height } => (
+                self.conversion * (height / 2.0),
+                self.conversion * (width / 2.0),
+            ),
         };
         let lat_delta = rad_deg(h / EARTH_RADIUS_M);
         let long_delta_top = rad_deg(w / EARTH_RADIUS_M / deg_rad(self.lat + lat_delta).cos());
@@ -445,7 +467,13 @@ mod tests {
 
     #[test]
     fn interleaving_round_trips() {
-        for (a, b) in [(0u32, 0u32), (1, 0), (0, 1), (0x3ff_ffff, 0x155_5555), (u32::MAX, 7)] {
+        for (a, b) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3ff_ffff, 0x155_5555),
+            (u32::MAX, 7),
+        ] {
             assert_eq!(deinterleave(interleave(a, b)), (a, b));
         }
         assert_eq!(interleave(1, 0), 1);
@@ -466,8 +494,14 @@ mod tests {
         let (long, lat) = decode_score(3479099956230698.0).unwrap();
         assert_eq!(format!("{long:.17}"), "13.36138933897018433");
         assert_eq!(format!("{lat:.17}"), "38.11555639549629859");
-        assert_eq!(&standard_geohash(3479099956230698.0).unwrap(), b"sqc8b49rny0");
-        assert_eq!(&standard_geohash(3479447370796909.0).unwrap(), b"sqdtr74hyu0");
+        assert_eq!(
+            &standard_geohash(3479099956230698.0).unwrap(),
+            b"sqc8b49rny0"
+        );
+        assert_eq!(
+            &standard_geohash(3479447370796909.0).unwrap(),
+            b"sqdtr74hyu0"
+        );
         assert_eq!(&standard_geohash(0.0).unwrap(), b"00bh0hbj200");
     }
 
@@ -477,7 +511,19 @@ mod tests {
             decode_score(3479099956230698.0).unwrap(),
             decode_score(3479447370796909.0).unwrap(),
         );
-        assert_eq!(format!("{:.4}", distance(a.0, a.1, b.0, b.1)), "166274.1516");
+        assert_eq!(
+            format!("{:.4}", distance(a.0, a.1, b.0, b.1)),
+            "166274.1516"
+        );
+    }
+
+    #[test]
+    fn scores_convert_like_a_c_cast_on_x86_64() {
+        assert_eq!(c_double_to_u64(5.0), 5);
+        assert_eq!(c_double_to_u64(-5.0), (-5i64) as u64);
+        assert_eq!(c_double_to_u64(1e300), 0);
+        assert_eq!(c_double_to_u64(-1e300), 1 << 63);
+        assert_eq!(c_double_to_u64(1.5e19), 15_000_000_000_000_000_000);
     }
 
     #[test]
