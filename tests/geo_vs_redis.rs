@@ -407,3 +407,38 @@ fn geo_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
         mismatches.join("\n")
     );
 }
+
+/// The first seven COMMAND INFO fields (name, arity, flags, first key, last
+/// key, step, ACL categories) of every geo command equal Redis's. Key specs
+/// are left out: handoff derives them from the legacy triple for every
+/// command alike (no access flags, no STORE keyword specs).
+#[test]
+fn geo_command_info_matches_redis() {
+    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
+        return;
+    };
+    let server = common::TestServer::start();
+    let mut ours = server.connect();
+    let mut theirs = redis.connect();
+    for name in [
+        "geoadd",
+        "geodist",
+        "geohash",
+        "geopos",
+        "geosearch",
+        "geosearchstore",
+        "georadius",
+        "georadius_ro",
+        "georadiusbymember",
+        "georadiusbymember_ro",
+    ] {
+        let head = |c: &mut Connection| match c.call(&["COMMAND", "INFO", name]).unwrap() {
+            Frame::Array(mut v) => match v.pop() {
+                Some(Frame::Array(fields)) => fields.into_iter().take(7).collect::<Vec<_>>(),
+                other => panic!("{name}: {other:?}"),
+            },
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(head(&mut ours), head(&mut theirs), "{name}");
+    }
+}
