@@ -8,11 +8,10 @@
 //! Script lines: words separated by spaces, `"..."` for arguments with
 //! spaces or the empty string. `{p}` becomes a key prefix per protocol.
 //!
-//! Left out on purpose: COUNT ANY (Redis stops at the first matches found,
-//! handoff too, but the test keeps to sorted, fully determined replies) and
-//! members at exactly equal distances (Redis orders ties by qsort).
-//! Unsorted searches are included: handoff scans the same cells in the
-//! same order as Redis, so even their order matches.
+//! Left out on purpose: members at exactly equal distances (Redis orders
+//! ties by qsort, handoff by a stable sort). Unsorted searches and COUNT ANY
+//! are included: handoff scans the same cells in the same order as Redis,
+//! so even their order (and ANY's choice of members) matches.
 
 mod common;
 
@@ -315,6 +314,18 @@ fn generated_lines() -> Vec<String> {
         ));
         lines.push("ZRANGE {p}bigdst 0 -1 WITHSCORES".into());
         lines.push("OBJECT ENCODING {p}bigdst".into());
+    }
+    // COUNT ANY returns the first matches in scan order: the same as Redis's
+    // because the same cells are scanned in the same order.
+    for (long, lat) in centres {
+        for n in [1, 3, 10, 50] {
+            lines.push(format!(
+                "GEOSEARCH {{p}}big FROMLONLAT {long} {lat} BYRADIUS 900 km COUNT {n} ANY WITHDIST"
+            ));
+            lines.push(format!(
+                "GEOSEARCH {{p}}big FROMLONLAT {long} {lat} BYBOX 900 500 km COUNT {n} ANY DESC"
+            ));
+        }
     }
     lines.push("GEOPOS {p}big m0 m1 m2 m3 m399".into());
     lines.push("GEOHASH {p}big m0 m1 m2 m3 m399".into());
