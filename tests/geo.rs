@@ -493,3 +493,67 @@ fn resp3_coordinates_are_doubles_and_distances_stay_bulk_strings() {
         bulk("166.2742")
     );
 }
+
+#[test]
+fn extreme_radii_and_boxes_never_break_the_server() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    add_cloud(&mut c, "cloud", 50, 0.0, 0.0, 10.0);
+    call(
+        &mut c,
+        &[
+            "ZADD", "plain", "-1e300", "a", "1e300", "b", "inf", "c", "-inf", "d",
+        ],
+    );
+    for r in ["inf", "1e308", "1e-320", "0", "-0", "+inf"] {
+        for key in ["cloud", "plain"] {
+            for lat in ["85.05112878", "-85.05112878", "0", "66.5", "-80.5"] {
+                let _ = call(
+                    &mut c,
+                    &[
+                        "GEOSEARCH",
+                        key,
+                        "FROMLONLAT",
+                        "180",
+                        lat,
+                        "BYRADIUS",
+                        r,
+                        "km",
+                        "WITHDIST",
+                        "WITHCOORD",
+                    ],
+                );
+                let _ = call(
+                    &mut c,
+                    &[
+                        "GEOSEARCH",
+                        key,
+                        "FROMLONLAT",
+                        "-180",
+                        lat,
+                        "BYBOX",
+                        r,
+                        r,
+                        "mi",
+                        "ASC",
+                        "WITHHASH",
+                    ],
+                );
+                let _ = call(
+                    &mut c,
+                    &["GEORADIUS", key, "0", lat, r, "ft", "COUNT", "3", "ANY"],
+                );
+            }
+            let _ = call(
+                &mut c,
+                &["GEORADIUSBYMEMBER", key, "a", r, "m", "STOREDIST", "out"],
+            );
+        }
+    }
+    for m in ["a", "b", "c", "d"] {
+        let _ = call(&mut c, &["GEOPOS", "plain", m]);
+        let _ = call(&mut c, &["GEOHASH", "plain", m]);
+        let _ = call(&mut c, &["GEODIST", "plain", m, "a"]);
+    }
+    assert_eq!(call(&mut c, &["PING"]), Frame::Simple("PONG".into()));
+}
