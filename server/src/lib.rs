@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod embed;
 pub mod errors;
+pub mod geohash;
 pub mod hll;
 pub mod keyspace;
 pub mod logging;

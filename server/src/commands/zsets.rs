@@ -178,7 +178,7 @@ fn out<'a>(ctx: &'a mut Ctx) -> Out<'a> {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-fn limits(ctx: &Ctx) -> Limits {
+pub(crate) fn limits(ctx: &Ctx) -> Limits {
     Limits {
         entries: usize::try_from(ctx.srv.config.zset_max_listpack_entries).unwrap_or(usize::MAX),
         value: usize::try_from(ctx.srv.config.zset_max_listpack_value).unwrap_or(usize::MAX),
@@ -237,7 +237,7 @@ fn drop_if_empty(ks: &mut Keyspace, db: usize, key: &[u8], now: i64) {
 
 /// A score argument as getDoubleFromObject reads it: strtod on the whole
 /// string, no leading space, NaN and overflow/underflow to zero rejected.
-fn parse_score(b: &[u8]) -> Option<f64> {
+pub(crate) fn parse_score(b: &[u8]) -> Option<f64> {
     let v = parse_float(b)?;
     if v.is_infinite() {
         let lower = b.to_ascii_lowercase();
