@@ -25,13 +25,14 @@ use super::zsets::{limits, parse_score};
 use crate::errors;
 use crate::geohash::{self, Shape, ShapeKind};
 use crate::keyspace::{Keyspace, Value};
+use crate::pubsub::class;
 use crate::types::zset::{cmp_pair, AddFlags, AddOutcome, ZSet};
 
 const RADIUS_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.";
 const SEARCH_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape";
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("geoadd", -5, "write denyoom", "@write @geo @slow", keys(1, 1, 1), geoadd)
+    CommandSpec::new("geoadd", -5, "write denyoom", "@write @geo @slow", keys(1, 1, 1), geoadd_notified)
         .doc("geo", "3.2.0", "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
     CommandSpec::new("geodist", -4, "readonly", "@read @geo @slow", keys(1, 1, 1), geodist)
         .doc("geo", "3.2.0", "Returns the distance between two members of a geospatial index.", "O(log(N))"),
@@ -49,7 +50,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a member.", RADIUS_COMPLEXITY),
     CommandSpec::new("geosearch", -7, "readonly", "@read @geo @slow", keys(1, 1, 1), geosearch)
         .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle.", SEARCH_COMPLEXITY),
-    CommandSpec::new("geosearchstore", -8, "write denyoom", "@write @geo @slow", keys(1, 2, 1), geosearchstore)
+    CommandSpec::new("geosearchstore", -8, "write denyoom", "@write @geo @slow", keys(1, 2, 1), geosearchstore_notified)
         .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.", SEARCH_COMPLEXITY),
 ];
 
@@ -688,4 +689,22 @@ mod tests {
         assert_eq!(unit(b"Mi").ok(), Some(1609.34));
         assert!(unit(b"yd").is_err());
     }
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn geoadd_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    geoadd(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zadd", false);
+    Ok(())
+}
+
+fn geosearchstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    geosearchstore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "geosearchstore", true);
+    Ok(())
 }

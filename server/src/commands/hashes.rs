@@ -19,20 +19,21 @@ use crate::config::glob_match;
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
 use crate::keyspace::Value;
+use crate::pubsub::class;
 use crate::types::hash::{Hash, Limits};
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("hset", -4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hset)
+    CommandSpec::new("hset", -4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hset_notified)
         .doc("hash", "2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
-    CommandSpec::new("hmset", -4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hmset)
+    CommandSpec::new("hmset", -4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hmset_notified)
         .doc("hash", "2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set."),
-    CommandSpec::new("hsetnx", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hsetnx)
+    CommandSpec::new("hsetnx", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hsetnx_notified)
         .doc("hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)"),
     CommandSpec::new("hget", 3, "readonly fast", "@read @hash @fast", keys(1, 1, 1), hget)
         .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
     CommandSpec::new("hmget", -3, "readonly fast", "@read @hash @fast", keys(1, 1, 1), hmget)
         .doc("hash", "2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested."),
-    CommandSpec::new("hdel", -3, "write fast", "@write @hash @fast", keys(1, 1, 1), hdel)
+    CommandSpec::new("hdel", -3, "write fast", "@write @hash @fast", keys(1, 1, 1), hdel_notified)
         .doc("hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed."),
     CommandSpec::new("hlen", 2, "readonly fast", "@read @hash @fast", keys(1, 1, 1), hlen)
         .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
@@ -49,9 +50,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("hgetall", 2, "readonly", "@read @hash @slow", keys(1, 1, 1), hgetall)
         .doc("hash", "2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash.")
         .tips("nondeterministic_output_order"),
-    CommandSpec::new("hincrby", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hincrby)
+    CommandSpec::new("hincrby", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hincrby_notified)
         .doc("hash", "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
-    CommandSpec::new("hincrbyfloat", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hincrbyfloat)
+    CommandSpec::new("hincrbyfloat", 4, "write denyoom fast", "@write @hash @fast", keys(1, 1, 1), hincrbyfloat_notified)
         .doc("hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
     CommandSpec::new("hrandfield", -2, "readonly", "@read @hash @slow", keys(1, 1, 1), hrandfield)
         .doc("hash", "6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned")
@@ -568,5 +569,51 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         encode::bulk(out, f);
         encode::bulk(out, v);
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn hset_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hset(ctx)?;
+    ctx.notify_write(before, class::HASH, "hset", false);
+    Ok(())
+}
+
+fn hmset_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hmset(ctx)?;
+    ctx.notify_write(before, class::HASH, "hset", false);
+    Ok(())
+}
+
+fn hsetnx_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hsetnx(ctx)?;
+    ctx.notify_write(before, class::HASH, "hset", false);
+    Ok(())
+}
+
+fn hdel_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hdel(ctx)?;
+    ctx.notify_write(before, class::HASH, "hdel", false);
+    Ok(())
+}
+
+fn hincrby_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hincrby(ctx)?;
+    ctx.notify_write(before, class::HASH, "hincrby", false);
+    Ok(())
+}
+
+fn hincrbyfloat_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    hincrbyfloat(ctx)?;
+    ctx.notify_write(before, class::HASH, "hincrbyfloat", false);
     Ok(())
 }

@@ -21,11 +21,12 @@ use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec, NO_KEYS};
 use crate::errors;
 use crate::keyspace::Value;
+use crate::pubsub::class;
 use crate::types::stream::{NodeLimits, Served, Stream, StreamId, Trim};
 use crate::types::stream_group::ClaimOpts;
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("xadd", -5, "write denyoom fast", "@write @stream @fast", keys(1, 1, 1), xadd)
+    CommandSpec::new("xadd", -5, "write denyoom fast", "@write @stream @fast", keys(1, 1, 1), xadd_notified)
         .doc("stream", "5.0.0", "Appends a new message to a stream. Creates the key if it doesn't exist.", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.")
         .tips("nondeterministic_output"),
     CommandSpec::new("xlen", 2, "readonly fast", "@read @stream @fast", keys(1, 1, 1), xlen)
@@ -34,9 +35,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs.", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
     CommandSpec::new("xrevrange", -4, "readonly", "@read @stream @slow", keys(1, 1, 1), xrevrange)
         .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs in reverse order.", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
-    CommandSpec::new("xdel", -3, "write fast", "@write @stream @fast", keys(1, 1, 1), xdel)
+    CommandSpec::new("xdel", -3, "write fast", "@write @stream @fast", keys(1, 1, 1), xdel_notified)
         .doc("stream", "5.0.0", "Returns the number of messages after removing them from a stream.", "O(1) for each single item to delete in the stream, regardless of the stream size."),
-    CommandSpec::new("xtrim", -4, "write", "@write @stream @slow", keys(1, 1, 1), xtrim)
+    CommandSpec::new("xtrim", -4, "write", "@write @stream @slow", keys(1, 1, 1), xtrim_notified)
         .doc("stream", "5.0.0", "Deletes messages from the beginning of a stream.", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.")
         .tips("nondeterministic_output"),
     CommandSpec::new("xread", -4, "readonly blocking movablekeys", "@read @stream @slow @blocking", keys(0, 0, 0), xread)
@@ -44,15 +45,15 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("xgroup", -2, "", "@slow", NO_KEYS, xgroup_help)
         .doc("stream", "5.0.0", "A container for consumer groups commands.", "Depends on subcommand.")
         .subs(&[
-            CommandSpec::new("create", -5, "write denyoom", "@write @stream @slow", keys(2, 2, 1), xgroup)
+            CommandSpec::new("create", -5, "write denyoom", "@write @stream @slow", keys(2, 2, 1), xgroup_notified)
                 .doc("stream", "5.0.0", "Creates a consumer group.", "O(1)"),
-            CommandSpec::new("createconsumer", 5, "write denyoom", "@write @stream @slow", keys(2, 2, 1), xgroup)
+            CommandSpec::new("createconsumer", 5, "write denyoom", "@write @stream @slow", keys(2, 2, 1), xgroup_notified)
                 .doc("stream", "6.2.0", "Creates a consumer in a consumer group.", "O(1)"),
-            CommandSpec::new("delconsumer", 5, "write", "@write @stream @slow", keys(2, 2, 1), xgroup)
+            CommandSpec::new("delconsumer", 5, "write", "@write @stream @slow", keys(2, 2, 1), xgroup_notified)
                 .doc("stream", "5.0.0", "Deletes a consumer from a consumer group.", "O(1)"),
-            CommandSpec::new("destroy", 4, "write", "@write @stream @slow", keys(2, 2, 1), xgroup)
+            CommandSpec::new("destroy", 4, "write", "@write @stream @slow", keys(2, 2, 1), xgroup_notified)
                 .doc("stream", "5.0.0", "Destroys a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL)."),
-            CommandSpec::new("setid", -5, "write", "@write @stream @slow", keys(2, 2, 1), xgroup)
+            CommandSpec::new("setid", -5, "write", "@write @stream @slow", keys(2, 2, 1), xgroup_notified)
                 .doc("stream", "5.0.0", "Sets the last-delivered ID of a consumer group.", "O(1)"),
             CommandSpec::new("help", 2, "loading stale", "@stream @slow", NO_KEYS, xgroup_help)
                 .doc("stream", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
@@ -83,7 +84,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             CommandSpec::new("help", 2, "loading stale", "@stream @slow", NO_KEYS, xinfo_help)
                 .doc("stream", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
         ]),
-    CommandSpec::new("xsetid", -3, "write denyoom fast", "@write @stream @fast", keys(1, 1, 1), xsetid)
+    CommandSpec::new("xsetid", -3, "write denyoom fast", "@write @stream @fast", keys(1, 1, 1), xsetid_notified)
         .doc("stream", "5.0.0", "An internal command for replicating stream values.", "O(1)"),
 ];
 
@@ -1556,5 +1557,52 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.srv.keyspace.dirty += 1;
     ctx.ok();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn xadd_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    xadd(ctx)?;
+    ctx.notify_write(before, class::STREAM, "xadd", false);
+    Ok(())
+}
+
+fn xdel_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    xdel(ctx)?;
+    ctx.notify_write(before, class::STREAM, "xdel", false);
+    Ok(())
+}
+
+fn xtrim_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    xtrim(ctx)?;
+    ctx.notify_write(before, class::STREAM, "xtrim", false);
+    Ok(())
+}
+
+fn xsetid_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    xsetid(ctx)?;
+    ctx.notify_write(before, class::STREAM, "xsetid", false);
+    Ok(())
+}
+
+/// XGROUP subcommands raise `xgroup-<subcommand>` on the stream key.
+fn xgroup_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    xgroup(ctx)?;
+    if ctx.srv.keyspace.dirty != before {
+        let args = ctx.args;
+        let event = format!(
+            "xgroup-{}",
+            String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
+        );
+        ctx.notify(class::STREAM, &event, &args[2]);
+    }
     Ok(())
 }
