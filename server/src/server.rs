@@ -137,6 +137,8 @@ pub struct Server {
     pub pending_writes: Vec<usize>,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
+    /// Lua scripts, function libraries and the Lua state they run in.
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Server {
@@ -167,6 +169,7 @@ impl Server {
             pubsub: Default::default(),
             pending_writes: Vec::new(),
             blocking: Default::default(),
+            scripting: Default::default(),
         }
     }
 
