@@ -131,7 +131,7 @@ pub fn load(sb: &Sandbox, code: &Bytes) -> Result<Loaded, String> {
         resp: 2,
         started: Instant::now(),
         busy_after: None,
-        hard_limit: Some((LOAD_TIMEOUT, "FUNCTION LOAD timeout")),
+        hard_limit: Some((LOAD_TIMEOUT, "ERR FUNCTION LOAD timeout")),
         timed_out: false,
         kill: false,
         name: name.clone(),
