@@ -139,6 +139,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// `notify-keyspace-events` as last parsed, and its class bits.
     notify_cache: (String, u32),
+    /// Lua scripts, function libraries and the Lua state they run in.
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Server {
@@ -170,6 +172,7 @@ impl Server {
             pending_writes: Vec::new(),
             blocking: Default::default(),
             notify_cache: (String::new(), 0),
+            scripting: Default::default(),
         }
     }
 

@@ -1,0 +1,395 @@
+//! Function libraries (`#!lua name=lib` + `redis.register_function`): the
+//! registry, loading a library's code in the restricted load environment,
+//! installing it with Redis's collision rules, and the DUMP/RESTORE payload.
+//!
+//! DUMP payload (ours, not Redis's RDB-based one): `HOFN` magic, format
+//! version byte `1`, library count (u32 LE), then per library its code
+//! length (u32 LE) and code bytes, then an FNV-1a 64-bit checksum (u64 LE)
+//! of everything before it. Only the code is stored: RESTORE loads it again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mlua::{ChunkMode, Function, MultiValue, Value, Variadic};
+
+use super::sandbox::{RunState, Sandbox};
+
+/// Function flags, in the order FUNCTION LIST shows them.
+pub const FLAG_NAMES: [&str; 5] = [
+    "no-writes",
+    "allow-oom",
+    "allow-stale",
+    "no-cluster",
+    "allow-cross-slot-keys",
+];
+pub const NO_WRITES: u32 = 1;
+
+const BAD_NAME: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One registered function.
+#[derive(Clone)]
+pub struct FunctionDef {
+    pub name: String,
+    pub library: String,
+    pub callback: Function,
+    pub flags: u32,
+    pub description: Option<Bytes>,
+}
+
+/// One library: its code and the names of its functions.
+#[derive(Clone)]
+pub struct Library {
+    pub name: String,
+    pub code: Bytes,
+    pub functions: Vec<String>,
+}
+
+/// All libraries and functions.
+#[derive(Clone, Default)]
+pub struct Registry {
+    pub libraries: BTreeMap<String, Library>,
+    pub functions: HashMap<String, FunctionDef>,
+}
+
+/// A compiled and registered library, not yet installed.
+pub struct Loaded {
+    pub library: Library,
+    pub functions: Vec<FunctionDef>,
+}
+
+/// `flag` bits from a flag name.
+pub fn flag_bit(name: &[u8]) -> Option<u32> {
+    FLAG_NAMES
+        .iter()
+        .position(|f| f.as_bytes() == name)
+        .map(|i| 1 << i)
+}
+
+fn valid_name(n: &[u8]) -> bool {
+    !n.is_empty() && n.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Parses `#!lua name=<lib>`; returns the library name.
+fn parse_metadata(code: &[u8]) -> Result<String, String> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let line_end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
+    let line = String::from_utf8_lossy(&code[2..line_end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    let mut name = None;
+    for p in parts {
+        match p.strip_prefix("name=") {
+            Some(n) if name.is_none() => name = Some(n.to_string()),
+            Some(_) => {
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                )
+            }
+            None => return Err(format!("ERR Invalid metadata value given: {p}")),
+        }
+    }
+    let Some(name) = name else {
+        return Err("ERR Library name was not given".into());
+    };
+    if !valid_name(name.as_bytes()) {
+        return Err(format!("ERR {BAD_NAME}"));
+    }
+    Ok(name)
+}
+
+/// Compiles `code` and runs its body in the load environment, collecting
+/// the functions it registers.
+pub fn load(sb: &Sandbox, code: &Bytes) -> Result<Loaded, String> {
+    let name = parse_metadata(code)?;
+    let body = super::without_first_line(code);
+    if body.first() == Some(&0x1b) {
+        return Err("ERR Error compiling function: bytecode prohibited".into());
+    }
+    let lua = &sb.lua;
+    let func = lua
+        .load(body)
+        .set_name("@user_function")
+        .set_mode(ChunkMode::Text)
+        .set_environment(sb.fn_env.clone())
+        .into_function()
+        .map_err(|e| {
+            format!(
+                "ERR Error compiling function: {}",
+                super::syntax_message(&e)
+            )
+        })?;
+
+    let mut defs: Vec<FunctionDef> = Vec::new();
+    lua.set_app_data(RunState {
+        resp: 2,
+        started: Instant::now(),
+        busy_after: None,
+        hard_limit: Some((LOAD_TIMEOUT, "ERR FUNCTION LOAD timeout")),
+        timed_out: false,
+        kill: false,
+        name: name.clone(),
+    });
+    let result = (|| -> mlua::Result<Result<(), String>> {
+        sb.fn_meta.raw_set("__index", sb.fn_load_globals.clone())?;
+        let r = lua.scope(|scope| {
+            let register = scope.create_function_mut(|_, args: Variadic<Value>| {
+                Ok(match register_function(&name, &defs, args) {
+                    Ok(def) => {
+                        defs.push(def);
+                        (true, None)
+                    }
+                    Err(e) => (false, Some(e)),
+                })
+            })?;
+            sb.slot.raw_set("register", register)?;
+            let ret: MultiValue = sb.runner.call(func)?;
+            let mut it = ret.into_iter();
+            let ok = matches!(it.next(), Some(Value::Boolean(true)));
+            if ok {
+                Ok(Ok(()))
+            } else {
+                let err = it.next().unwrap_or(Value::Nil);
+                Ok(Err(super::run::error_message(&err)))
+            }
+        });
+        let _ = sb.slot.raw_set("register", Value::Nil);
+        sb.fn_meta.raw_set("__index", sb.fn_globals.clone())?;
+        r
+    })();
+    lua.remove_app_data::<RunState>();
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(format!("ERR Error registering functions: {e}")),
+        Err(e) => return Err(format!("ERR Error registering functions: {e}")),
+    }
+    if defs.is_empty() {
+        return Err("ERR No functions registered".into());
+    }
+    Ok(Loaded {
+        library: Library {
+            name,
+            code: code.clone(),
+            functions: defs.iter().map(|d| d.name.clone()).collect(),
+        },
+        functions: defs,
+    })
+}
+
+/// redis.register_function's arguments, positional or named.
+fn register_function(
+    library: &str,
+    defs: &[FunctionDef],
+    args: Variadic<Value>,
+) -> Result<FunctionDef, String> {
+    let mut name: Option<Vec<u8>> = None;
+    let mut callback: Option<Function> = None;
+    let mut flags = 0u32;
+    let mut description = None;
+    match args.len() {
+        1 => {
+            let Some(Value::Table(t)) = args.first() else {
+                return Err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).".into());
+            };
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair.map_err(|e| e.to_string())?;
+                let Value::String(k) = k else {
+                    return Err(
+                        "named argument key given to redis.register_function is not a string"
+                            .into(),
+                    );
+                };
+                match &k.as_bytes()[..] {
+                    b"function_name" => match v {
+                        Value::String(s) => name = Some(s.as_bytes().to_vec()),
+                        _ => return Err("function_name argument given to redis.register_function must be a string".into()),
+                    },
+                    b"description" => match v {
+                        Value::String(s) => description = Some(Bytes::copy_from_slice(&s.as_bytes())),
+                        _ => return Err("description argument given to redis.register_function must be a string".into()),
+                    },
+                    b"callback" => match v {
+                        Value::Function(f) => callback = Some(f),
+                        _ => return Err("callback argument given to redis.register_function must be a function".into()),
+                    },
+                    b"flags" => {
+                        let Value::Table(ft) = v else {
+                            return Err("flags argument to redis.register_function must be a table representing function flags".into());
+                        };
+                        for f in ft.sequence_values::<Value>() {
+                            let bit = match f {
+                                Ok(Value::String(s)) => flag_bit(&s.as_bytes()),
+                                _ => None,
+                            };
+                            match bit {
+                                Some(b) => flags |= b,
+                                None => return Err("unknown flag given".into()),
+                            }
+                        }
+                    }
+                    _ => return Err("unknown argument given to redis.register_function".into()),
+                }
+            }
+        }
+        2 => {
+            match &args[0] {
+                Value::String(s) => name = Some(s.as_bytes().to_vec()),
+                _ => {
+                    return Err("first argument to redis.register_function must be a string".into())
+                }
+            }
+            match &args[1] {
+                Value::Function(f) => callback = Some(f.clone()),
+                _ => {
+                    return Err(
+                        "second argument to redis.register_function must be a function".into(),
+                    )
+                }
+            }
+        }
+        _ => return Err("wrong number of arguments to redis.register_function".into()),
+    }
+    let Some(name) = name else {
+        return Err("redis.register_function must get a function name argument".into());
+    };
+    let Some(callback) = callback else {
+        return Err("redis.register_function must get a callback argument".into());
+    };
+    if !valid_name(&name) {
+        return Err(BAD_NAME.into());
+    }
+    let name = String::from_utf8_lossy(&name).into_owned();
+    if defs.iter().any(|d| d.name == name) {
+        return Err("Function already exists in the library".into());
+    }
+    Ok(FunctionDef {
+        name,
+        library: library.to_string(),
+        callback,
+        flags,
+        description,
+    })
+}
+
+impl Registry {
+    /// Adds a loaded library; `replace` allows replacing one of the same name.
+    pub fn install(&mut self, loaded: Loaded, replace: bool) -> Result<(), String> {
+        let lib_name = loaded.library.name.clone();
+        if self.libraries.contains_key(&lib_name) && !replace {
+            return Err(format!("ERR Library '{lib_name}' already exists"));
+        }
+        for f in &loaded.functions {
+            if let Some(existing) = self.functions.get(&f.name) {
+                if existing.library != lib_name {
+                    return Err(format!("ERR Function {} already exists", f.name));
+                }
+            }
+        }
+        self.delete(&lib_name);
+        for f in loaded.functions {
+            self.functions.insert(f.name.clone(), f);
+        }
+        self.libraries.insert(lib_name, loaded.library);
+        Ok(())
+    }
+
+    /// Removes a library and its functions; false when there is none.
+    pub fn delete(&mut self, name: &str) -> bool {
+        let Some(lib) = self.libraries.remove(name) else {
+            return false;
+        };
+        for f in &lib.functions {
+            self.functions.remove(f);
+        }
+        true
+    }
+
+    pub fn dump(&self) -> Vec<u8> {
+        let mut out = b"HOFN\x01".to_vec();
+        out.extend_from_slice(&(self.libraries.len() as u32).to_le_bytes());
+        for lib in self.libraries.values() {
+            out.extend_from_slice(&(lib.code.len() as u32).to_le_bytes());
+            out.extend_from_slice(&lib.code);
+        }
+        let sum = fnv1a(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+}
+
+/// The library codes in a DUMP payload.
+pub fn parse_dump(p: &[u8]) -> Option<Vec<Bytes>> {
+    let body_len = p.len().checked_sub(8)?;
+    let (body, sum) = p.split_at(body_len);
+    if fnv1a(body).to_le_bytes() != sum || !body.starts_with(b"HOFN\x01") {
+        return None;
+    }
+    let mut rest = &body[5..];
+    let take_u32 = |rest: &mut &[u8]| -> Option<usize> {
+        let (n, r) = rest.split_first_chunk::<4>()?;
+        *rest = r;
+        Some(u32::from_le_bytes(*n) as usize)
+    };
+    let count = take_u32(&mut rest)?;
+    let mut codes = Vec::new();
+    for _ in 0..count {
+        let len = take_u32(&mut rest)?;
+        if rest.len() < len {
+            return None;
+        }
+        let (code, r) = rest.split_at(len);
+        codes.push(Bytes::copy_from_slice(code));
+        rest = r;
+    }
+    rest.is_empty().then_some(codes)
+}
+
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+        (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_errors_match_redis() {
+        assert_eq!(
+            parse_metadata(b"return 1"),
+            Err("ERR Missing library metadata".into())
+        );
+        assert_eq!(
+            parse_metadata(b"#!lua\nreturn 1"),
+            Err("ERR Library name was not given".into())
+        );
+        assert_eq!(
+            parse_metadata(b"#!lua name=x foo=bar\n"),
+            Err("ERR Invalid metadata value given: foo=bar".into())
+        );
+        assert_eq!(parse_metadata(b"#!lua name=ok_1\n"), Ok("ok_1".into()));
+        assert!(parse_metadata(b"#!lua name=bad-name\n").is_err());
+        assert_eq!(
+            parse_metadata(b"#!js name=x\n"),
+            Err("ERR Engine 'js' not found".into())
+        );
+    }
+
+    #[test]
+    fn dump_payload_round_trips_and_rejects_corruption() {
+        let reg = Registry::default();
+        let d = reg.dump();
+        assert_eq!(parse_dump(&d), Some(vec![]));
+        let mut bad = d.clone();
+        bad[5] ^= 1;
+        assert_eq!(parse_dump(&bad), None);
+        assert_eq!(parse_dump(b"garbage"), None);
+    }
+}
