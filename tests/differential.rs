@@ -10,12 +10,11 @@
 
 mod common;
 
-use bytes::Bytes;
+use common::script::{compare_exact, lines, tokenize};
 use common::{ExternalServer, TestServer};
-use handoff::protocol::Connection;
 
-/// The script: each line is one command, split on spaces; `\s` stands for a
-/// space inside an argument and `""` for an empty argument.
+/// The script: each line is one command, split by `common::script::tokenize`
+/// (`\s` stands for a space inside an argument and `""` for an empty one).
 const SCRIPT: &str = r#"
 PING
 PING hello
@@ -373,26 +372,14 @@ SUBSCRIBE
 RESET
 "#;
 
-fn parse_script() -> Vec<Vec<Bytes>> {
-    SCRIPT
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+/// Each script line with its arguments.
+fn parse_script() -> Vec<(String, Vec<Vec<u8>>)> {
+    lines(SCRIPT, "")
         .map(|l| {
-            l.split(' ')
-                .map(|w| {
-                    let w = if w == "\"\"" { "" } else { w };
-                    Bytes::from(w.replace("\\s", " "))
-                })
-                .collect()
+            let args = tokenize(&l);
+            (l, args)
         })
         .collect()
-}
-
-fn run(conn: &mut Connection, cmd: &[Bytes]) -> Bytes {
-    conn.send(cmd).unwrap();
-    conn.flush().unwrap();
-    conn.read_raw_frame().unwrap().1
 }
 
 fn compare(resp: u8) {
@@ -415,7 +402,7 @@ fn compare(resp: u8) {
         "the script has {} commands",
         script.len()
     );
-    for cmd in &script {
+    for (line, cmd) in &script {
         if resp == 3
             && cmd
                 .first()
@@ -423,20 +410,7 @@ fn compare(resp: u8) {
         {
             // RESET drops back to RESP2 on both; nothing to compare after it.
         }
-        let want = run(&mut theirs, cmd);
-        let got = run(&mut mine, cmd);
-        if want != got {
-            let line: Vec<String> = cmd
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            mismatches.push(format!(
-                "{}\n  redis:   {:?}\n  handoff: {:?}",
-                line.join(" "),
-                String::from_utf8_lossy(&want),
-                String::from_utf8_lossy(&got)
-            ));
-        }
+        compare_exact(&mut mine, &mut theirs, line, cmd, &mut mismatches);
     }
     assert!(
         mismatches.is_empty(),

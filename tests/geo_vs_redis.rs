@@ -15,6 +15,7 @@
 
 mod common;
 
+use common::script::{compare_exact, in_resp2_and_resp3, lines, tokenize};
 use common::ExternalServer;
 use handoff::protocol::{Connection, Frame};
 
@@ -333,90 +334,24 @@ fn generated_lines() -> Vec<String> {
     lines
 }
 
-/// Splits a script line into arguments (see the module docs for quoting).
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut arg = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                arg.push(b[i]);
-                i += 1;
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                arg.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(arg);
-    }
-    out
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> Vec<u8> {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (_, raw) = c.read_raw_frame().expect("reply");
-    raw.to_vec()
-}
-
 /// Runs the script with key prefix `prefix` on both connections; returns
 /// the mismatches.
 fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
     let mut mismatches = Vec::new();
-    let lines: Vec<String> = SCRIPT
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .chain(generated_lines())
+    let generated = generated_lines();
+    let all: Vec<String> = lines(SCRIPT, prefix)
+        .chain(generated.iter().map(|l| l.replace("{p}", prefix)))
         .collect();
-    assert!(lines.len() > 300, "the script has {} lines", lines.len());
-    for line in lines {
-        let line = line.replace("{p}", prefix);
-        let args = tokenize(&line);
-        let ob = exchange(ours, &args);
-        let tb = exchange(theirs, &args);
-        if ob != tb {
-            let shown: String = line.chars().take(160).collect();
-            mismatches.push(format!(
-                "{shown}\n    handoff: {}\n    redis:   {}",
-                ob.escape_ascii(),
-                tb.escape_ascii()
-            ));
-        }
+    assert!(all.len() > 300, "the script has {} lines", all.len());
+    for line in all {
+        compare_exact(ours, theirs, &line, &tokenize(&line), &mut mismatches);
     }
     mismatches
 }
 
 #[test]
 fn geo_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:");
-    for c in [&mut ours, &mut theirs] {
-        assert!(!matches!(c.call(&["HELLO", "3"]).unwrap(), Frame::Error(_)));
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:"));
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    in_resp2_and_resp3(run_script);
 }
 
 /// The first seven COMMAND INFO fields (name, arity, flags, first key, last

@@ -7,25 +7,8 @@
 
 mod common;
 
-use common::ExternalServer;
+use common::script::{exchange_raw, in_resp2_and_resp3, show};
 use handoff::protocol::Connection;
-
-/// One command; its raw reply bytes.
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> Vec<u8> {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (_, raw) = c.read_raw_frame().unwrap();
-    raw.to_vec()
-}
-
-fn show(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b).escape_debug().to_string();
-    if s.len() > 300 {
-        format!("{}... ({} bytes)", &s[..300], b.len())
-    } else {
-        s
-    }
-}
 
 /// Runs commands on both servers and records any reply that differs.
 struct Pair<'a> {
@@ -42,8 +25,8 @@ impl Pair<'_> {
     }
 
     fn run(&mut self, args: Vec<Vec<u8>>) -> Vec<u8> {
-        let ours = exchange(self.ours, &args);
-        let theirs = exchange(self.theirs, &args);
+        let ours = exchange_raw(self.ours, &args);
+        let theirs = exchange_raw(self.theirs, &args);
         self.compared += 1;
         if ours != theirs && self.mismatches.len() < 20 {
             let line: Vec<String> = args.iter().take(4).map(|a| show(a)).collect();
@@ -279,36 +262,18 @@ fn script(p: &mut Pair) {
 
 #[test]
 fn hyperloglog_replies_and_stored_bytes_match_redis_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-    let mut mismatches = Vec::new();
     let mut compared = 0;
-    for (resp, prefix) in [(2, "r2:"), (3, "r3:")] {
-        if resp == 3 {
-            for c in [&mut ours, &mut theirs] {
-                assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-            }
-        }
+    let ran = in_resp2_and_resp3(|ours, theirs, prefix| {
         let mut pair = Pair {
-            ours: &mut ours,
-            theirs: &mut theirs,
+            ours,
+            theirs,
             prefix: prefix.to_string(),
             mismatches: Vec::new(),
             compared: 0,
         };
         script(&mut pair);
         compared += pair.compared;
-        mismatches.extend(pair.mismatches);
-    }
-    assert!(compared > 3000, "compared {compared} replies");
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+        pair.mismatches
+    });
+    assert!(!ran || compared > 3000, "compared {compared} replies");
 }

@@ -9,6 +9,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::script::{exchange, lines, tokenize};
 use common::{ExternalServer, TestServer};
 use handoff::protocol::{Connection, Frame};
 
@@ -43,6 +44,17 @@ SCAN 0 COUNT 1000 TYPE string
 SCAN 0 COUNT 1000 TYPE STRING MATCH *
 SCAN 0 COUNT 1000 TYPE list
 SCAN 0 COUNT 1000 TYPE bogus
+SCAN x
+SCAN 18446744073709551616
+SCAN 0 COUNT 0
+SCAN 0 COUNT -1
+SCAN 0 COUNT x
+SCAN 0 MATCH
+SCAN 0 TYPE
+SCAN 0 FOO bar
+SCAN 0 COUNT x FOO bar
+SCAN 0 FOO bar COUNT x
+SCAN 0 COUNT 0 COUNT x
 SCAN x
 SCAN 1a
 SCAN 0 COUNT 0
@@ -286,24 +298,19 @@ DEL n zero nine tenk big neg emb raw lead emb2 raw2
 /// raw bytes, or the sorted elements for KEYS/SCAN.
 fn run(conn: &mut Connection, resp3: bool) -> Vec<(String, String)> {
     if resp3 {
-        conn.send(&["HELLO", "3"]).unwrap();
-        conn.flush().unwrap();
-        conn.read_raw_frame().unwrap();
+        exchange(conn, &["HELLO", "3"]);
     }
     let mut out = Vec::new();
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for line in lines(SCRIPT, "") {
         if line == "SLEEP" {
             std::thread::sleep(Duration::from_millis(30));
             continue;
         }
-        let args: Vec<&str> = line.split(' ').collect();
-        conn.send(&args).unwrap();
-        conn.flush().unwrap();
-        let (frame, raw) = conn.read_raw_frame().unwrap();
-        let name = args[0].to_ascii_uppercase();
-        let shown = match (name.as_str(), frame) {
-            ("KEYS", Frame::Array(items)) => format!("sorted {:?}", sorted(items)),
-            ("SCAN", Frame::Array(mut parts)) if parts.len() == 2 => match parts.pop() {
+        let args = tokenize(&line);
+        let (frame, raw) = exchange(conn, &args);
+        let shown = match (args[0].to_ascii_uppercase().as_slice(), frame) {
+            (b"KEYS", Frame::Array(items)) => format!("sorted {:?}", sorted(items)),
+            (b"SCAN", Frame::Array(mut parts)) if parts.len() == 2 => match parts.pop() {
                 Some(Frame::Array(items)) => {
                     format!("cursor {:?} sorted {:?}", parts[0], sorted(items))
                 }
@@ -311,7 +318,7 @@ fn run(conn: &mut Connection, resp3: bool) -> Vec<(String, String)> {
             },
             _ => String::from_utf8_lossy(&raw).into_owned(),
         };
-        out.push((line.to_string(), shown));
+        out.push((line, shown));
     }
     out
 }

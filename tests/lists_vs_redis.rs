@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::script::{both, compare_exact, in_resp2_and_resp3, lines, tokenize};
 use common::ExternalServer;
 use handoff::protocol::Connection;
 
@@ -228,74 +229,26 @@ LINSERT {p}n after 100000 x
 LRANGE {p}n 0 -1
 "#;
 
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut arg = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                arg.push(b[i]);
-                i += 1;
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                arg.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(arg);
+fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    for line in lines(SCRIPT, prefix) {
+        compare_exact(ours, theirs, &line, &tokenize(&line), &mut mismatches);
     }
-    out
+    mismatches
 }
 
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> Vec<u8> {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (_, raw) = c.read_raw_frame().expect("reply");
-    raw.to_vec()
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
-}
-
+/// Sends `args` to both servers and records a mismatch shown as its words.
 fn compare(
     ours: &mut Connection,
     theirs: &mut Connection,
     args: &[Vec<u8>],
     mismatches: &mut Vec<String>,
 ) {
-    let a = exchange(ours, args);
-    let b = exchange(theirs, args);
-    if a != b {
-        let line: Vec<String> = args
-            .iter()
-            .map(|x| String::from_utf8_lossy(x).into_owned())
-            .collect();
-        mismatches.push(format!(
-            "{}\n    handoff: {}\n    redis:   {}",
-            line.join(" "),
-            show(&a),
-            show(&b)
-        ));
-    }
-}
-
-fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
-    let mut mismatches = Vec::new();
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let args = tokenize(&line.replace("{p}", prefix));
-        compare(ours, theirs, &args, &mut mismatches);
-    }
-    mismatches
+    let line: Vec<String> = args
+        .iter()
+        .map(|x| String::from_utf8_lossy(x).into_owned())
+        .collect();
+    compare_exact(ours, theirs, &line.join(" "), args, mismatches);
 }
 
 /// A small deterministic generator (xorshift), so failures reproduce.
@@ -401,30 +354,9 @@ fn run_random(
     mismatches
 }
 
-fn both(ours: &mut Connection, theirs: &mut Connection, args: &[&str]) {
-    for c in [ours, theirs] {
-        assert!(!c.call(args).unwrap().is_error(), "{args:?}");
-    }
-}
-
 #[test]
 fn list_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:");
-    both(&mut ours, &mut theirs, &["HELLO", "3"]);
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:"));
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    in_resp2_and_resp3(run_script);
 }
 
 #[test]

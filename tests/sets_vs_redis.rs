@@ -20,7 +20,9 @@
 
 mod common;
 
-use common::ExternalServer;
+use common::script::{
+    compare_as, compare_exact, exchange, in_resp2_and_resp3, lines, show, tokenize,
+};
 use handoff::protocol::{Connection, Frame};
 
 const SCRIPT: &str = r#"
@@ -226,6 +228,9 @@ SSCAN {p}i 0 COUNT 0
 SSCAN {p}i 0 COUNT x
 SSCAN {p}i 0 TYPE set
 SSCAN {p}i 0 MATCH
+SSCAN {p}i 0 COUNT x FOO bar
+SSCAN {p}str x
+SSCAN {p}str 0 COUNT 0
 SSCAN {p}i 0
 SSCAN {p}i 0 MATCH 1*
 SSCAN {p}i 0 COUNT 1
@@ -256,30 +261,6 @@ shape SPOP {p}big 120
 SCARD {p}big
 DEL {p}big
 "#;
-
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            if w == "\"\"" {
-                Vec::new()
-            } else {
-                w.as_bytes().to_vec()
-            }
-        })
-        .collect()
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (frame, raw) = c.read_raw_frame().expect("reply");
-    (frame, raw.to_vec())
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
-}
 
 /// The reply type and its members sorted (the members of a set, an array,
 /// or the second element of an SSCAN reply).
@@ -344,14 +325,13 @@ fn full_scan(c: &mut Connection, key: &[u8], opts: &[Vec<u8>]) -> Vec<Vec<u8>> {
 fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let line = line.replace("{p}", prefix);
+    for line in lines(SCRIPT, prefix) {
         let (mode, rest) = match line.split_once(' ') {
-            Some((m @ ("sorted" | "shape" | "scan"), rest)) => (m, rest.to_string()),
-            _ => ("exact", line.clone()),
+            Some((m @ ("sorted" | "shape" | "scan"), rest)) => (m, rest),
+            _ => ("exact", line.as_str()),
         };
         lines_run += 1;
-        let args = tokenize(&rest);
+        let args = tokenize(rest);
         if mode == "scan" {
             let a = full_scan(ours, &args[0], &args[1..]);
             let b = full_scan(theirs, &args[0], &args[1..]);
@@ -360,19 +340,11 @@ fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> V
             }
             continue;
         }
-        let (of, ob) = exchange(ours, &args);
-        let (tf, tb) = exchange(theirs, &args);
-        let same = match mode {
-            "sorted" => sorted_members(&of) == sorted_members(&tf),
-            "shape" => shape(&of) == shape(&tf),
-            _ => ob == tb,
-        };
-        if !same {
-            mismatches.push(format!(
-                "{line}\n    handoff: {}\n    redis:   {}",
-                show(&ob),
-                show(&tb)
-            ));
+        let m = &mut mismatches;
+        match mode {
+            "sorted" => compare_as(ours, theirs, &line, &args, sorted_members, m),
+            "shape" => compare_as(ours, theirs, &line, &args, shape, m),
+            _ => compare_exact(ours, theirs, &line, &args, m),
         }
     }
     assert!(lines_run > 200, "the script ran ({lines_run} lines)");
@@ -381,23 +353,5 @@ fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> V
 
 #[test]
 fn set_replies_match_redis_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:");
-    for c in [&mut ours, &mut theirs] {
-        assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:"));
-
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    in_resp2_and_resp3(run_script);
 }

@@ -2,9 +2,9 @@
 //! handoff and a real redis-server, in RESP2 and in RESP3, and the replies
 //! must match byte for byte.
 //!
-//! Script lines: words separated by spaces, `""` for the empty string and
-//! `\0` / `\s` inside a word for a NUL byte / a space. `{p}` becomes a key prefix per protocol
-//! so both runs share one server. A first word `sorted` compares the reply
+//! Script lines are split by `common::script::tokenize` (`""` for the empty
+//! string, `\0` / `\s` for a NUL byte / a space). `{p}` becomes a key prefix
+//! per protocol so both runs share one server. A first word `sorted` compares the reply
 //! type and its members once sorted: sets of strings iterate in hash order in
 //! the 7.0 oracle but in insertion order in 7.2 and here, and `BY nosort`
 //! returns a set's own order.
@@ -24,6 +24,7 @@
 
 mod common;
 
+use common::script::{compare_as, compare_exact, in_resp2_and_resp3, lines, tokenize};
 use common::ExternalServer;
 use handoff::protocol::{Connection, Frame};
 
@@ -132,7 +133,7 @@ LRANGE {p}d 0 -1
 SET {p}w_x nope
 SORT {p}bad BY {p}w_*
 SORT {p}bad BY {p}w_* ALPHA
-RPUSH {p}f "" \\s1 0x10 1. .5 -Infinity inf 0x1p3 -0 0e-400 1e2
+RPUSH {p}f "" "\\ 1" 0x10 1. .5 -Infinity inf 0x1p3 -0 0e-400 1e2
 SORT {p}f
 SORT {p}f DESC
 RPUSH {p}f2 1e-310
@@ -140,7 +141,7 @@ SORT {p}f2
 INCRBYFLOAT {p}errno 0
 RPUSH {p}f3 nan
 SORT {p}f3
-RPUSH {p}f4 5\\s
+RPUSH {p}f4 "5\\ "
 SORT {p}f4
 RPUSH {p}f5 1e400
 SORT {p}f5
@@ -220,30 +221,6 @@ SORT {p}nul BY {p}nw_*
 SORT {p}nul BY {p}nw_* GET {p}nw_*
 "#;
 
-fn split_words(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            if w == "\"\"" {
-                Vec::new()
-            } else {
-                w.replace("\\0", "\0").replace("\\s", " ").into_bytes()
-            }
-        })
-        .collect()
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (frame, raw) = c.read_raw_frame().expect("reply");
-    (frame, raw.to_vec())
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
-}
-
 fn sorted_members(f: &Frame) -> (String, Vec<String>) {
     match f {
         Frame::Array(v) => {
@@ -258,27 +235,17 @@ fn sorted_members(f: &Frame) -> (String, Vec<String>) {
 fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let line = line.replace("{p}", prefix);
+    for line in lines(SCRIPT, prefix) {
         let (sorted, rest) = match line.strip_prefix("sorted ") {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, line.clone()),
+            Some(rest) => (true, rest),
+            None => (false, line.as_str()),
         };
         lines_run += 1;
-        let args = split_words(&rest);
-        let (of, ob) = exchange(ours, &args);
-        let (tf, tb) = exchange(theirs, &args);
-        let same = if sorted {
-            sorted_members(&of) == sorted_members(&tf)
+        let args = tokenize(rest);
+        if sorted {
+            compare_as(ours, theirs, &line, &args, sorted_members, &mut mismatches);
         } else {
-            ob == tb
-        };
-        if !same {
-            mismatches.push(format!(
-                "{line}\n    handoff: {}\n    redis:   {}",
-                show(&ob),
-                show(&tb)
-            ));
+            compare_exact(ours, theirs, &line, &args, &mut mismatches);
         }
     }
     assert!(lines_run > 150, "the script ran ({lines_run} lines)");
@@ -289,25 +256,7 @@ fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> V
 fn sort_replies_match_redis_in_resp2_and_resp3() {
     // strcoll in the oracle must be byte order (it calls setlocale(LC_COLLATE, "")).
     std::env::set_var("LC_ALL", "C");
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:");
-    for c in [&mut ours, &mut theirs] {
-        assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:"));
-
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    in_resp2_and_resp3(run_script);
 }
 
 #[test]

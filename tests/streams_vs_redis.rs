@@ -8,11 +8,11 @@
 //! (a Redis internal) are not deterministic. Left out on purpose: XINFO
 //! CONSUMERS and XINFO STREAM FULL, whose fields differ between the 7.0
 //! oracle and Redis 7.2 (7.2 adds `inactive` / `active-time`), and BLOCK.
-//! Script syntax as in strings_vs_redis.rs; `{p}` is a per-protocol prefix.
+//! Script syntax as in tests/common/script.rs; `{p}` is a per-protocol prefix.
 
 mod common;
 
-use common::ExternalServer;
+use common::script::{compare_as, compare_exact, in_resp2_and_resp3, lines, tokenize};
 use handoff::protocol::{Connection, Frame};
 
 const SCRIPT: &str = r#"
@@ -317,68 +317,6 @@ OBJECT ENCODING {p}lag
 TYPE {p}lag
 "#;
 
-/// Splits a script line into arguments (see the module docs for quoting).
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut arg = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    match b[i + 1] {
-                        b'x' => {
-                            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
-                            arg.push(u8::from_str_radix(hex, 16).unwrap());
-                            i += 4;
-                        }
-                        b'r' => {
-                            arg.push(b'\r');
-                            i += 2;
-                        }
-                        b'n' => {
-                            arg.push(b'\n');
-                            i += 2;
-                        }
-                        other => {
-                            arg.push(other);
-                            i += 2;
-                        }
-                    }
-                } else {
-                    arg.push(b[i]);
-                    i += 1;
-                }
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                arg.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(arg);
-    }
-    out
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (frame, raw) = c.read_raw_frame().expect("reply");
-    (frame, raw.to_vec())
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
-}
-
 /// The frame with every integer replaced by 0 (for time-dependent replies).
 fn mask(f: &Frame) -> Frame {
     match f {
@@ -392,27 +330,17 @@ fn mask(f: &Frame) -> Frame {
 fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let line = line.replace("{p}", prefix);
+    for line in lines(SCRIPT, prefix) {
         let (masked, rest) = match line.strip_prefix('!') {
-            Some(r) => (true, r.to_string()),
-            None => (false, line.clone()),
+            Some(r) => (true, r),
+            None => (false, line.as_str()),
         };
         lines_run += 1;
-        let args = tokenize(&rest);
-        let (of, ob) = exchange(ours, &args);
-        let (tf, tb) = exchange(theirs, &args);
-        let same = if masked {
-            mask(&of) == mask(&tf)
+        let args = tokenize(rest);
+        if masked {
+            compare_as(ours, theirs, &line, &args, mask, &mut mismatches);
         } else {
-            ob == tb
-        };
-        if !same {
-            mismatches.push(format!(
-                "{line}\n    handoff: {}\n    redis:   {}",
-                show(&ob),
-                show(&tb)
-            ));
+            compare_exact(ours, theirs, &line, &args, &mut mismatches);
         }
     }
     assert!(lines_run > 250, "the script ran ({lines_run} lines)");
@@ -421,23 +349,5 @@ fn run_script(ours: &mut Connection, theirs: &mut Connection, prefix: &str) -> V
 
 #[test]
 fn stream_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:");
-    for c in [&mut ours, &mut theirs] {
-        assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:"));
-
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    in_resp2_and_resp3(run_script);
 }

@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::ExternalServer;
+use common::script::{exchange, in_resp2_and_resp3, known, lines, mismatch, tokenize};
 use handoff::protocol::{Connection, Frame};
 
 const SCRIPT: &str = r#"
@@ -555,88 +555,26 @@ struct Features {
     lists: bool,
 }
 
-fn known(c: &mut Connection, args: &[&str]) -> bool {
-    match c.call(args).expect("probe round trip") {
-        Frame::Error(e) => !e.starts_with(b"ERR unknown command"),
-        _ => true,
-    }
-}
-
 fn probe(c: &mut Connection) -> Features {
-    Features {
+    let f = Features {
         ttl: known(c, &["PTTL", "probe:none"]),
         exists: known(c, &["EXISTS", "probe:none"]),
         object: known(c, &["OBJECT", "ENCODING", "probe:none"]),
         lists: known(c, &["LPUSH", "probe:list", "x"]),
+    };
+    if !(f.ttl && f.exists && f.object && f.lists) {
+        eprintln!(
+            "NOTE: handoff lacks some commands of other groups (ttl={} exists={} object={} lists={}); their lines are skipped",
+            f.ttl, f.exists, f.object, f.lists
+        );
     }
-}
-
-/// Splits a script line into arguments (see the module docs for quoting).
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut arg = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    match b[i + 1] {
-                        b'x' => {
-                            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
-                            arg.push(u8::from_str_radix(hex, 16).unwrap());
-                            i += 4;
-                        }
-                        b'r' => {
-                            arg.push(b'\r');
-                            i += 2;
-                        }
-                        b'n' => {
-                            arg.push(b'\n');
-                            i += 2;
-                        }
-                        other => {
-                            arg.push(other);
-                            i += 2;
-                        }
-                    }
-                } else {
-                    arg.push(b[i]);
-                    i += 1;
-                }
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                arg.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(arg);
-    }
-    out
+    f
 }
 
 /// How one script line is checked.
 enum Check {
     Exact,
     Range(i64, i64),
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (frame, raw) = c.read_raw_frame().expect("reply");
-    (frame, raw.to_vec())
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
 }
 
 /// Runs the script with key prefix `prefix` on both connections; returns
@@ -649,24 +587,19 @@ fn run_script(
 ) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let line = line.replace("{p}", prefix);
+    for line in lines(SCRIPT, prefix) {
         let (gate, check, rest) = if let Some(rest) = line.strip_prefix('?') {
             let (feature, rest) = rest.split_once(' ').unwrap();
-            (Some(feature.to_string()), Check::Exact, rest.to_string())
+            (Some(feature), Check::Exact, rest)
         } else if let Some(rest) = line.strip_prefix('~') {
             let mut parts = rest.splitn(3, ' ');
             let lo = parts.next().unwrap().parse().unwrap();
             let hi = parts.next().unwrap().parse().unwrap();
-            (
-                Some("ttl".to_string()),
-                Check::Range(lo, hi),
-                parts.next().unwrap().to_string(),
-            )
+            (Some("ttl"), Check::Range(lo, hi), parts.next().unwrap())
         } else {
-            (None, Check::Exact, line.clone())
+            (None, Check::Exact, line.as_str())
         };
-        let enabled = match gate.as_deref() {
+        let enabled = match gate {
             None => true,
             Some("ttl") => features.ttl,
             Some("exists") => features.exists,
@@ -678,28 +611,18 @@ fn run_script(
             continue;
         }
         lines_run += 1;
-        let args = tokenize(&rest);
+        let args = tokenize(rest);
         let (of, ob) = exchange(ours, &args);
         let (tf, tb) = exchange(theirs, &args);
-        match check {
-            Check::Exact if ob != tb => {
-                mismatches.push(format!(
-                    "{line}\n    handoff: {}\n    redis:   {}",
-                    show(&ob),
-                    show(&tb)
-                ));
-            }
+        let same = match check {
+            Check::Exact => ob == tb,
             Check::Range(lo, hi) => {
                 let in_range = |f: &Frame| matches!(f, Frame::Integer(n) if (lo..=hi).contains(n));
-                if !in_range(&of) || !in_range(&tf) {
-                    mismatches.push(format!(
-                        "{line}\n    handoff: {}\n    redis:   {}",
-                        show(&ob),
-                        show(&tb)
-                    ));
-                }
+                in_range(&of) && in_range(&tf)
             }
-            Check::Exact => {}
+        };
+        if !same {
+            mismatches.push(mismatch(&line, &ob, &tb));
         }
     }
     assert!(lines_run > 300, "the script ran ({lines_run} lines)");
@@ -708,31 +631,9 @@ fn run_script(
 
 #[test]
 fn string_and_bitmap_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-    let features = probe(&mut ours);
-    if !(features.ttl && features.exists && features.object && features.lists) {
-        eprintln!(
-            "NOTE: handoff lacks some commands of other groups (ttl={} exists={} object={} lists={}); their lines are skipped",
-            features.ttl, features.exists, features.object, features.lists
-        );
-    }
-
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:", &features);
-
-    for c in [&mut ours, &mut theirs] {
-        assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:", &features));
-
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    let mut features = None;
+    in_resp2_and_resp3(|ours, theirs, prefix| {
+        let features = features.get_or_insert_with(|| probe(ours));
+        run_script(ours, theirs, prefix, features)
+    });
 }

@@ -16,8 +16,8 @@
 
 mod common;
 
-use common::ExternalServer;
-use handoff::protocol::{Connection, Frame};
+use common::script::{compare_exact, in_resp2_and_resp3, known, lines, tokenize};
+use handoff::protocol::Connection;
 
 const SCRIPT: &str = r#"
 
@@ -358,6 +358,8 @@ ZSCAN {p}u1 0 COUNT x
 ZSCAN {p}u1 0 FOO bar
 ZSCAN {p}u1 0 TYPE zset
 ZSCAN {p}u1 0 MATCH
+ZSCAN {p}u1 0 FOO bar COUNT x
+ZSCAN {p}str 0 COUNT 0
 ZSCAN {p}u1 x
 ZSCAN {p}u1 -1
 ZSCAN {p}missing 0
@@ -410,75 +412,6 @@ ZREM {p}big m100 m101 nope
 ZCARD {p}big
 "#;
 
-fn known(c: &mut Connection, args: &[&str]) -> bool {
-    match c.call(args).expect("probe round trip") {
-        Frame::Error(e) => !e.starts_with(b"ERR unknown command"),
-        _ => true,
-    }
-}
-
-/// Splits a script line into arguments (see the module docs for quoting).
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut arg = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    match b[i + 1] {
-                        b'x' => {
-                            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
-                            arg.push(u8::from_str_radix(hex, 16).unwrap());
-                            i += 4;
-                        }
-                        b'r' => {
-                            arg.push(b'\r');
-                            i += 2;
-                        }
-                        b'n' => {
-                            arg.push(b'\n');
-                            i += 2;
-                        }
-                        other => {
-                            arg.push(other);
-                            i += 2;
-                        }
-                    }
-                } else {
-                    arg.push(b[i]);
-                    i += 1;
-                }
-            }
-            i += 1;
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                arg.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(arg);
-    }
-    out
-}
-
-fn exchange(c: &mut Connection, args: &[Vec<u8>]) -> (Frame, Vec<u8>) {
-    c.send(args).unwrap();
-    c.flush().unwrap();
-    let (frame, raw) = c.read_raw_frame().expect("reply");
-    (frame, raw.to_vec())
-}
-
-fn show(raw: &[u8]) -> String {
-    raw.escape_ascii().to_string()
-}
-
 /// Runs the script with key prefix `prefix` on both connections; returns
 /// the mismatches.
 fn run_script(
@@ -489,25 +422,14 @@ fn run_script(
 ) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut lines_run = 0;
-    for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let line = line.replace("{p}", prefix);
+    for line in lines(SCRIPT, prefix) {
         let rest = match line.strip_prefix("?sets ") {
-            Some(rest) if sets => rest.to_string(),
+            Some(rest) if sets => rest,
             Some(_) => continue,
-            None => line.clone(),
+            None => line.as_str(),
         };
         lines_run += 1;
-        let args = tokenize(&rest);
-        let (_, ob) = exchange(ours, &args);
-        let (_, tb) = exchange(theirs, &args);
-        if ob != tb {
-            let shown: String = line.chars().take(160).collect();
-            mismatches.push(format!(
-                "{shown}\n    handoff: {}\n    redis:   {}",
-                show(&ob),
-                show(&tb)
-            ));
-        }
+        compare_exact(ours, theirs, &line, &tokenize(rest), &mut mismatches);
     }
     assert!(lines_run > 300, "the script ran ({lines_run} lines)");
     mismatches
@@ -515,25 +437,15 @@ fn run_script(
 
 #[test]
 fn sorted_set_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
-    let Some(redis) = ExternalServer::start("redis-server", &[]) else {
-        return;
-    };
-    let server = common::TestServer::start();
-    let mut ours = server.connect();
-    let mut theirs = redis.connect();
-    let sets = known(&mut ours, &["SCARD", "probe:none"]);
-    if !sets {
-        eprintln!("NOTE: handoff lacks the set commands; their lines are skipped");
-    }
-    let mut mismatches = run_script(&mut ours, &mut theirs, "r2:", sets);
-    for c in [&mut ours, &mut theirs] {
-        assert!(!c.call(&["HELLO", "3"]).unwrap().is_error());
-    }
-    mismatches.extend(run_script(&mut ours, &mut theirs, "r3:", sets));
-    assert!(
-        mismatches.is_empty(),
-        "{} replies differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    let mut sets = None;
+    in_resp2_and_resp3(|ours, theirs, prefix| {
+        let sets = *sets.get_or_insert_with(|| {
+            let sets = known(ours, &["SCARD", "probe:none"]);
+            if !sets {
+                eprintln!("NOTE: handoff lacks the set commands; their lines are skipped");
+            }
+            sets
+        });
+        run_script(ours, theirs, prefix, sets)
+    });
 }

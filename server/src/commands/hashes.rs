@@ -12,10 +12,9 @@ use bytes::{Bytes, BytesMut};
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_f64, parse_float, parse_i64, CmdError, CmdResult, Ctx};
-use super::keys::parse_cursor;
+use super::scan_args;
 use super::spec::{keys, CommandSpec};
 use super::strings::lookup_write;
-use crate::config::glob_match;
 use crate::errors;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
 use crate::keyspace::Value;
@@ -69,8 +68,6 @@ const INCR_NAN: &str = "ERR increment would produce NaN or Infinity";
 const COUNT_RANGE: &str = "ERR value is out of range";
 const HRANDFIELD_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-/// Empty HSCAN reply for a missing key (cursor 0, no elements).
-const EMPTY_SCAN: &[u8] = b"*2\r\n$1\r\n0\r\n*0\r\n";
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -525,46 +522,24 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
 /// flat array of field,value pairs.
 fn hscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
-    let Some(cursor) = parse_cursor(&args[2]) else {
-        return Err("ERR invalid cursor".into());
-    };
+    let cursor = scan_args::cursor(&args[2])?;
     let db = ctx.db();
     let no_touch = ctx.client.no_touch;
     let now = ctx.now_ms;
     let Some(e) = ctx.srv.keyspace.lookup_read(db, &args[1], now, no_touch) else {
-        ctx.client.out.extend_from_slice(EMPTY_SCAN);
+        ctx.client.out.extend_from_slice(scan_args::EMPTY_REPLY);
         return Ok(());
     };
     let h = hash_ref(&e.value)?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if is(&args[i], "count") && has_value {
-            count = parse_i64(&args[i + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX.into());
-            }
-        } else if is(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-        i += 2;
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let opts = scan_args::options(&args[3..], false)?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
-    let next = h.scan(cursor, count, |f, v| {
-        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+    let next = h.scan(cursor, opts.count, |f, v| {
+        if opts.matches(f) {
             found.push((f, v));
         }
     });
     let out = &mut ctx.client.out;
-    encode::array_header(out, 2);
-    encode::bulk(out, next.to_string().as_bytes());
-    encode::array_header(out, found.len() * 2);
+    scan_args::reply_header(out, next, found.len() * 2);
     for (f, v) in found {
         encode::bulk(out, f);
         encode::bulk(out, v);

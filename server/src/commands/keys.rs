@@ -11,6 +11,7 @@
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
+use super::scan_args;
 use super::spec::{keys, CommandSpec, NO_KEYS};
 use crate::config::glob::glob_match;
 use crate::errors;
@@ -189,74 +190,19 @@ fn keys_cmd(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor like Redis's strtoul-based parser: base 10, optional
-/// sign ('-' negates modulo 2^64), no leading space, nothing after the digits
-/// (the string ends at a NUL byte, as a C string would), empty means 0.
-pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = match arg.iter().position(|&c| c == 0) {
-        Some(p) => &arg[..p],
-        None => arg,
-    };
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 fn scan(ctx: &mut Ctx) -> CmdResult {
-    let Some(cursor) = parse_cursor(&ctx.args[1]) else {
-        return Err("ERR invalid cursor".into());
-    };
-    let args = ctx.args;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if is(&args[i], "count") && has_value {
-            count = parse_i64(&args[i + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX.into());
-            }
-        } else if is(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else if is(&args[i], "type") && has_value {
-            type_name = Some(&args[i + 1][..]);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-        i += 2;
-    }
+    let cursor = scan_args::cursor(&ctx.args[1])?;
+    let opts = scan_args::options(&ctx.args[2..], true)?;
     let db = ctx.db();
     let now = ctx.now_ms;
     let ks = &mut ctx.srv.keyspace;
     let mut found: Vec<Box<[u8]>> = Vec::new();
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let next = ks.dbs[db].scan(cursor, count, |e| found.push(e.key.clone()));
+    let next = ks.dbs[db].scan(cursor, opts.count, |e| found.push(e.key.clone()));
     found.retain(|key| {
-        if let Some(p) = pattern {
-            if !glob_match(p, key, false) {
-                return false;
-            }
+        if !opts.matches(key) {
+            return false;
         }
-        if let Some(t) = type_name {
+        if let Some(t) = opts.type_name {
             // As Redis: a type lookup (which may expire the key); a missing key is "none".
             let name = ks
                 .lookup_read(db, key, now, true)
@@ -273,9 +219,7 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
             _ => true,
         }
     });
-    ctx.array(2);
-    ctx.bulk(next.to_string().as_bytes());
-    ctx.array(found.len());
+    scan_args::reply_header(&mut ctx.client.out, next, found.len());
     for k in &found {
         ctx.bulk(k);
     }
@@ -513,34 +457,4 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.keyspace.dirty += n as u64;
     ctx.ok();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"017"), Some(17));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"-0"), Some(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_cursor(b"3\0junk"), Some(3));
-        for bad in [
-            &b"18446744073709551616"[..],
-            b" 1",
-            b"1 ",
-            b"+",
-            b"-",
-            b"0x1",
-            b"1a",
-            b"+-1",
-        ] {
-            assert_eq!(parse_cursor(bad), None, "{:?}", bad);
-        }
-    }
 }

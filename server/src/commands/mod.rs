@@ -23,6 +23,7 @@ pub mod lists;
 pub mod lists_blocking;
 pub mod object_cmd;
 pub mod pubsub_cmds;
+pub mod scan_args;
 pub mod scripting;
 pub mod server_cmds;
 pub mod sets;

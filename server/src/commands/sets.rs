@@ -13,10 +13,9 @@ use bytes::{Bytes, BytesMut};
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
-use super::keys::parse_cursor;
+use super::scan_args;
 use super::spec::{keys, CommandSpec};
 use super::strings::lookup_write;
-use crate::config::glob::glob_match;
 use crate::errors;
 use crate::keyspace::value::itoa_buf;
 use crate::keyspace::Value;
@@ -755,50 +754,26 @@ fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
 /// Effect: none.
 fn sscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
-    let Some(cursor) = parse_cursor(&args[2]) else {
-        return Err("ERR invalid cursor".into());
-    };
+    let cursor = scan_args::cursor(&args[2])?;
     let db = ctx.db();
     let now = ctx.now_ms;
     let no_touch = ctx.client.no_touch;
     let Ctx { srv, client, .. } = ctx;
     let out = &mut client.out;
     let Some(e) = srv.keyspace.lookup_read(db, &args[1], now, no_touch) else {
-        encode::array_header(out, 2);
-        encode::bulk(out, b"0");
-        encode::array_header(out, 0);
+        out.extend_from_slice(scan_args::EMPTY_REPLY);
         return Ok(());
     };
     let s = set_ref(&e.value)?;
     // Options are parsed after the key lookup, as in Redis.
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if is(&args[i], "count") && has_value {
-            count = parse_i64(&args[i + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX.into());
-            }
-        } else if is(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-        i += 2;
-    }
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let opts = scan_args::options(&args[3..], false)?;
     let mut found: Vec<Member<'_>> = Vec::new();
-    let next = s.scan(cursor, count, |m| found.push(m));
-    if let Some(p) = pattern {
+    let next = s.scan(cursor, opts.count, |m| found.push(m));
+    if opts.pattern.is_some() {
         let mut scratch = itoa_buf::Buf::new();
-        found.retain(|m| glob_match(p, m.as_bytes(&mut scratch), false));
+        found.retain(|m| opts.matches(m.as_bytes(&mut scratch)));
     }
-    encode::array_header(out, 2);
-    encode::bulk(out, next.to_string().as_bytes());
-    encode::array_header(out, found.len());
+    scan_args::reply_header(out, next, found.len());
     for m in found {
         bulk_member(out, m);
     }

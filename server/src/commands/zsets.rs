@@ -19,6 +19,7 @@ use bytes::BytesMut;
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_float, parse_i64, CmdError, CmdResult, Ctx};
+use super::scan_args;
 use super::spec::{keys, CommandSpec};
 use crate::errors;
 use crate::keyspace::{Keyspace, Value};
@@ -1469,57 +1470,28 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
 
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
-    let Some(cursor) = super::keys::parse_cursor(&args[2]) else {
-        return Err("ERR invalid cursor".into());
-    };
+    let cursor = scan_args::cursor(&args[2])?;
     let db = ctx.db();
     let now = ctx.now_ms;
     let nt = ctx.client.no_touch;
-    let r3 = ctx.resp3();
     let Some(e) = ctx.srv.keyspace.lookup_read(db, &args[1], now, nt) else {
-        ctx.client.out.extend_from_slice(b"*2\r\n$1\r\n0\r\n*0\r\n");
+        ctx.client.out.extend_from_slice(scan_args::EMPTY_REPLY);
         return Ok(());
     };
     let z = as_zset(&e.value)?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if is(&args[i], "count") && has_value {
-            count = parse_i64(&args[i + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX.into());
-            }
-        } else if is(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-        i += 2;
-    }
+    let opts = scan_args::options(&args[3..], false)?;
     let mut items: Vec<(Vec<u8>, f64)> = Vec::new();
-    let next = z.scan(
-        cursor,
-        usize::try_from(count).unwrap_or(usize::MAX),
-        |m, s| {
-            if pattern.is_none_or(|p| crate::config::glob_match(p, m, false)) {
-                items.push((m.to_vec(), s));
-            }
-        },
-    );
-    let mut o = Out {
-        b: &mut ctx.client.out,
-        r3,
-    };
-    o.arr(2);
-    o.bulk(next.to_string().as_bytes());
-    o.arr(items.len() * 2);
+    let next = z.scan(cursor, opts.count, |m, s| {
+        if opts.matches(m) {
+            items.push((m.to_vec(), s));
+        }
+    });
+    let out = &mut ctx.client.out;
+    scan_args::reply_header(out, next, items.len() * 2);
     for (m, s) in &items {
-        o.bulk(m);
+        encode::bulk(out, m);
         // ZSCAN replies scores as bulk strings in both protocols.
-        encode::bulk_double(o.b, *s);
+        encode::bulk_double(out, *s);
     }
     Ok(())
 }
