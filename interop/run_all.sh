@@ -18,4 +18,6 @@ run() {
 run redis-cli python3 "$here/test_redis_cli.py"
 run python-clients python3 "$here/test_python_clients.py"
 run node-clients node "$here/test_node_clients.mjs"
+run app-patterns-python python3 "$here/test_app_patterns.py"
+run app-patterns-node node "$here/test_app_patterns.mjs"
 exit $status
