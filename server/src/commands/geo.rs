@@ -669,6 +669,25 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool) -> usiz
     n
 }
 
+// ---------------------------------------------------------------------------
+// Keyspace notifications: each write raises its event when it changed
+// something (and `del` when the key is gone).
+
+fn geoadd_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    geoadd(ctx)?;
+    ctx.notify_write(before, class::ZSET, "zadd", false);
+    Ok(())
+}
+
+fn geosearchstore_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    geosearchstore(ctx)?;
+    ctx.notify_write(before, class::ZSET, "geosearchstore", true);
+    Ok(())
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,22 +708,4 @@ mod tests {
         assert_eq!(unit(b"Mi").ok(), Some(1609.34));
         assert!(unit(b"yd").is_err());
     }
-}
-
-// ---------------------------------------------------------------------------
-// Keyspace notifications: each write raises its event when it changed
-// something (and `del` when the key is gone).
-
-fn geoadd_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    geoadd(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zadd", false);
-    Ok(())
-}
-
-fn geosearchstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    geosearchstore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "geosearchstore", true);
-    Ok(())
 }

@@ -709,6 +709,31 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     Ok(())
 }
 
+/// SORT ... STORE raises `sortstore` on the destination, or `del` when an
+/// empty result deleted it.
+fn sort_notified(ctx: &mut Ctx) -> CmdResult {
+    let before = ctx.srv.keyspace.dirty;
+    sort(ctx)?;
+    if ctx.srv.keyspace.dirty == before {
+        return Ok(());
+    }
+    let args = ctx.args;
+    let Some(pos) = args.iter().rposition(|a| a.eq_ignore_ascii_case(b"store")) else {
+        return Ok(());
+    };
+    let Some(dst) = args.get(pos + 1) else {
+        return Ok(());
+    };
+    let db = ctx.db();
+    if ctx.srv.keyspace.dbs[db].get_raw(dst).is_some() {
+        ctx.notify(crate::pubsub::class::LIST, "sortstore", dst);
+    } else {
+        ctx.notify(crate::pubsub::class::GENERIC, "del", dst);
+    }
+    Ok(())
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,28 +841,4 @@ mod tests {
             std::cmp::Ordering::Greater
         );
     }
-}
-
-/// SORT ... STORE raises `sortstore` on the destination, or `del` when an
-/// empty result deleted it.
-fn sort_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    sort(ctx)?;
-    if ctx.srv.keyspace.dirty == before {
-        return Ok(());
-    }
-    let args = ctx.args;
-    let Some(pos) = args.iter().rposition(|a| a.eq_ignore_ascii_case(b"store")) else {
-        return Ok(());
-    };
-    let Some(dst) = args.get(pos + 1) else {
-        return Ok(());
-    };
-    let db = ctx.db();
-    if ctx.srv.keyspace.dbs[db].get_raw(dst).is_some() {
-        ctx.notify(crate::pubsub::class::LIST, "sortstore", dst);
-    } else {
-        ctx.notify(crate::pubsub::class::GENERIC, "del", dst);
-    }
-    Ok(())
 }

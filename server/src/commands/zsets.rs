@@ -1496,50 +1496,6 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_parse_like_get_double_from_object() {
-        assert_eq!(parse_score(b"1.5"), Some(1.5));
-        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
-        assert_eq!(parse_score(b"0"), Some(0.0));
-        assert_eq!(parse_score(b"0.000"), Some(0.0));
-        assert_eq!(parse_score(b"1e5000"), None);
-        assert_eq!(parse_score(b"1e-400"), None);
-        assert_eq!(parse_score(b" 1"), None);
-        assert_eq!(parse_score(b"nan"), None);
-    }
-
-    #[test]
-    fn range_bounds_parse_like_zsl_parse_range() {
-        assert_eq!(parse_score_bound(b"(1"), Some((1.0, true)));
-        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
-        assert_eq!(parse_score_bound(b"("), Some((0.0, true)));
-        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
-        assert_eq!(parse_score_bound(b"1e5000"), Some((f64::INFINITY, false)));
-        assert_eq!(parse_score_bound(b"2 "), None);
-        assert_eq!(parse_score_bound(b"(nan"), None);
-        assert!(parse_lex(b"").is_none());
-        assert!(parse_lex(b"+a").is_none());
-        assert!(matches!(parse_lex(b"[a"), Some(Lex::Incl(b"a"))));
-    }
-
-    #[test]
-    fn limit_windows_follow_redis_offset_and_count_rules() {
-        assert_eq!(limit_window(2, 8, false, 1, 2), (3, 2));
-        assert_eq!(limit_window(2, 8, true, 1, 2), (6, 2));
-        assert_eq!(limit_window(2, 8, false, -1, 2), (0, 0));
-        assert_eq!(limit_window(2, 8, false, 0, -1), (2, 6));
-        assert_eq!(limit_window(2, 8, false, 6, 1), (0, 0));
-        assert_eq!(rank_window(-2, -1, 5), Some((3, 4)));
-        assert_eq!(rank_window(3, 1, 5), None);
-        assert_eq!(rank_window(i64::MIN, i64::MAX, 5), Some((0, 4)));
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Keyspace notifications: each write raises its event when it changed
 // something (and `del` when the key is gone).
@@ -1633,4 +1589,49 @@ fn zadd_notified(ctx: &mut Ctx) -> CmdResult {
         false,
     );
     Ok(())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_parse_like_get_double_from_object() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"0"), Some(0.0));
+        assert_eq!(parse_score(b"0.000"), Some(0.0));
+        assert_eq!(parse_score(b"1e5000"), None);
+        assert_eq!(parse_score(b"1e-400"), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"nan"), None);
+    }
+
+    #[test]
+    fn range_bounds_parse_like_zsl_parse_range() {
+        assert_eq!(parse_score_bound(b"(1"), Some((1.0, true)));
+        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
+        assert_eq!(parse_score_bound(b"("), Some((0.0, true)));
+        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
+        assert_eq!(parse_score_bound(b"1e5000"), Some((f64::INFINITY, false)));
+        assert_eq!(parse_score_bound(b"2 "), None);
+        assert_eq!(parse_score_bound(b"(nan"), None);
+        assert!(parse_lex(b"").is_none());
+        assert!(parse_lex(b"+a").is_none());
+        assert!(matches!(parse_lex(b"[a"), Some(Lex::Incl(b"a"))));
+    }
+
+    #[test]
+    fn limit_windows_follow_redis_offset_and_count_rules() {
+        assert_eq!(limit_window(2, 8, false, 1, 2), (3, 2));
+        assert_eq!(limit_window(2, 8, true, 1, 2), (6, 2));
+        assert_eq!(limit_window(2, 8, false, -1, 2), (0, 0));
+        assert_eq!(limit_window(2, 8, false, 0, -1), (2, 6));
+        assert_eq!(limit_window(2, 8, false, 6, 1), (0, 0));
+        assert_eq!(rank_window(-2, -1, 5), Some((3, 4)));
+        assert_eq!(rank_window(3, 1, 5), None);
+        assert_eq!(rank_window(i64::MIN, i64::MAX, 5), Some((0, 4)));
+    }
 }

@@ -357,7 +357,7 @@ mod tests {
         assert_eq!(lp.get(10), Some(&b"inserted"[..]));
         assert_eq!(lp.get(11), Some(&b"v10"[..]));
         let off = lp.offset_of(11).unwrap();
-        lp.replace_at(off, &vec![b'y'; 200]);
+        lp.replace_at(off, &[b'y'; 200]);
         assert_eq!(lp.get(11).unwrap().len(), 200);
         lp.remove_at(lp.offset_of(0).unwrap());
         lp.remove_range(lp.offset_of(5).unwrap(), 3);

@@ -603,13 +603,13 @@ mod tests {
                     assert_eq!(a.remove(m.as_bytes()), b.remove(m.as_bytes()));
                 }
                 1 => {
-                    let ra = a.pop(2, x % 2 == 0);
-                    let rb = b.pop(2, x % 2 == 0);
+                    let ra = a.pop(2, x.is_multiple_of(2));
+                    let rb = b.pop(2, x.is_multiple_of(2));
                     assert_eq!(ra, rb);
                 }
                 _ => {
                     let f = AddFlags {
-                        incr: x % 3 == 0,
+                        incr: x.is_multiple_of(3),
                         ..Default::default()
                     };
                     assert_eq!(

@@ -492,7 +492,7 @@ mod tests {
             let s = ((x >> 30) % 100) as f64;
             let grow = step < 12_000;
             if t.score(&m).is_some() {
-                if x % 3 == 0 || !grow {
+                if x.is_multiple_of(3) || !grow {
                     t.remove(&m);
                     model.retain(|p| p.1 != m);
                 } else {
