@@ -687,7 +687,6 @@ fn geosearchstore_notified(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

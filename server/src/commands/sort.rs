@@ -733,7 +733,6 @@ fn sort_notified(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

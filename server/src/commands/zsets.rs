@@ -1591,7 +1591,6 @@ fn zadd_notified(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
