@@ -318,3 +318,21 @@ fn a_waiter_woken_without_data_keeps_its_original_deadline() {
         started.elapsed()
     );
 }
+
+#[test]
+fn the_idle_timeout_does_not_close_a_blocked_client() {
+    let server = TestServer::with(|c| {
+        c.timeout = 1;
+        c.hz = 100;
+    });
+    let mut waiter = server.connect();
+    waiter.send(&["BLPOP", "k", "5"]).unwrap();
+    waiter.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut pusher = server.connect();
+    call(&mut pusher, &["RPUSH", "k", "late"]);
+    assert_eq!(
+        waiter.read_frame().unwrap(),
+        arr(&[bulk("k"), bulk("late")])
+    );
+}

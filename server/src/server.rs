@@ -231,6 +231,9 @@ impl Server {
     /// clients watching a changed key. `current` is the client that ran the
     /// command (taken out of the slab while it runs).
     pub fn keys_changed(&mut self, current: &mut Client) {
+        if self.watches.is_empty() && self.blocking.is_empty() {
+            return;
+        }
         let (keys, dbs) = self.keyspace.take_touched();
         if keys.is_empty() && dbs.is_empty() {
             return;

@@ -43,7 +43,13 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
             continue;
         }
         let idle = now.saturating_duration_since(c.last_interaction);
-        if timeout > 0 && c.kind == ClientKind::Normal && idle > Duration::from_secs(timeout) {
+        // Blocked clients wait on purpose: their own timeout applies instead.
+        let waiting = c.blocked.is_some();
+        if timeout > 0
+            && c.kind == ClientKind::Normal
+            && !waiting
+            && idle > Duration::from_secs(timeout)
+        {
             log::debug!("Closing idle client");
             close.push(c.slot);
             continue;
