@@ -10,6 +10,7 @@
 //! This module knows nothing about commands, replication or time sources: the
 //! caller passes `now` (Unix milliseconds) where expiry matters.
 
+use super::slots::Slots;
 use super::value::Value;
 use hashbrown::HashTable;
 
@@ -28,10 +29,23 @@ pub struct Entry {
     pub lru: u32,
 }
 
+impl Entry {
+    /// A new entry without expiry.
+    pub fn new(key: &[u8], value: Value) -> Entry {
+        Entry {
+            key: key.into(),
+            value,
+            expire_at: NO_EXPIRE,
+            expiring_pos: 0,
+            lru: 0,
+        }
+    }
+}
+
 /// A database: keys, values and expiries.
 pub struct Db {
     table: HashTable<u32>,
-    slots: Vec<Option<Entry>>,
+    slots: Slots,
     free: Vec<u32>,
     /// Slot numbers of the keys with an expiry (sampled by active expiry).
     expiring: Vec<u32>,
@@ -62,7 +76,7 @@ impl Db {
     pub fn new() -> Self {
         Db {
             table: HashTable::new(),
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: Vec::new(),
             expiring: Vec::new(),
             hasher: ahash::RandomState::new(),
@@ -173,7 +187,9 @@ impl Db {
             let e = self.slots[i as usize]
                 .as_mut()
                 .expect("table points at a live slot");
-            e.value = value;
+            // An overwritten big value (SET over a big set, *STORE) is freed
+            // off the event loop, like a deleted one.
+            super::lazyfree::drop_value(std::mem::replace(&mut e.value, value));
             e.lru = lru;
             return;
         }
@@ -200,7 +216,7 @@ impl Db {
 
     fn alloc_slot(&mut self, entry: Entry) -> u32 {
         while let Some(i) = self.free.pop() {
-            if (i as usize) < self.slots.len() && self.slots[i as usize].is_none() {
+            if self.slots.get(i as usize).is_some_and(|s| s.is_none()) {
                 self.slots[i as usize] = Some(entry);
                 return i;
             }
@@ -357,7 +373,7 @@ impl Db {
     }
 }
 
-fn slot_key(slots: &[Option<Entry>], i: u32) -> &[u8] {
+fn slot_key(slots: &Slots, i: u32) -> &[u8] {
     slots[i as usize]
         .as_ref()
         .map(|e| &e.key[..])

@@ -15,9 +15,9 @@ pub static PENDING: AtomicU64 = AtomicU64::new(0);
 /// Objects freed by the background thread (INFO `lazyfreed_objects`).
 pub static FREED: AtomicU64 = AtomicU64::new(0);
 
-/// Values whose size makes a synchronous drop noticeable go to the
-/// background thread, as Redis does above LAZYFREE_THRESHOLD allocations.
-const LAZYFREE_THRESHOLD_BYTES: usize = 64 * 1024;
+/// Values whose freeing takes more allocations than this go to the
+/// background thread (Redis's LAZYFREE_THRESHOLD).
+const LAZYFREE_THRESHOLD: usize = 64;
 
 fn worker() -> &'static Sender<Box<dyn Send>> {
     static WORKER: OnceLock<Sender<Box<dyn Send>>> = OnceLock::new();
@@ -46,9 +46,10 @@ pub fn drop_later(obj: Box<dyn Send>) {
     }
 }
 
-/// Frees a deleted value, in the background when it is big.
+/// Frees a deleted or overwritten value, in the background when freeing
+/// it would take many allocations. Deciding is O(1) (`Value::free_effort`).
 pub fn drop_value(v: Value) {
-    if v.heap_size() >= LAZYFREE_THRESHOLD_BYTES {
+    if v.free_effort() > LAZYFREE_THRESHOLD {
         drop_later(Box::new(v));
     }
 }

@@ -8,6 +8,7 @@
 pub mod db;
 pub mod lazyfree;
 pub mod listpack;
+pub mod slots;
 pub mod value;
 
 pub use db::{Db, Entry, NO_EXPIRE};

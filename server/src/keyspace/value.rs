@@ -63,6 +63,21 @@ impl Value {
         }
     }
 
+    /// How much work freeing the value takes, in O(1): the number of
+    /// elements of a collection (each is at least one allocation in the big
+    /// encodings), 1 for a string, which is one allocation whatever its size.
+    /// Redis's lazyfree uses the same measure.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(v) => v.len(),
+            Value::Hash(v) => v.len(),
+            Value::Set(v) => v.len(),
+            Value::ZSet(v) => v.len(),
+            Value::Stream(v) => usize::try_from(v.len()).unwrap_or(usize::MAX),
+        }
+    }
+
     /// Approximate heap bytes used by the value (MEMORY USAGE, used_memory).
     pub fn heap_size(&self) -> usize {
         match self {
