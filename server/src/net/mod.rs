@@ -47,6 +47,9 @@ pub struct EventLoop {
     waker: Arc<Waker>,
     pending_reads: Vec<usize>,
     next_cron: Instant,
+    /// When the current loop turn's poll returned (one clock read per turn
+    /// instead of one per event).
+    turn_started: Instant,
     /// Called every turn to see if a signal asked for shutdown (its name).
     pub signal_check: Option<fn() -> Option<&'static str>>,
 }
@@ -79,6 +82,7 @@ impl EventLoop {
             waker,
             pending_reads: Vec::new(),
             next_cron: Instant::now(),
+            turn_started: Instant::now(),
             signal_check: None,
         })
     }
@@ -111,6 +115,7 @@ impl EventLoop {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+            self.turn_started = Instant::now();
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => self.handle_control(),
@@ -135,7 +140,7 @@ impl EventLoop {
                 slots.append(&mut self.pending_reads);
                 self.pending_reads = slots;
             }
-            if Instant::now() >= self.next_cron {
+            if self.turn_started >= self.next_cron {
                 self.cron();
                 let hz = self.server.config.hz.clamp(1, 500);
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
@@ -304,7 +309,7 @@ impl EventLoop {
         }
         if total > 0 {
             self.server.stats.total_reads_processed += 1;
-            c.last_interaction = Instant::now();
+            c.last_interaction = self.turn_started;
         }
         if closed {
             self.server.clients.put_back(c);
@@ -453,6 +458,9 @@ impl EventLoop {
     /// Re-runs the commands of clients blocked on keys that changed, oldest
     /// waiter first, until no key is ready; then resumes their input.
     fn serve_blocked(&mut self) {
+        if self.server.blocking.ready.is_empty() && self.server.blocking.resumed.is_empty() {
+            return;
+        }
         while let Some(key) = self.server.blocking.ready.pop_front() {
             for slot in self.server.blocking.waiters(&key) {
                 let Some(mut c) = self.server.clients.take(slot) else {
