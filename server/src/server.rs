@@ -145,6 +145,7 @@ pub struct Server {
 
 impl Server {
     pub fn new(config: Config) -> Self {
+        crate::clock::init();
         let commands = CommandTable::build();
         let stats = Stats::new(commands.entries.len());
         let now_ms = unix_ms();

@@ -135,7 +135,7 @@ pub fn call(
     srv.notify_classes();
     let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
-    let started = clock.last();
+    let started = clock.mark();
     let now_ms = clock.unix_ms();
     let mut ctx = Ctx {
         srv,
