@@ -139,7 +139,10 @@ mod tests {
         let m = c.mark();
         std::thread::sleep(Duration::from_millis(20));
         let d = c.tick_since(m);
-        assert!(d >= Duration::from_millis(19) && d < Duration::from_millis(200), "{d:?}");
+        assert!(
+            d >= Duration::from_millis(19) && d < Duration::from_millis(200),
+            "{d:?}"
+        );
         assert!(c.unix_ms() - start_unix >= 19);
         assert!(c.last() >= c.base + Duration::from_millis(19));
     }
