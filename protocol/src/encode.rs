@@ -109,6 +109,18 @@ pub fn null_resp3(buf: &mut BytesMut) {
     buf.extend_from_slice(b"_\r\n");
 }
 
+/// The null bulk of the reader's protocol: `$-1` in RESP2, `_` in RESP3.
+#[inline]
+pub fn null_bulk(buf: &mut BytesMut, resp3: bool) {
+    buf.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" });
+}
+
+/// The null array of the reader's protocol: `*-1` in RESP2, `_` in RESP3.
+#[inline]
+pub fn null_array(buf: &mut BytesMut, resp3: bool) {
+    buf.extend_from_slice(if resp3 { b"_\r\n" } else { b"*-1\r\n" });
+}
+
 /// `*len\r\n`.
 #[inline]
 pub fn array_header(buf: &mut BytesMut, len: usize) {

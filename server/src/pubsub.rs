@@ -69,13 +69,7 @@ pub fn write_frame(out: &mut BytesMut, resp3: bool, parts: &[Part]) {
         match p {
             Part::Bulk(b) => encode::bulk(out, b),
             Part::Int(n) => encode::integer(out, *n),
-            Part::Null => {
-                if resp3 {
-                    encode::null_resp3(out)
-                } else {
-                    encode::null_bulk_resp2(out)
-                }
-            }
+            Part::Null => encode::null_bulk(out, resp3),
         }
     }
 }

@@ -196,13 +196,12 @@ impl Server {
             Some(UnblockReply::Timeout) => {
                 let resp3 = client.resp >= 3;
                 let out = &mut client.out;
-                match (state.on_timeout, resp3) {
-                    (_, true) => handoff_protocol::encode::null_resp3(out),
-                    (crate::blocking::TimeoutReply::NullArray, false) => {
-                        handoff_protocol::encode::null_array_resp2(out)
+                match state.on_timeout {
+                    crate::blocking::TimeoutReply::NullArray => {
+                        handoff_protocol::encode::null_array(out, resp3)
                     }
-                    (crate::blocking::TimeoutReply::NullBulk, false) => {
-                        handoff_protocol::encode::null_bulk_resp2(out)
+                    crate::blocking::TimeoutReply::NullBulk => {
+                        handoff_protocol::encode::null_bulk(out, resp3)
                     }
                 }
             }

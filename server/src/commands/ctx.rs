@@ -116,6 +116,21 @@ impl Ctx<'_> {
         crate::pubsub::notify(self.srv, Some(self.client), class, event, key, db);
     }
 
+    /// Runs write handler `run`, then raises its keyspace notification (see
+    /// [`Ctx::notify_write`]). Command tables use it through small wrappers.
+    pub fn run_notified(
+        &mut self,
+        run: super::spec::Handler,
+        class: u32,
+        event: &str,
+        store: bool,
+    ) -> CmdResult {
+        let before = self.srv.keyspace.dirty;
+        run(self)?;
+        self.notify_write(before, class, event, store);
+        Ok(())
+    }
+
     /// After a write handler: raises `event` on `args[1]` if the command
     /// changed the dataset (`dirty` moved past `dirty_before`), then `del`
     /// if the key is gone. For STORE commands (`store`), an empty result
@@ -183,20 +198,14 @@ impl Ctx<'_> {
 
     /// The null reply: `$-1` in RESP2, `_` in RESP3.
     pub fn null(&mut self) {
-        if self.resp3() {
-            encode::null_resp3(self.out());
-        } else {
-            encode::null_bulk_resp2(self.out());
-        }
+        let resp3 = self.resp3();
+        encode::null_bulk(self.out(), resp3);
     }
 
     /// The null array reply: `*-1` in RESP2, `_` in RESP3.
     pub fn null_array(&mut self) {
-        if self.resp3() {
-            encode::null_resp3(self.out());
-        } else {
-            encode::null_array_resp2(self.out());
-        }
+        let resp3 = self.resp3();
+        encode::null_array(self.out(), resp3);
     }
 
     pub fn array(&mut self, len: usize) {

@@ -674,17 +674,11 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool) -> usiz
 // something (and `del` when the key is gone).
 
 fn geoadd_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    geoadd(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zadd", false);
-    Ok(())
+    ctx.run_notified(geoadd, class::ZSET, "zadd", false)
 }
 
 fn geosearchstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    geosearchstore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "geosearchstore", true);
-    Ok(())
+    ctx.run_notified(geosearchstore, class::ZSET, "geosearchstore", true)
 }
 
 #[cfg(test)]

@@ -329,8 +329,7 @@ fn hget(ctx: &mut Ctx) -> CmdResult {
     let out = &mut ctx.client.out;
     match h.and_then(|h| h.get(&args[2])) {
         Some(v) => encode::bulk(out, v),
-        None if resp3 => encode::null_resp3(out),
-        None => encode::null_bulk_resp2(out),
+        None => encode::null_bulk(out, resp3),
     }
     Ok(())
 }
@@ -351,8 +350,7 @@ fn hmget(ctx: &mut Ctx) -> CmdResult {
     for f in &args[2..] {
         match h.and_then(|h| h.get(f)) {
             Some(v) => encode::bulk(out, v),
-            None if resp3 => encode::null_resp3(out),
-            None => encode::null_bulk_resp2(out),
+            None => encode::null_bulk(out, resp3),
         }
     }
     Ok(())
@@ -552,43 +550,25 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
 // something (and `del` when the key is gone).
 
 fn hset_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hset(ctx)?;
-    ctx.notify_write(before, class::HASH, "hset", false);
-    Ok(())
+    ctx.run_notified(hset, class::HASH, "hset", false)
 }
 
 fn hmset_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hmset(ctx)?;
-    ctx.notify_write(before, class::HASH, "hset", false);
-    Ok(())
+    ctx.run_notified(hmset, class::HASH, "hset", false)
 }
 
 fn hsetnx_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hsetnx(ctx)?;
-    ctx.notify_write(before, class::HASH, "hset", false);
-    Ok(())
+    ctx.run_notified(hsetnx, class::HASH, "hset", false)
 }
 
 fn hdel_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hdel(ctx)?;
-    ctx.notify_write(before, class::HASH, "hdel", false);
-    Ok(())
+    ctx.run_notified(hdel, class::HASH, "hdel", false)
 }
 
 fn hincrby_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hincrby(ctx)?;
-    ctx.notify_write(before, class::HASH, "hincrby", false);
-    Ok(())
+    ctx.run_notified(hincrby, class::HASH, "hincrby", false)
 }
 
 fn hincrbyfloat_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    hincrbyfloat(ctx)?;
-    ctx.notify_write(before, class::HASH, "hincrbyfloat", false);
-    Ok(())
+    ctx.run_notified(hincrbyfloat, class::HASH, "hincrbyfloat", false)
 }

@@ -521,24 +521,16 @@ fn lindex(ctx: &mut Ctx) -> CmdResult {
     let resp3 = ctx.resp3();
     let out = &mut ctx.client.out;
     let Some(e) = ctx.srv.keyspace.lookup_read(db, &args[1], now, no_touch) else {
-        null_bulk(out, resp3);
+        encode::null_bulk(out, resp3);
         return Ok(());
     };
     let l = list_ref(&e.value)?;
     let index = parse_i64(&args[2])?;
     match l.get(index) {
         Some(v) => encode::bulk(out, v),
-        None => null_bulk(out, resp3),
+        None => encode::null_bulk(out, resp3),
     }
     Ok(())
-}
-
-fn null_bulk(out: &mut BytesMut, resp3: bool) {
-    if resp3 {
-        encode::null_resp3(out);
-    } else {
-        encode::null_bulk_resp2(out);
-    }
 }
 
 /// Reply of LPOS; see Redis's lposCommand for the RANK/COUNT/MAXLEN rules.

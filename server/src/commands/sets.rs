@@ -346,8 +346,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let Some(e) = lookup_write(ks, db, key, now, no_touch) else {
         match count {
             Some(_) => set_header(out, resp3, 0),
-            None if resp3 => encode::null_resp3(out),
-            None => encode::null_bulk_resp2(out),
+            None => encode::null_bulk(out, resp3),
         }
         return Ok(());
     };
@@ -415,8 +414,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     let Some(e) = ks.lookup_read(db, &args[1], now, no_touch) else {
         match count {
             Some(_) => encode::array_header(&mut client.out, 0),
-            None if resp3 => encode::null_resp3(&mut client.out),
-            None => encode::null_bulk_resp2(&mut client.out),
+            None => encode::null_bulk(&mut client.out, resp3),
         }
         return Ok(());
     };
@@ -424,8 +422,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     let Some(count) = count else {
         match s.random_member(&mut rng) {
             Some(m) => bulk_member(&mut client.out, m),
-            None if resp3 => encode::null_resp3(&mut client.out),
-            None => encode::null_bulk_resp2(&mut client.out),
+            None => encode::null_bulk(&mut client.out, resp3),
         }
         return Ok(());
     };
@@ -785,45 +782,27 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
 // something (and `del` when the key is gone).
 
 fn sadd_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    sadd(ctx)?;
-    ctx.notify_write(before, class::SET, "sadd", false);
-    Ok(())
+    ctx.run_notified(sadd, class::SET, "sadd", false)
 }
 
 fn srem_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    srem(ctx)?;
-    ctx.notify_write(before, class::SET, "srem", false);
-    Ok(())
+    ctx.run_notified(srem, class::SET, "srem", false)
 }
 
 fn spop_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    spop(ctx)?;
-    ctx.notify_write(before, class::SET, "spop", false);
-    Ok(())
+    ctx.run_notified(spop, class::SET, "spop", false)
 }
 
 fn sinterstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    sinterstore(ctx)?;
-    ctx.notify_write(before, class::SET, "sinterstore", true);
-    Ok(())
+    ctx.run_notified(sinterstore, class::SET, "sinterstore", true)
 }
 
 fn sunionstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    sunionstore(ctx)?;
-    ctx.notify_write(before, class::SET, "sunionstore", true);
-    Ok(())
+    ctx.run_notified(sunionstore, class::SET, "sunionstore", true)
 }
 
 fn sdiffstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    sdiffstore(ctx)?;
-    ctx.notify_write(before, class::SET, "sdiffstore", true);
-    Ok(())
+    ctx.run_notified(sdiffstore, class::SET, "sdiffstore", true)
 }
 
 /// SMOVE raises `srem` on the source (`del` if it emptied) and `sadd` on

@@ -158,18 +158,10 @@ impl W<'_> {
         encode::integer(self.out, n);
     }
     fn null(&mut self) {
-        if self.resp3 {
-            encode::null_resp3(self.out);
-        } else {
-            encode::null_bulk_resp2(self.out);
-        }
+        encode::null_bulk(self.out, self.resp3);
     }
     fn null_array(&mut self) {
-        if self.resp3 {
-            encode::null_resp3(self.out);
-        } else {
-            encode::null_array_resp2(self.out);
-        }
+        encode::null_array(self.out, self.resp3);
     }
     fn id(&mut self, id: StreamId) {
         let mut buf = [0u8; 48];
@@ -264,6 +256,21 @@ fn nogroup(key: &[u8], group: &[u8]) -> CmdError {
         String::from_utf8_lossy(group)
     )
     .into()
+}
+
+/// NOGROUP unless `key` holds a stream with consumer group `group`
+/// (XCLAIM, XAUTOCLAIM); WRONGTYPE for another type.
+fn require_group(ctx: &mut Ctx, key: &[u8], group: &[u8]) -> CmdResult {
+    let (db, now, no_touch) = (ctx.db(), ctx.now_ms, ctx.client.no_touch);
+    let has = match ctx.srv.keyspace.lookup_read(db, key, now, no_touch) {
+        Some(e) => stream_mut(&mut e.value)?.groups.contains_key(group),
+        None => false,
+    };
+    if has {
+        Ok(())
+    } else {
+        Err(nogroup(key, group))
+    }
 }
 
 fn nogroup_for_key(key: &[u8], group: &[u8]) -> CmdError {
@@ -970,16 +977,9 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
 fn xclaim(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
-    let no_touch = ctx.client.no_touch;
     let key = &ctx.args[1];
     let gname = &ctx.args[2];
-    let has = match ctx.srv.keyspace.lookup_read(db, key, now, no_touch) {
-        Some(e) => stream_mut(&mut e.value)?.groups.contains_key(&gname[..]),
-        None => false,
-    };
-    if !has {
-        return Err(nogroup(key, gname));
-    }
+    require_group(ctx, key, gname)?;
     let min_idle = parse_i64(&ctx.args[4])
         .map_err(|_| CmdError::from("ERR Invalid min-idle-time argument for XCLAIM"))?
         .max(0);
@@ -1069,16 +1069,9 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
 fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
-    let no_touch = ctx.client.no_touch;
     let key = &ctx.args[1];
     let gname = &ctx.args[2];
-    let has = match ctx.srv.keyspace.lookup_read(db, key, now, no_touch) {
-        Some(e) => stream_mut(&mut e.value)?.groups.contains_key(&gname[..]),
-        None => false,
-    };
-    if !has {
-        return Err(nogroup(key, gname));
-    }
+    require_group(ctx, key, gname)?;
     let min_idle = parse_i64(&ctx.args[4])
         .map_err(|_| CmdError::from("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
         .max(0);
@@ -1565,31 +1558,19 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
 // something (and `del` when the key is gone).
 
 fn xadd_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    xadd(ctx)?;
-    ctx.notify_write(before, class::STREAM, "xadd", false);
-    Ok(())
+    ctx.run_notified(xadd, class::STREAM, "xadd", false)
 }
 
 fn xdel_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    xdel(ctx)?;
-    ctx.notify_write(before, class::STREAM, "xdel", false);
-    Ok(())
+    ctx.run_notified(xdel, class::STREAM, "xdel", false)
 }
 
 fn xtrim_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    xtrim(ctx)?;
-    ctx.notify_write(before, class::STREAM, "xtrim", false);
-    Ok(())
+    ctx.run_notified(xtrim, class::STREAM, "xtrim", false)
 }
 
 fn xsetid_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    xsetid(ctx)?;
-    ctx.notify_write(before, class::STREAM, "xsetid", false);
-    Ok(())
+    ctx.run_notified(xsetid, class::STREAM, "xsetid", false)
 }
 
 /// XGROUP subcommands raise `xgroup-<subcommand>` on the stream key.

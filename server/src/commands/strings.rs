@@ -120,15 +120,6 @@ pub(crate) fn bulk_rstr(out: &mut BytesMut, s: &RStr) {
     encode::bulk(out, s.as_bytes(&mut scratch));
 }
 
-/// The null bulk of the client's protocol (`$-1` or `_`).
-fn null_bulk(out: &mut BytesMut, resp3: bool) {
-    if resp3 {
-        encode::null_resp3(out);
-    } else {
-        encode::null_bulk_resp2(out);
-    }
-}
-
 /// A stored string holding text that must not become `int` encoded
 /// (INCRBYFLOAT results): embstr when short, raw otherwise, as Redis's
 /// createStringObject picks.
@@ -285,7 +276,7 @@ fn generic_set(
         let resp3 = ctx.resp3();
         match ctx.srv.keyspace.lookup_read(db, key, now, no_touch) {
             Some(e) => bulk_rstr(&mut ctx.client.out, string_ref(&e.value)?),
-            None => null_bulk(&mut ctx.client.out, resp3),
+            None => encode::null_bulk(&mut ctx.client.out, resp3),
         }
     }
     let found = ctx.srv.keyspace.exists(db, key, now);
@@ -384,7 +375,7 @@ fn reply_get(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
             Ok(true)
         }
         None => {
-            null_bulk(&mut ctx.client.out, resp3);
+            encode::null_bulk(&mut ctx.client.out, resp3);
             Ok(false)
         }
     }
@@ -484,7 +475,7 @@ fn mget(ctx: &mut Ctx) -> CmdResult {
             .map(|e| string_ref(&e.value))
         {
             Some(Ok(s)) => bulk_rstr(out, s),
-            _ => null_bulk(out, resp3),
+            _ => encode::null_bulk(out, resp3),
         }
     }
     Ok(())

@@ -127,18 +127,10 @@ impl Out<'_> {
         encode::integer(self.b, n);
     }
     fn null(&mut self) {
-        if self.r3 {
-            encode::null_resp3(self.b);
-        } else {
-            encode::null_bulk_resp2(self.b);
-        }
+        encode::null_bulk(self.b, self.r3);
     }
     fn null_arr(&mut self) {
-        if self.r3 {
-            encode::null_resp3(self.b);
-        } else {
-            encode::null_array_resp2(self.b);
-        }
+        encode::null_array(self.b, self.r3);
     }
 
     /// `n` members, with scores when asked: flat in RESP2, [member, score]
@@ -1501,80 +1493,47 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
 // something (and `del` when the key is gone).
 
 fn zincrby_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zincrby(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zincr", false);
-    Ok(())
+    ctx.run_notified(zincrby, class::ZSET, "zincr", false)
 }
 
 fn zrem_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zrem(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zrem", false);
-    Ok(())
+    ctx.run_notified(zrem, class::ZSET, "zrem", false)
 }
 
 fn zremrangebyrank_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zremrangebyrank(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zremrangebyrank", false);
-    Ok(())
+    ctx.run_notified(zremrangebyrank, class::ZSET, "zremrangebyrank", false)
 }
 
 fn zremrangebyscore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zremrangebyscore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zremrangebyscore", false);
-    Ok(())
+    ctx.run_notified(zremrangebyscore, class::ZSET, "zremrangebyscore", false)
 }
 
 fn zremrangebylex_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zremrangebylex(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zremrangebylex", false);
-    Ok(())
+    ctx.run_notified(zremrangebylex, class::ZSET, "zremrangebylex", false)
 }
 
 fn zpopmin_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zpopmin(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zpopmin", false);
-    Ok(())
+    ctx.run_notified(zpopmin, class::ZSET, "zpopmin", false)
 }
 
 fn zpopmax_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zpopmax(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zpopmax", false);
-    Ok(())
+    ctx.run_notified(zpopmax, class::ZSET, "zpopmax", false)
 }
 
 fn zrangestore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zrangestore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zrangestore", true);
-    Ok(())
+    ctx.run_notified(zrangestore, class::ZSET, "zrangestore", true)
 }
 
 fn zunionstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zunionstore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zunionstore", true);
-    Ok(())
+    ctx.run_notified(zunionstore, class::ZSET, "zunionstore", true)
 }
 
 fn zinterstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zinterstore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zinterstore", true);
-    Ok(())
+    ctx.run_notified(zinterstore, class::ZSET, "zinterstore", true)
 }
 
 fn zdiffstore_notified(ctx: &mut Ctx) -> CmdResult {
-    let before = ctx.srv.keyspace.dirty;
-    zdiffstore(ctx)?;
-    ctx.notify_write(before, class::ZSET, "zdiffstore", true);
-    Ok(())
+    ctx.run_notified(zdiffstore, class::ZSET, "zdiffstore", true)
 }
 
 /// ZADD raises `zincr` with INCR, `zadd` otherwise.

@@ -94,11 +94,7 @@ pub fn lua_to_reply(v: &Value, p: ReplyProto, out: &mut BytesMut) {
 }
 
 fn null(p: ReplyProto, out: &mut BytesMut) {
-    if p.client_resp3 {
-        encode::null_resp3(out);
-    } else {
-        encode::null_bulk_resp2(out);
-    }
+    encode::null_bulk(out, p.client_resp3);
 }
 
 /// Lua numbers become integers by truncation; values C cannot represent
