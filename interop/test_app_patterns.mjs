@@ -22,59 +22,10 @@
 // failed or none ran.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { createClient, defineScript } from 'redis';
 import { Redis as IORedis } from 'ioredis';
+import { CheckFailed, HOST, PORT, eq, main, ok, parseInfo, record, rejects, show, sleep } from './harness.mjs';
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const HOST = arg('--host', process.env.INTEROP_HOST ?? '127.0.0.1');
-const PORT = Number(arg('--port', process.env.INTEROP_PORT ?? '6379'));
-const ONLY = arg('-k', null);
-const SUITE = 'apps-node';
-const FILE = 'test_app_patterns.mjs';
-
-class CheckFailed extends Error {}
-const show = (v) => {
-  try {
-    const s = JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Map ? Object.fromEntries(x) : x));
-    return s !== undefined && s.length > 600 ? `${s.slice(0, 600)}...` : s;
-  } catch {
-    return String(v);
-  }
-};
-function eq(actual, expected, what) {
-  if (!isDeepStrictEqual(actual, expected)) {
-    throw new CheckFailed(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-  }
-}
-function ok(cond, what, got) {
-  if (!cond) throw new CheckFailed(got === undefined ? what : `${what} (got ${show(got)})`);
-}
-async function rejects(promise, what, startsWith) {
-  let reply;
-  try {
-    reply = await promise;
-  } catch (e) {
-    if (startsWith !== undefined && !String(e.message).startsWith(startsWith)) {
-      throw new CheckFailed(`${what}: expected an error starting ${show(startsWith)}, got ${show(e.message)}`);
-    }
-    return e;
-  }
-  throw new CheckFailed(`${what}: expected an error, got reply ${show(reply)}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function parseInfo(text) {
-  const out = {};
-  for (const line of String(text).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (line && !line.startsWith('#') && i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 const idKey = (id) => id.split('-').map(Number);
 const cmpId = (a, b) => {
@@ -109,12 +60,7 @@ function rng(seed) {
 const desc = (scores) => Object.entries(scores).sort(([am, as], [bm, bs]) => bs - as || (bm < am ? -1 : bm > am ? 1 : 0));
 const asc = (scores) => desc(scores).reverse();
 
-let lastCommand = null;
-let lastWhere = null;
-function record(command) {
-  lastCommand = command.slice(0, 200);
-  lastWhere = where(new Error()) ?? lastWhere;
-}
+
 
 const RATE_LIMIT = `
 local count = redis.call('INCR', KEYS[1])
@@ -682,66 +628,24 @@ const ioredisChecks = {
 
 // ------------------------------------------------------------------ runner
 
-function where(err) {
-  const line = String(err.stack ?? '')
-    .split('\n')
-    .find((l) => l.includes(FILE) && !/at (record|where|eq|ok|rejects|exactlyOnce|self\.sendCommand|r\.sendCommand) /.test(l));
-  const m = line && line.match(/test_app_patterns\.mjs:(\d+)/);
-  return m ? `${FILE}:${m[1]}` : null;
+const checks = [];
+for (const resp of [2, 3]) {
+  for (const [name, fn] of Object.entries(nodeRedisChecks)) {
+    checks.push([`node-redis/resp${resp}/${name}`, () => new NodeRedisCtx(resp, name), fn]);
+  }
 }
+for (const [name, fn] of Object.entries(ioredisChecks)) checks.push([`ioredis/${name}`, () => new IORedisCtx(name), fn]);
 
-async function main() {
-  const checks = [];
-  for (const resp of [2, 3]) {
-    for (const [name, fn] of Object.entries(nodeRedisChecks)) {
-      checks.push([`node-redis/resp${resp}/${name}`, () => new NodeRedisCtx(resp, name), fn]);
-    }
-  }
-  for (const [name, fn] of Object.entries(ioredisChecks)) checks.push([`ioredis/${name}`, () => new IORedisCtx(name), fn]);
 
-  let passed = 0;
-  const failures = [];
-  const started = Date.now();
-  const admin = await new NodeRedisCtx(2, 'setup').client();
-  await admin.flushAll().catch((e) => console.log(`warning: setup FLUSHALL failed: ${e.message}`));
-  admin.destroy();
-  for (const [name, mk, fn] of checks) {
-    if (ONLY && !name.includes(ONLY)) continue;
-    const ctx = mk();
-    lastCommand = null;
-    lastWhere = null;
-    const t0 = Date.now();
-    try {
-      await Promise.race([
-        fn(ctx),
-        sleep(20000).then(() => {
-          throw new CheckFailed('timed out after 20 s');
-        }),
-      ]);
-      passed++;
-      console.log(`ok   ${SUITE}/${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      const label = e instanceof CheckFailed ? 'after' : 'last command';
-      const msg = `${e.constructor?.name ?? 'Error'}: ${e.message}${lastCommand ? ` [${label}: ${lastCommand}]` : ''} (${where(e) ?? lastWhere ?? '?'})`;
-      failures.push(`${SUITE}/${name}: ${msg}`);
-      console.log(`FAIL ${SUITE}/${name} (details below)`);
-    } finally {
-      await ctx.close().catch(() => {});
-    }
-  }
-  if (failures.length) {
-    console.log(`--- ${SUITE}: failures`);
-    for (const f of failures) console.log(`  ${f}`);
-  }
-  console.log(`(${SUITE} took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  console.log(`${SUITE}: ${passed} passed, ${failures.length} failed`);
-  return passed + failures.length === 0 || failures.length > 0 ? 1 : 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e);
-    process.exit(1);
+main({
+  name: 'apps-node',
+  file: 'test_app_patterns.mjs',
+  skip: /at (exactlyOnce|self\.sendCommand|r\.sendCommand) /,
+  checks,
+  timeoutMs: 20000,
+  setup: async () => {
+    const admin = await new NodeRedisCtx(2, 'setup').client();
+    await admin.flushAll().catch((e) => console.log(`warning: setup FLUSHALL failed: ${e.message}`));
+    admin.destroy();
   },
-);
+});

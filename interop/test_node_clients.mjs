@@ -8,67 +8,14 @@
 // flush (it uses databases 0, 1 and 4). Prints one line per check and a closing
 // `node: N passed, N failed` line; exits 1 when a check failed or none ran.
 
-import { isDeepStrictEqual } from 'node:util';
 import { createClient } from 'redis';
 import { Redis as IORedis } from 'ioredis';
+import { CheckFailed, HOST, PORT, eq, main, ok, parseInfo, record, rejects, show, sleep } from './harness.mjs';
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const HOST = arg('--host', process.env.INTEROP_HOST ?? '127.0.0.1');
-const PORT = Number(arg('--port', process.env.INTEROP_PORT ?? '6379'));
-const ONLY = arg('-k', null);
-const SUITE = 'node';
-
-class CheckFailed extends Error {}
-const show = (v) => {
-  try {
-    return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Map ? Object.fromEntries(x) : x));
-  } catch {
-    return String(v);
-  }
-};
-function eq(actual, expected, what) {
-  if (!isDeepStrictEqual(actual, expected)) {
-    throw new CheckFailed(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-  }
-}
-function ok(cond, what, got) {
-  if (!cond) throw new CheckFailed(got === undefined ? what : `${what} (got ${show(got)})`);
-}
-async function rejects(promise, what, startsWith) {
-  let reply;
-  try {
-    reply = await promise;
-  } catch (e) {
-    if (startsWith !== undefined && !String(e.message).startsWith(startsWith)) {
-      throw new CheckFailed(`${what}: expected an error starting ${show(startsWith)}, got ${show(e.message)}`);
-    }
-    return e;
-  }
-  throw new CheckFailed(`${what}: expected an error, got reply ${show(reply)}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const toObj = (m) => (m instanceof Map ? Object.fromEntries([...m].map(([k, v]) => [String(k), v])) : Array.isArray(m) ? Object.fromEntries(Array.from({ length: m.length / 2 }, (_, i) => [String(m[2 * i]), m[2 * i + 1]])) : m);
-function parseInfo(text) {
-  const out = {};
-  for (const line of String(text).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (line && !line.startsWith('#') && i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+
 const parseClientLine = (line) => Object.fromEntries(line.trim().split(' ').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
 
-let lastCommand = null;
-let lastWhere = null;
-// Remembers the command being sent and the line of this file that sent it, for failure reports.
-function record(command) {
-  lastCommand = command.slice(0, 200);
-  lastWhere = where(new Error()) ?? lastWhere;
-}
 
 // ------------------------------------------------------------------ node-redis
 
@@ -440,67 +387,24 @@ const ioredisChecks = {
 
 // ------------------------------------------------------------------ runner
 
-function where(err) {
-  const line = String(err.stack ?? '')
-    .split('\n')
-    .find((l) => l.includes('test_node_clients.mjs') && !/at (record|where|eq|ok|rejects|self\.sendCommand|r\.sendCommand) /.test(l));
-  const m = line && line.match(/test_node_clients\.mjs:(\d+)/);
-  return m ? `test_node_clients.mjs:${m[1]}` : null;
+const checks = [];
+for (const resp of [2, 3]) {
+  for (const [name, fn] of Object.entries(nodeRedisChecks)) {
+    checks.push([`node-redis/resp${resp}/${name}`, () => new NodeRedisCtx(resp, name), fn]);
+  }
 }
+for (const [name, fn] of Object.entries(ioredisChecks)) checks.push([`ioredis/${name}`, () => new IORedisCtx(name), fn]);
 
-async function main() {
-  const checks = [];
-  for (const resp of [2, 3]) {
-    for (const [name, fn] of Object.entries(nodeRedisChecks)) {
-      checks.push([`node-redis/resp${resp}/${name}`, () => new NodeRedisCtx(resp, name), fn]);
-    }
-  }
-  for (const [name, fn] of Object.entries(ioredisChecks)) checks.push([`ioredis/${name}`, () => new IORedisCtx(name), fn]);
 
-  let passed = 0;
-  const failures = [];
-  const started = Date.now();
-  // Start from empty databases so that reruns against the same server behave the same.
-  const admin = await new NodeRedisCtx(2, 'setup').client();
-  await admin.flushAll().catch((e) => console.log(`warning: setup FLUSHALL failed: ${e.message}`));
-  admin.destroy();
-  for (const [name, mk, fn] of checks) {
-    if (ONLY && !name.includes(ONLY)) continue;
-    const ctx = mk();
-    lastCommand = null;
-    lastWhere = null;
-    const t0 = Date.now();
-    try {
-      await Promise.race([
-        fn(ctx),
-        sleep(15000).then(() => {
-          throw new CheckFailed('timed out after 15 s');
-        }),
-      ]);
-      passed++;
-      console.log(`ok   ${SUITE}/${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      const label = e instanceof CheckFailed ? 'after' : 'last command';
-      const msg = `${e.constructor?.name ?? 'Error'}: ${e.message}${lastCommand ? ` [${label}: ${lastCommand}]` : ''} (${where(e) ?? lastWhere ?? '?'})`;
-      failures.push(`${SUITE}/${name}: ${msg}`);
-      console.log(`FAIL ${SUITE}/${name} (details below)`);
-    } finally {
-      await ctx.close().catch(() => {});
-    }
-  }
-  if (failures.length) {
-    console.log(`--- ${SUITE}: failures`);
-    for (const f of failures) console.log(`  ${f}`);
-  }
-  console.log(`(${SUITE} took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  console.log(`${SUITE}: ${passed} passed, ${failures.length} failed`);
-  return passed + failures.length === 0 || failures.length > 0 ? 1 : 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e);
-    process.exit(1);
+main({
+  name: 'node',
+  file: 'test_node_clients.mjs',
+  skip: /at (self\.sendCommand|r\.sendCommand) /,
+  checks,
+  timeoutMs: 15000,
+  setup: async () => {
+    const admin = await new NodeRedisCtx(2, 'setup').client();
+    await admin.flushAll().catch((e) => console.log(`warning: setup FLUSHALL failed: ${e.message}`));
+    admin.destroy();
   },
-);
+});
