@@ -141,6 +141,8 @@ pub struct Server {
     notify_cache: (String, u32),
     /// Lua scripts, function libraries and the Lua state they run in.
     pub scripting: crate::scripting::Scripting,
+    /// Snapshot child, save points, load and save counters (persist.rs).
+    pub persist: crate::persist::PersistState,
 }
 
 impl Server {
@@ -174,6 +176,7 @@ impl Server {
             blocking: Default::default(),
             notify_cache: (String::new(), 0),
             scripting: Default::default(),
+            persist: Default::default(),
         }
     }
 

@@ -21,6 +21,8 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     let budget = Duration::from_micros(1_000_000 * perc / hz / 100);
     srv.keyspace.active_expire_cycle(now_ms, budget, effort);
     crate::pubsub::drain_expired(srv, None);
+    // Reaps a finished snapshot child and starts BGSAVE at `save` points.
+    let _finished_child = crate::persist::cron(srv);
 
     // Rates are sampled every 100 ms like Redis's trackInstantaneousMetric.
     if srv.cron_loops.is_multiple_of((hz / 10).max(1)) {
