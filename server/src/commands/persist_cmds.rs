@@ -45,6 +45,7 @@ fn save(ctx: &mut Ctx) -> CmdResult {
     }
     match persist::save_sync(ctx.srv) {
         Ok(()) => {
+            ctx.srv.persist.saves += 1;
             ctx.ok();
             Ok(())
         }
