@@ -190,7 +190,7 @@ pub fn verify_payload(p: &[u8], skip_crc: bool) -> Result<&[u8], PayloadError> {
         .checked_sub(10)
         .ok_or(PayloadError::VersionOrChecksum)?;
     let version = u16::from_le_bytes([p[body_len], p[body_len + 1]]) as u32;
-    if version > reader::MAX_VERSION {
+    if version > reader::MAX_VERSION && version != reader::VALKEY_VERSION {
         return Err(PayloadError::VersionOrChecksum);
     }
     if !skip_crc {
