@@ -443,3 +443,69 @@ fn restore_checks_its_arguments_and_payload_like_redis() {
         matches!(call(&mut c, &["OBJECT", "IDLETIME", "s"]), Frame::Integer(t) if (99..=102).contains(&t))
     );
 }
+
+/// The handoff-server binary: SIGTERM saves (save points set), and the next
+/// start loads the dump and logs it as redis-server does.
+#[test]
+fn the_binary_saves_on_sigterm_and_logs_the_load_at_startup() {
+    const BIN: &str = env!("CARGO_BIN_EXE_handoff-server");
+    let dir = scratch_dir();
+    let log = dir.join("server.log");
+    let start = |port: u16| {
+        std::process::Command::new(BIN)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "3600",
+                "1",
+            ])
+            .args([
+                "--dir",
+                dir.to_str().unwrap(),
+                "--logfile",
+                log.to_str().unwrap(),
+            ])
+            .spawn()
+            .expect("spawn handoff-server")
+    };
+    let connect = |port: u16| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut c) = Connection::connect(("127.0.0.1", port)) {
+                if c.call(&["PING"]).is_ok() {
+                    return c;
+                }
+            }
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let port = common::free_port();
+    let mut child = start(port);
+    let mut c = connect(port);
+    call(&mut c, &["SET", "kept", "across-restart"]);
+    // SAFETY: signals the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    assert!(dir.join("dump.rdb").is_file(), "SIGTERM saved the dataset");
+
+    let port = common::free_port();
+    let mut child = start(port);
+    let mut c = connect(port);
+    assert_eq!(call(&mut c, &["GET", "kept"]), bulk("across-restart"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    for line in [
+        "Saving the final RDB snapshot before exiting.",
+        "DB saved on disk",
+        "Loading RDB produced by version",
+        "Done loading RDB, keys loaded: 1, keys expired: 0.",
+        "DB loaded from disk:",
+    ] {
+        assert!(text.contains(line), "log lacks {line:?}:\n{text}");
+    }
+}

@@ -101,6 +101,7 @@ impl Peer {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("{} did not start", binary.display());
     }
 

@@ -158,7 +158,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length (never a special encoding).
-    pub fn len(&mut self) -> R<u64> {
+    pub fn length(&mut self) -> R<u64> {
         match self.len_or_special()? {
             Len::Plain(n) => Ok(n),
             Len::Special(_) => Err(RdbError::new(format!(
@@ -171,7 +171,7 @@ impl<'a> Reader<'a> {
     /// A count of following items, bounded by the bytes left (each item
     /// takes at least one byte), so a hostile count cannot allocate much.
     pub fn count(&mut self) -> R<usize> {
-        let n = self.len()?;
+        let n = self.length()?;
         if n > self.remaining() as u64 {
             return Err(RdbError::new(format!(
                 "Item count {n} larger than the data left at offset {}",
@@ -194,8 +194,8 @@ impl<'a> Reader<'a> {
                     1 => i16::from_le_bytes(self.array()?) as i64,
                     2 => self.i32_le()? as i64,
                     3 => {
-                        let clen = self.len()?;
-                        let ulen = self.len()?;
+                        let clen = self.length()?;
+                        let ulen = self.length()?;
                         let clen = usize::try_from(clen)
                             .map_err(|_| RdbError::new("LZF length too large"))?;
                         let ulen = usize::try_from(ulen)
@@ -246,8 +246,8 @@ impl<'a> Reader<'a> {
     }
 
     fn len_id(&mut self) -> R<StreamId> {
-        let ms = self.len()?;
-        let seq = self.len()?;
+        let ms = self.length()?;
+        let seq = self.length()?;
         Ok(StreamId::new(ms, seq))
     }
 }
@@ -408,7 +408,7 @@ pub fn read_object(
             build_hash(&pairs, enc)
         }
         ty::MODULE | ty::MODULE_2 => {
-            let id = r.len()?;
+            let id = r.length()?;
             Err(RdbError::new(format!(
                 "The RDB file contains module data I can't load: no matching module type '{}' (module id {id})",
                 module_name(id)
@@ -483,7 +483,7 @@ pub fn read_object(
             let mut items: Vec<Vec<u8>> = Vec::new();
             for _ in 0..nodes {
                 let container = if typ == ty::LIST_QUICKLIST_2 {
-                    r.len()?
+                    r.length()?
                 } else {
                     2
                 };
@@ -512,7 +512,7 @@ pub fn read_object(
             let n = r.count()?;
             let mut pairs = Vec::with_capacity(n);
             for _ in 0..n {
-                let ttl = r.len()?;
+                let ttl = r.length()?;
                 let f = r.string()?;
                 let v = r.string()?;
                 let expire_at = if ttl == 0 {
@@ -630,7 +630,7 @@ fn read_stream(r: &mut Reader<'_>, typ: u8, enc: &Encodings) -> R<Stream> {
         }
     }
     let appended = s.length;
-    let length = r.len()?;
+    let length = r.length()?;
     if length != appended {
         return Err(RdbError::new(format!(
             "Stream length {length} does not match its {appended} entries"
@@ -643,7 +643,7 @@ fn read_stream(r: &mut Reader<'_>, typ: u8, enc: &Encodings) -> R<Stream> {
     if typ >= ty::STREAM_LISTPACKS_2 {
         s.first_id = r.len_id()?;
         s.max_deleted_entry_id = r.len_id()?;
-        s.entries_added = r.len()?;
+        s.entries_added = r.length()?;
     } else {
         s.entries_added = length;
     }
@@ -652,7 +652,7 @@ fn read_stream(r: &mut Reader<'_>, typ: u8, enc: &Encodings) -> R<Stream> {
         let name = r.string()?.into_owned();
         let last_id = r.len_id()?;
         let entries_read = if typ >= ty::STREAM_LISTPACKS_2 {
-            let v = r.len()?;
+            let v = r.length()?;
             if v == u64::MAX {
                 -1
             } else {
@@ -671,7 +671,7 @@ fn read_stream(r: &mut Reader<'_>, typ: u8, enc: &Encodings) -> R<Stream> {
         for _ in 0..pel_len {
             let id = r.raw_id()?;
             let delivery_time = r.i64_le()?;
-            let delivery_count = r.len()?;
+            let delivery_count = r.length()?;
             let nack = Nack {
                 consumer: Box::default(),
                 delivery_time,
@@ -853,7 +853,7 @@ impl RdbLoader {
             match t {
                 op::EOF => return Ok(true),
                 op::SELECTDB => {
-                    let db = r.len()?;
+                    let db = r.length()?;
                     if db >= srv.keyspace.dbs.len() as u64 {
                         return Err(RdbError::new(format!(
                             "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting",
@@ -865,8 +865,8 @@ impl RdbLoader {
                 op::EXPIRETIME => expire_at = r.i32_le()? as i64 * 1000,
                 op::EXPIRETIME_MS => expire_at = r.i64_le()?,
                 op::RESIZEDB => {
-                    r.len()?;
-                    r.len()?;
+                    r.length()?;
+                    r.length()?;
                 }
                 op::AUX => {
                     let k = r.string()?.into_owned();
@@ -887,14 +887,14 @@ impl RdbLoader {
                 op::FREQ => {
                     r.u8()?;
                 }
-                op::IDLE => idle = Some(r.len()?),
+                op::IDLE => idle = Some(r.length()?),
                 op::SLOT_INFO => {
-                    r.len()?;
-                    r.len()?;
-                    r.len()?;
+                    r.length()?;
+                    r.length()?;
+                    r.length()?;
                 }
                 op::MODULE_AUX => {
-                    let id = r.len()?;
+                    let id = r.length()?;
                     return Err(RdbError::new(format!(
                         "The RDB file contains AUX module data I can't load: no matching module '{}' (module id {id})",
                         module_name(id)

@@ -355,7 +355,7 @@ mod tests {
         for n in [0, 1, 63, 64, 300, 16383, 16384, 70000, 1 << 32, u64::MAX] {
             let b = encoded_len(n);
             let mut r = Reader::new(&b);
-            assert_eq!(r.len().unwrap(), n);
+            assert_eq!(r.length().unwrap(), n);
             assert_eq!(r.remaining(), 0);
         }
     }
