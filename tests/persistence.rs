@@ -509,3 +509,51 @@ fn the_binary_saves_on_sigterm_and_logs_the_load_at_startup() {
         assert!(text.contains(line), "log lacks {line:?}:\n{text}");
     }
 }
+
+#[test]
+fn a_running_bgsave_refuses_other_saves_and_shutdown_kills_it() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |c| {
+        // 1 ms per key: the child runs for about 2 seconds.
+        c.other.insert("rdb-key-save-delay", "1000".into());
+    });
+    let mut c = s.connect();
+    call(&mut c, &["DEBUG", "POPULATE", "2000"]);
+    assert_eq!(
+        call(&mut c, &["BGSAVE"]),
+        simple("Background saving started")
+    );
+    assert_eq!(
+        call(&mut c, &["BGSAVE"]),
+        err("ERR Background save already in progress")
+    );
+    assert_eq!(
+        call(&mut c, &["BGSAVE", "SCHEDULE"]),
+        err("ERR Background save already in progress")
+    );
+    assert_eq!(
+        call(&mut c, &["SAVE"]),
+        err("ERR Background save already in progress")
+    );
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    assert_ne!(info_field(&mut c, "rdb_current_bgsave_time_sec"), "-1");
+    wait_until("the child's temp file", || {
+        std::fs::read_dir(&dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("temp-")
+        })
+    });
+    c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    wait_closed(&mut c);
+    drop(s);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.is_empty(),
+        "the killed child's files were removed: {names:?}"
+    );
+}

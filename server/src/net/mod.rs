@@ -526,6 +526,8 @@ impl EventLoop {
             let save = !self.server.config.save.is_empty();
             let _ = crate::persist::before_shutdown(&mut self.server, save);
         }
+        // A snapshot child never outlives the server.
+        crate::persist::kill_child(&mut self.server);
         log::warn!("User requested shutdown...");
         for slot in self.server.clients.slots() {
             self.flush(slot);

@@ -144,8 +144,12 @@ pub fn write_dataset<W: Write>(
             continue;
         }
         w.select_db(i, db.len(), db.expires_len())?;
+        let delay = std::time::Duration::from_micros(w.options().key_delay_us);
         for e in db.iter() {
             w.entry(e)?;
+            if !delay.is_zero() {
+                std::thread::sleep(delay);
+            }
         }
     }
     w.finish()
@@ -156,6 +160,11 @@ pub fn write_options(c: &Config) -> WriteOptions {
     WriteOptions {
         compress: c.rdbcompression,
         checksum: c.rdbchecksum,
+        key_delay_us: c
+            .other
+            .get("rdb-key-save-delay")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(0, |v| v.max(0) as u64),
     }
 }
 

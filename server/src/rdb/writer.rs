@@ -32,6 +32,9 @@ pub struct WriteOptions {
     pub compress: bool,
     /// Write a real CRC-64 trailer (`rdbchecksum`); zeros otherwise.
     pub checksum: bool,
+    /// Sleep this many microseconds after each key (`rdb-key-save-delay`, a
+    /// testing knob that makes a snapshot child run longer).
+    pub key_delay_us: u64,
 }
 
 impl Default for WriteOptions {
@@ -39,6 +42,7 @@ impl Default for WriteOptions {
         WriteOptions {
             compress: true,
             checksum: true,
+            key_delay_us: 0,
         }
     }
 }
@@ -315,6 +319,11 @@ impl<W: Write> RdbWriter<W> {
         Ok(self.out)
     }
 
+    /// The options in use.
+    pub fn options(&self) -> WriteOptions {
+        self.opts
+    }
+
     /// Returns the inner writer without an EOF (DUMP payloads).
     pub fn into_inner(self) -> W {
         self.out
@@ -389,7 +398,7 @@ mod tests {
             Vec::new(),
             WriteOptions {
                 compress: false,
-                checksum: true,
+                ..Default::default()
             },
         );
         w.string(&long).unwrap();
