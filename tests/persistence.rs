@@ -557,3 +557,97 @@ fn a_running_bgsave_refuses_other_saves_and_shutdown_kills_it() {
         "the killed child's files were removed: {names:?}"
     );
 }
+
+/// The API replication uses: a forked child streams the RDB into a pipe
+/// (with the replication AUX fields), the parent reaps it from cron, and the
+/// incremental loader rebuilds the same dataset on the other side.
+#[test]
+fn fork_snapshot_streams_an_rdb_into_a_pipe_that_the_loader_reads_back() {
+    use handoff_server::persist::{self, ChildPurpose, ReplAux, SnapshotTarget};
+    use handoff_server::server::Server;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    // A dataset of every type, saved by a running server and loaded into a
+    // bare server state that this test drives directly.
+    let dir = scratch_dir();
+    let source = server_in(&dir, |_| {});
+    let mut c = source.connect();
+    fill_every_type(&mut c);
+    let expected = snapshot(&mut c);
+    assert_eq!(call(&mut c, &["SAVE"]), simple("OK"));
+    let blob = std::fs::read(dir.join("dump.rdb")).unwrap();
+    let mut srv = Server::new(Config::default());
+    persist::load_bytes(&mut srv, bytes::Bytes::from(blob), Default::default()).unwrap();
+    assert_eq!(srv.keyspace.total_keys(), expected.len());
+
+    let mut fds = [0; 2];
+    // SAFETY: creating a pipe.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let aux = ReplAux {
+        stream_db: 3,
+        replid: "a".repeat(40),
+        offset: 12345,
+    };
+    let pid = persist::fork_snapshot(
+        &mut srv,
+        SnapshotTarget::Fd(fds[1]),
+        Some(aux),
+        ChildPurpose::ReplicationSocket,
+    )
+    .unwrap();
+    assert!(pid > 0);
+    assert!(
+        persist::fork_snapshot(
+            &mut srv,
+            SnapshotTarget::File(scratch_dir().join("x.rdb")),
+            None,
+            ChildPurpose::Bgsave
+        )
+        .is_err(),
+        "one child at a time"
+    );
+    // SAFETY: the read end is ours.
+    let mut reader = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let mut data = Vec::new();
+    reader.read_to_end(&mut data).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let finished = loop {
+        if let Some(f) = persist::reap_child(&mut srv) {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "child not reaped");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(finished, (ChildPurpose::ReplicationSocket, true));
+    assert!(srv.persist.child.is_none());
+
+    let mut replica = Server::new(Config::default());
+    let mut loader = handoff_server::rdb::RdbLoader::new(
+        bytes::Bytes::from(data),
+        handoff_server::rdb::LoadOptions {
+            keep_expired: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    while !loader.step(&mut replica, 10).unwrap() {}
+    assert_eq!(loader.aux("repl-id"), Some("a".repeat(40).as_bytes()));
+    assert_eq!(loader.aux("repl-offset"), Some(&b"12345"[..]));
+    assert_eq!(loader.aux("repl-stream-db"), Some(&b"3"[..]));
+    assert_eq!(loader.keys_loaded() as usize, expected.len());
+
+    // The synchronous form gives the same keys.
+    let v = persist::rdb_to_vec(&replica, None);
+    let mut third = Server::new(Config::default());
+    persist::load_bytes(&mut third, bytes::Bytes::from(v), Default::default()).unwrap();
+    assert_eq!(third.keyspace.total_keys(), expected.len());
+    for db in 0..16 {
+        assert_eq!(third.keyspace.dbs[db].len(), replica.keyspace.dbs[db].len());
+        for e in replica.keyspace.dbs[db].iter() {
+            let other = third.keyspace.dbs[db].get_raw(&e.key).expect("key present");
+            assert_eq!(other.expire_at, e.expire_at);
+            assert_eq!(other.value.digest_items(), e.value.digest_items());
+        }
+    }
+}
