@@ -1,6 +1,7 @@
 //! DEBUG: the testing hooks Redis test suites and clients rely on — SLEEP,
 //! SET-ACTIVE-EXPIRE, OBJECT, POPULATE, DIGEST, DIGEST-VALUE, ERROR, LOG,
-//! HELP — gated by `enable-debug-command` as in Redis 7.
+//! RELOAD (through `persist`), HELP — gated by `enable-debug-command` as in
+//! Redis 7.
 //!
 //! DIGEST is content-derived and independent of key order (per-key digests
 //! XORed together), but not Redis's exact SHA1 mixing: two handoff servers

@@ -797,10 +797,12 @@ impl RdbLoader {
         self.data.len()
     }
 
-    /// Loads up to `max_keys` more keys into `srv` (keyspace and function
-    /// libraries). Ok(true) when the EOF opcode was reached and the CRC
-    /// checked.
+    /// Loads up to `max_keys` (at least 1) more keys into `srv` (keyspace
+    /// and function libraries). Ok(true) when the EOF opcode was reached and
+    /// the CRC checked. Keys go into the databases as they are; a full sync
+    /// should empty the server (data and functions) before the first step.
     pub fn step(&mut self, srv: &mut Server, max_keys: usize) -> Result<bool, RdbError> {
+        let max_keys = max_keys.max(1);
         if self.done {
             return Ok(true);
         }
