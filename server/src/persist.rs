@@ -77,6 +77,9 @@ pub struct PersistState {
     pub loading: bool,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// How long the last fork() took in the parent (INFO `latest_fork_usec`).
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
 }
 
 impl Default for PersistState {
@@ -92,6 +95,8 @@ impl Default for PersistState {
             loading: false,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            latest_fork_usec: 0,
+            total_forks: 0,
         }
     }
 }
@@ -188,6 +193,7 @@ pub fn fork_snapshot(
         return Err(io::Error::other("a child process is already active"));
     }
     let dirty = srv.keyspace.dirty;
+    let fork_started = Instant::now();
     // SAFETY: the child only serializes memory it inherited, writes to a
     // file descriptor and calls `_exit`; it never returns into the caller,
     // runs no destructors, and does not log (no locks of other threads).
@@ -209,6 +215,8 @@ pub fn fork_snapshot(
         // destructors shared with the parent.
         unsafe { libc::_exit(code) };
     }
+    srv.persist.latest_fork_usec = fork_started.elapsed().as_micros() as u64;
+    srv.persist.total_forks += 1;
     let tmp = match &target {
         SnapshotTarget::File(p) => Some(temp_path_for(p, pid as u32)),
         SnapshotTarget::Fd(fd) => {

@@ -513,8 +513,8 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("pubsub_channels", srv.pubsub.channels.len());
     w.field("pubsub_patterns", srv.pubsub.patterns.len());
     w.field("pubsubshard_channels", 0);
-    w.field("latest_fork_usec", 0);
-    w.field("total_forks", 0);
+    w.field("latest_fork_usec", srv.persist.latest_fork_usec);
+    w.field("total_forks", srv.persist.total_forks);
     w.field("migrate_cached_sockets", 0);
     w.field("slave_expires_tracked_keys", 0);
     w.field("active_defrag_hits", 0);
