@@ -18,6 +18,7 @@ pub mod logging;
 pub mod multi;
 pub mod net;
 pub mod pubsub;
+pub mod repl;
 pub mod scripting;
 pub mod server;
 pub mod stats;

@@ -141,6 +141,8 @@ pub struct Server {
     notify_cache: (String, u32),
     /// Lua scripts, function libraries and the Lua state they run in.
     pub scripting: crate::scripting::Scripting,
+    /// Replication: ids, backlog, replicas, the link to a primary.
+    pub repl: crate::repl::Replication,
 }
 
 impl Server {
@@ -173,6 +175,7 @@ impl Server {
             pending_writes: Vec::new(),
             blocking: Default::default(),
             notify_cache: (String::new(), 0),
+            repl: crate::repl::Replication::new(),
             scripting: Default::default(),
         }
     }

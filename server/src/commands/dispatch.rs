@@ -135,6 +135,7 @@ pub fn call(
     srv.notify_classes();
     let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
+    let saved_frame = crate::repl::enter_call(srv);
     let started = clock.mark();
     let now_ms = clock.unix_ms();
     let mut ctx = Ctx {
@@ -164,10 +165,19 @@ pub fn call(
         srv.keys_changed(client);
     }
     // Expired keys (counted as dirty), created keys and read misses become
-    // keyspace notifications.
+    // keyspace notifications (and expired keys DELs in the stream, which
+    // must precede the command's own effect).
     if srv.keyspace.dirty != dirty_before || srv.keyspace.record_misses {
         crate::pubsub::drain_expired(srv, Some(client));
     }
+    crate::repl::leave_call(
+        srv,
+        saved_frame,
+        srv.keyspace.dirty != dirty_before,
+        client.db,
+        args,
+        client.kind == ClientKind::PrimaryLink,
+    );
 
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {
