@@ -206,6 +206,10 @@ impl Server {
                     crate::blocking::TimeoutReply::NullBulk => {
                         handoff_protocol::encode::null_bulk(out, resp3)
                     }
+                    crate::blocking::TimeoutReply::ReplicaCount { offset, .. } => {
+                        let n = crate::repl::primary::replicas_at(self, offset);
+                        handoff_protocol::encode::integer(&mut client.out, n)
+                    }
                 }
             }
             Some(UnblockReply::Error(text)) => {
