@@ -143,6 +143,8 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// Replication: ids, backlog, replicas, the link to a primary.
     pub repl: crate::repl::Replication,
+    /// Snapshot child, save points, load and save counters (persist.rs).
+    pub persist: crate::persist::PersistState,
 }
 
 impl Server {
@@ -177,6 +179,7 @@ impl Server {
             notify_cache: (String::new(), 0),
             repl: crate::repl::Replication::new(),
             scripting: Default::default(),
+            persist: Default::default(),
         }
     }
 

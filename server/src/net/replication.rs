@@ -17,7 +17,8 @@ use mio::{Interest, Token};
 
 use super::EventLoop;
 use crate::client::{Client, ClientKind, Stream};
-use crate::persist::{ChildPurpose, LoadOptions, RdbLoader};
+use crate::persist::ChildPurpose;
+use crate::rdb::{LoadOptions, RdbLoader};
 use crate::repl::{primary, replica, replica::LinkState};
 use crate::server::unix_ms;
 
@@ -371,11 +372,12 @@ impl EventLoop {
 
     fn start_loading(&mut self, rdb: Vec<u8>) {
         log::info!("MASTER <-> REPLICA sync: Flushing old data");
-        self.server.keyspace.flush_all(false);
+        self.server.keyspace.flush_all(true);
         let opts = LoadOptions {
             check_crc: self.server.config.rdbchecksum,
             keep_expired: true,
             now_ms: unix_ms(),
+            allow_dup: false,
         };
         match RdbLoader::new(Bytes::from(rdb), opts) {
             Ok(loader) => {

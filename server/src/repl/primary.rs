@@ -5,7 +5,7 @@
 //! Socket and pipe I/O stays in `net`: this module appends to replica
 //! clients' output buffers and reads the snapshot pipe through plain fds.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -429,7 +429,7 @@ pub fn detach(srv: &mut Server, slot: usize) {
 /// Starts a snapshot for the replicas waiting for one, when due: at once
 /// for disk-based sync, after `repl-diskless-sync-delay` for diskless.
 pub fn maybe_start_snapshot(srv: &mut Server) {
-    if srv.repl.sync.is_some() || persist::child_running(srv) {
+    if srv.repl.sync.is_some() || srv.persist.child.is_some() {
         return;
     }
     let waiting: Vec<usize> = srv
@@ -483,7 +483,9 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
             let fl = libc::fcntl(rd.as_raw_fd(), libc::F_GETFL);
             libc::fcntl(rd.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
         }
-        (SnapshotTarget::Fd(wr.as_raw_fd()), Some((rd, wr)), None)
+        // The child owns the write end from here on (fork_snapshot closes the
+        // parent's copy).
+        (SnapshotTarget::Fd(wr.into_raw_fd()), Some(rd), None)
     } else {
         let path = std::path::Path::new(&srv.config.dir).join(&srv.config.dbfilename);
         (SnapshotTarget::File(path.clone()), None, Some(path))
@@ -506,11 +508,6 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
             return;
         }
     };
-    // The parent keeps only the read end.
-    let pipe = pipe.map(|(rd, wr)| {
-        drop(wr);
-        rd
-    });
     let mark = crate::server::random_hex(40);
     log::info!(
         "Starting BGSAVE for SYNC with target: {}",

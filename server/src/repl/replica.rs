@@ -54,7 +54,7 @@ pub struct Link {
     pub sock: Option<mio::net::TcpStream>,
     pub handshake: Option<Handshake>,
     pub transfer: Option<RdbTransfer>,
-    pub loader: Option<crate::persist::RdbLoader>,
+    pub loader: Option<crate::rdb::RdbLoader>,
     /// `+FULLRESYNC` replid and offset while the snapshot comes and loads.
     pub full: Option<(String, i64)>,
     /// Stream bytes that arrived with the end of the handshake or snapshot.
