@@ -301,8 +301,18 @@ fn generic_set(
         if at <= now {
             // Already expired: the key is gone at once rather than left for lazy expiry.
             ks.delete(db, key, now);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", key]));
+            }
         } else {
             ks.dbs[db].set_expire(key, at);
+            // Relative (and second) expiries go out as an absolute PXAT, as
+            // Redis 7.0 rewrites them (dropping NX/XX/GET: they were applied).
+            if !matches!(o.ttl, Ttl::PxAt(_)) && ctx.replicating() {
+                let mut v = super::argv(&[b"SET", key, val, b"PXAT"]);
+                v.push(super::num_arg(at));
+                ctx.propagate_as(v);
+            }
         }
     }
     ctx.notify(class::STRING, "set", key);
@@ -411,11 +421,19 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
             ks.delete(db, key, now);
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "del", key);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", key]));
+            }
         }
         Some(at) => {
             ks.dbs[db].set_expire(key, at);
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "expire", key);
+            if ctx.replicating() {
+                let mut v = super::argv(&[b"PEXPIREAT", key]);
+                v.push(super::num_arg(at));
+                ctx.propagate_as(v);
+            }
         }
         None if o.ttl == Ttl::Persist => {
             let had_ttl = ks.dbs[db]
@@ -425,6 +443,9 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
                 ks.dbs[db].set_expire(key, NO_EXPIRE);
                 ks.dirty += 1;
                 ctx.notify(class::GENERIC, "persist", key);
+                if ctx.replicating() {
+                    ctx.propagate_as(super::argv(&[b"PERSIST", key]));
+                }
             }
         }
         None => {}
@@ -441,6 +462,9 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
         if ks.delete(db, &args[1], now) {
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "del", &args[1]);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", &args[1]]));
+            }
         }
     }
     Ok(())
@@ -768,6 +792,10 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     ks.dirty += 1;
     ctx.notify(class::STRING, "incrbyfloat", key);
+    // The result, not the increment: float addition must not be redone.
+    if ctx.replicating() {
+        ctx.propagate_as(super::argv(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]));
+    }
     ctx.bulk(text.as_bytes());
     Ok(())
 }
