@@ -195,7 +195,7 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
     wait_link_up(&mut rc);
     let addr = p.addr();
     let writer = std::thread::spawn(move || {
-        let mut c = Connection::connect(&addr.to_string()).unwrap();
+        let mut c = Connection::connect(addr.to_string()).unwrap();
         let mut acked = 0;
         for i in 0..20_000 {
             let k = format!("k{}", i % 3000);

@@ -70,6 +70,10 @@ impl EventLoop {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let mut server = server;
+        // `replicaof` in the configuration: connect at the first cron tick.
+        if let Some((host, port)) = server.config.replicaof.clone() {
+            crate::repl::replica::set_primary(&mut server, host, port);
+        }
         server.listening = listeners
             .iter()
             .filter_map(|l| match l {

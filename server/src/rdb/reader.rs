@@ -157,7 +157,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A length (never a special encoding).
+    /// A length (never a special encoding). Not a container length: no is_empty.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&mut self) -> R<u64> {
         match self.len_or_special()? {
             Len::Plain(n) => Ok(n),
@@ -990,7 +991,7 @@ pub fn parse_header(data: &[u8]) -> R<u32> {
         return Err(RdbError::new("Wrong signature trying to load DB from file"));
     }
     let v = digits.iter().fold(0u32, |a, d| a * 10 + (d - b'0') as u32);
-    if v < 1 || v > MAX_VERSION {
+    if !(1..=MAX_VERSION).contains(&v) {
         return Err(RdbError::new(format!(
             "Can't handle RDB format version {v}"
         )));
