@@ -218,3 +218,45 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
     wait_caught_up(&mut pc, &mut rc);
     assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
 }
+
+#[test]
+fn a_disk_based_full_sync_saves_the_rdb_file_and_sends_it_with_its_length() {
+    let dir = std::env::temp_dir().join(format!("handoff-disksync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_string_lossy().into_owned();
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync = false;
+        c.dir = dir_s;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    write_mixed(&mut pc, "disk", 4);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
+    assert!(dir.join("dump.rdb").exists(), "the snapshot went through the disk");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.min_replicas_to_write = 1;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    assert_eq!(
+        pc.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Error("NOREPLICAS Not enough good replicas to write.".into())
+    );
+    assert_eq!(must(&mut pc, &["GET", "k"]), Frame::NullBulk, "reads still work");
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_for(10, "a good replica", || {
+        pc.call(&["SET", "k", "v"]).unwrap() == Frame::Simple("OK".into())
+    });
+}
