@@ -7,7 +7,8 @@
 
 mod common;
 
-use common::dataset::{assert_same, contents, info_field, must, wait_for, write_mixed};
+use common::dataset::{assert_same, snapshot};
+use common::workload::{info_field, must, wait_for, write_mixed};
 use common::{ExternalServer, TestServer};
 use handoff::protocol::Connection;
 
@@ -57,10 +58,10 @@ fn redis_replicates_from_handoff_and_valkey_from_that_redis() {
     write_mixed(&mut hc, "again", 3);
     wait_offsets(&mut hc, &mut rc, "redis");
     wait_offsets(&mut hc, &mut vc, "valkey");
-    let expected = contents(&mut hc);
+    let expected = snapshot(&mut hc);
     assert!(expected.len() > 100);
-    assert_same("handoff", &expected, "redis", &contents(&mut rc));
-    assert_same("handoff", &expected, "valkey", &contents(&mut vc));
+    assert_same(&expected, &snapshot(&mut rc), "handoff vs redis");
+    assert_same(&expected, &snapshot(&mut vc), "handoff vs valkey");
 }
 
 fn handoff_replicates_from(binary: &str) {
@@ -78,13 +79,13 @@ fn handoff_replicates_from(binary: &str) {
     std::thread::sleep(std::time::Duration::from_millis(250));
     must(&mut pc, &["GET", "short"]); // expires it on the primary: a DEL follows
     wait_offsets(&mut pc, &mut hc, "handoff");
-    assert_same(binary, &contents(&mut pc), "handoff", &contents(&mut hc));
+    assert_same(&snapshot(&mut pc), &snapshot(&mut hc), binary);
     // The link survives a kill with a partial resync.
     must(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
     write_mixed(&mut pc, "later", 3);
     wait_link_up(&mut hc, "handoff");
     wait_offsets(&mut pc, &mut hc, "handoff");
-    assert_same(binary, &contents(&mut pc), "handoff", &contents(&mut hc));
+    assert_same(&snapshot(&mut pc), &snapshot(&mut hc), binary);
     assert_eq!(
         info_field(&mut pc, "stats", "sync_full").as_deref(),
         Some("1"),

@@ -548,6 +548,9 @@ impl EventLoop {
     fn finish_shutdown(&mut self, req: ShutdownRequest) {
         if let Some(sig) = req.by_signal {
             log::warn!("Received {sig} scheduling shutdown...");
+            // As redis-server on SIGTERM/SIGINT: save when save points are set.
+            let save = !self.server.config.save.is_empty();
+            let _ = crate::persist::before_shutdown(&mut self.server, save);
         }
         log::warn!("User requested shutdown...");
         for slot in self.server.clients.slots() {
