@@ -79,7 +79,9 @@ impl Handshake {
         self.buf.extend_from_slice(data);
         let mut actions = Vec::new();
         while self.state != State::Done {
-            let Some(nl) = memchr_nl(&self.buf) else { break };
+            let Some(nl) = memchr_nl(&self.buf) else {
+                break;
+            };
             let mut line: Vec<u8> = self.buf.drain(..=nl).collect();
             line.pop();
             if line.last() == Some(&b'\r') {

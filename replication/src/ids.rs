@@ -89,7 +89,9 @@ mod tests {
         let a = random_replid(1);
         let b = random_replid(1);
         assert_eq!(a.len(), 40);
-        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
         assert_ne!(a, b);
     }
 

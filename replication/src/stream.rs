@@ -34,7 +34,10 @@ fn push_decimal(out: &mut Vec<u8>, n: usize) {
 /// `REPLCONF ACK <offset>`, as a replica sends it.
 pub fn ack(offset: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(48);
-    encode_into(&mut out, &[b"REPLCONF".as_ref(), b"ACK", offset.to_string().as_bytes()]);
+    encode_into(
+        &mut out,
+        &[b"REPLCONF".as_ref(), b"ACK", offset.to_string().as_bytes()],
+    );
     out
 }
 
