@@ -143,6 +143,8 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// Replication: ids, backlog, replicas, the link to a primary.
     pub repl: crate::repl::Replication,
+    /// Snapshot child, save points, load and save counters (persist.rs).
+    pub persist: crate::persist::PersistState,
 }
 
 impl Server {
@@ -177,6 +179,7 @@ impl Server {
             notify_cache: (String::new(), 0),
             repl: crate::repl::Replication::new(),
             scripting: Default::default(),
+            persist: Default::default(),
         }
     }
 
@@ -205,6 +208,10 @@ impl Server {
                     }
                     crate::blocking::TimeoutReply::NullBulk => {
                         handoff_protocol::encode::null_bulk(out, resp3)
+                    }
+                    crate::blocking::TimeoutReply::ReplicaCount { offset, .. } => {
+                        let n = crate::repl::primary::replicas_at(self, offset);
+                        handoff_protocol::encode::integer(&mut client.out, n)
                     }
                 }
             }

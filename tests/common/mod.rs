@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use handoff::protocol::{Connection, Frame};
 use handoff::{Config, Server, ServerHandle};
 
+pub mod dataset;
 pub mod script;
 
 /// A handoff server on 127.0.0.1 and a free port, stopped on drop.

@@ -110,6 +110,10 @@ impl Ctx<'_> {
             match on_timeout {
                 TimeoutReply::NullArray => self.null_array(),
                 TimeoutReply::NullBulk => self.null(),
+                TimeoutReply::ReplicaCount { offset, .. } => {
+                    let n = crate::repl::primary::replicas_at(self.srv, offset);
+                    self.int(n)
+                }
             }
             return;
         }

@@ -78,6 +78,12 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         reject(srv, client, Some(id), &text);
         return;
     }
+    if client.kind != ClientKind::PrimaryLink {
+        if let Some(text) = replication_gate(srv, spec) {
+            reject(srv, client, Some(id), text);
+            return;
+        }
+    }
     if client.multi.is_some() && !controls_transaction(spec.name) {
         if spec.has(flag::NO_MULTI) {
             reject(
@@ -95,6 +101,31 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         return;
     }
     call(srv, client, id, args, clock);
+}
+
+/// The role checks Redis makes before running a command: writes on a
+/// read-only replica, writes without enough good replicas, commands while
+/// the primary link is down (`replica-serve-stale-data no`) or a snapshot
+/// loads.
+fn replication_gate(srv: &Server, spec: &super::CommandSpec) -> Option<&'static str> {
+    let write = spec.has(flag::WRITE);
+    if srv.repl.is_replica() {
+        if write && srv.config.replica_read_only {
+            return Some(errors::READONLY);
+        }
+        if !srv.repl.link_up() && !spec.has(flag::STALE) && !srv.config.replica_serve_stale_data() {
+            return Some(errors::MASTERDOWN);
+        }
+        if srv.repl.loading() && !spec.has(flag::LOADING) {
+            return Some(errors::LOADING);
+        }
+    } else if write
+        && srv.config.min_replicas_to_write > 0
+        && !crate::repl::primary::enough_good_replicas(srv)
+    {
+        return Some(errors::NOREPLICAS);
+    }
+    None
 }
 
 /// What a RESP2 client in subscribed mode may still send.

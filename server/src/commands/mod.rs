@@ -23,6 +23,7 @@ pub mod lists;
 pub mod lists_blocking;
 pub mod object_cmd;
 pub mod pubsub_cmds;
+pub mod replication;
 pub mod scan_args;
 pub mod scripting;
 pub mod server_cmds;
@@ -62,6 +63,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     scripting::COMMANDS,
     transactions::COMMANDS,
+    replication::COMMANDS,
     pubsub_cmds::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,

@@ -53,12 +53,20 @@ pub struct Replication {
     pub link: Option<replica::Link>,
     /// When the last PING went to the replicas.
     pub last_ping: Instant,
-    /// Clients waiting in WAIT.
-    pub waiting: Vec<primary::Waiter>,
+    /// Client slots waiting in WAIT.
+    pub waiting: Vec<usize>,
     /// A GETACK goes out before the loop sleeps (WAIT asked for one).
     pub getack_pending: bool,
     /// Full-sync snapshot in progress, shared by the replicas waiting for it.
     pub sync: Option<primary::SnapshotJob>,
+    /// master_repl_offset when there is no backlog (it only grows with one).
+    pub last_offset: i64,
+    /// A GETACK from the primary: ACK after the current command.
+    pub ack_now: bool,
+    /// An ACK arrived: WAIT clients may be released.
+    pub acks_changed: bool,
+    /// When this replica last sent an ACK.
+    pub last_ack: Instant,
     scratch: Vec<u8>,
 }
 
@@ -77,6 +85,10 @@ impl Replication {
             waiting: Vec::new(),
             getack_pending: false,
             sync: None,
+            last_offset: 0,
+            ack_now: false,
+            acks_changed: false,
+            last_ack: Instant::now(),
             scratch: Vec::new(),
         }
     }
