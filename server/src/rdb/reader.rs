@@ -1001,15 +1001,10 @@ pub fn parse_header(data: &[u8]) -> R<u32> {
         return Err(wrong());
     }
     let v = digits.iter().fold(0u32, |a, d| a * 10 + (d - b'0') as u32);
-<<<<<<< HEAD
-    if !(1..=MAX_VERSION).contains(&v) {
-        return Err(RdbError::new(format!(
-=======
     if (1..=MAX_VERSION).contains(&v) || v == VALKEY_VERSION {
         Ok(v)
     } else {
         Err(RdbError::new(format!(
->>>>>>> rdb
             "Can't handle RDB format version {v}"
         )))
     }
