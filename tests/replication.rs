@@ -59,7 +59,9 @@ fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
     assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
     assert_eq!(stat(&mut pc, "sync_full"), 1);
     let role = must(&mut rc, &["ROLE"]);
-    let Frame::Array(parts) = role else { panic!("ROLE") };
+    let Frame::Array(parts) = role else {
+        panic!("ROLE")
+    };
     assert_eq!(parts[0], Frame::Bulk("slave".into()));
     assert_eq!(parts[3], Frame::Bulk("connected".into()));
 }
@@ -124,7 +126,10 @@ fn wait_counts_the_replicas_that_acknowledged_the_write() {
     assert_eq!(must(&mut pc, &["WAIT", "2", "5000"]), Frame::Integer(2));
     assert_eq!(must(&mut pc, &["WAIT", "3", "200"]), Frame::Integer(2));
     let mut rc = r1.connect();
-    assert!(matches!(rc.call(&["WAIT", "1", "0"]).unwrap(), Frame::Error(_)));
+    assert!(matches!(
+        rc.call(&["WAIT", "1", "0"]).unwrap(),
+        Frame::Error(_)
+    ));
 }
 
 #[test]
@@ -168,8 +173,15 @@ fn a_promoted_replica_takes_back_the_old_primary_with_a_partial_resync() {
     replicate(&mut ac, &b);
     wait_link_up(&mut ac);
     wait_caught_up(&mut bc, &mut ac);
-    assert_eq!(must(&mut ac, &["GET", "after-promotion"]), Frame::Bulk("1".into()));
-    assert_eq!(stat(&mut bc, "sync_full"), 0, "the old primary continued partially");
+    assert_eq!(
+        must(&mut ac, &["GET", "after-promotion"]),
+        Frame::Bulk("1".into())
+    );
+    assert_eq!(
+        stat(&mut bc, "sync_full"),
+        0,
+        "the old primary continued partially"
+    );
     assert_eq!(stat(&mut bc, "sync_partial_ok"), 1);
     assert_same("b", &contents(&mut bc), "a", &contents(&mut ac));
 }

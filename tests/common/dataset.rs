@@ -37,13 +37,29 @@ pub fn write_mixed(c: &mut Connection, prefix: &str, n: usize) {
                 must(c, &["HSET", &k("hash"), &format!("f{j}"), &js]);
                 must(c, &["SADD", &k("set"), &format!("m{j}")]);
                 must(c, &["SADD", &k("intset"), &js]);
-                must(c, &["ZADD", &k("zset"), &format!("{j}.5"), &format!("z{j}")]);
+                must(
+                    c,
+                    &["ZADD", &k("zset"), &format!("{j}.5"), &format!("z{j}")],
+                );
             }
             must(c, &["EXPIRE", &k("hash"), "5000"]);
             must(c, &["XADD", &k("stream"), "*", "a", "1", "b", "2"]);
             must(c, &["XADD", &k("stream"), "*", "a", "3"]);
             must(c, &["XGROUP", "CREATE", &k("stream"), "g1", "0"]);
-            must(c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1", "STREAMS", &k("stream"), ">"]);
+            must(
+                c,
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g1",
+                    "alice",
+                    "COUNT",
+                    "1",
+                    "STREAMS",
+                    &k("stream"),
+                    ">",
+                ],
+            );
             must(c, &["PFADD", &k("hll"), "a", "b", "c"]);
             must(c, &["SPOP", &k("set")]);
             must(c, &["LPOP", &k("list")]);
@@ -101,7 +117,9 @@ pub fn contents(c: &mut Connection) -> BTreeMap<String, String> {
         let mut keys = Vec::new();
         loop {
             let f = must(c, &["SCAN", &cursor, "COUNT", "1000"]);
-            let Frame::Array(parts) = f else { panic!("SCAN reply") };
+            let Frame::Array(parts) = f else {
+                panic!("SCAN reply")
+            };
             cursor = text(&parts[0]);
             if let Frame::Array(ks) = &parts[1] {
                 keys.extend(ks.iter().map(text));
@@ -138,7 +156,10 @@ pub fn contents(c: &mut Connection) -> BTreeMap<String, String> {
                         .and_then(|s| s.split(',').next())
                         .unwrap_or("")
                         .to_string();
-                    format!("{entries} groups={} pending={pending} last={last_id}", group_summary(&groups))
+                    format!(
+                        "{entries} groups={} pending={pending} last={last_id}",
+                        group_summary(&groups)
+                    )
                 }
                 other => panic!("unexpected type {other} for {key}"),
             };
@@ -152,7 +173,9 @@ pub fn contents(c: &mut Connection) -> BTreeMap<String, String> {
 
 /// name, pending count and last-delivered id of each consumer group.
 fn group_summary(groups: &Frame) -> String {
-    let Frame::Array(gs) = groups else { return String::new() };
+    let Frame::Array(gs) = groups else {
+        return String::new();
+    };
     let mut out = Vec::new();
     for g in gs {
         let Frame::Array(fields) = g else { continue };
@@ -173,7 +196,12 @@ fn group_summary(groups: &Frame) -> String {
 }
 
 /// Asserts two views are equal, naming the first differences.
-pub fn assert_same(a_name: &str, a: &BTreeMap<String, String>, b_name: &str, b: &BTreeMap<String, String>) {
+pub fn assert_same(
+    a_name: &str,
+    a: &BTreeMap<String, String>,
+    b_name: &str,
+    b: &BTreeMap<String, String>,
+) {
     let mut diffs = Vec::new();
     for (k, v) in a {
         match b.get(k) {

@@ -13,6 +13,7 @@ use handoff::{Config, Server, ServerHandle};
 
 pub mod dataset;
 pub mod script;
+pub mod stream;
 
 /// A handoff server on 127.0.0.1 and a free port, stopped on drop.
 pub struct TestServer {

@@ -559,10 +559,18 @@ fn replication_section(srv: &Server, w: &mut Section) {
             w.field("master_host", &link.host);
             w.field("master_port", link.port);
             w.field("master_link_status", if up { "up" } else { "down" });
-            w.field("master_last_io_seconds_ago", if up { link.last_io.elapsed().as_secs() as i64 } else { -1 });
+            w.field(
+                "master_last_io_seconds_ago",
+                if up {
+                    link.last_io.elapsed().as_secs() as i64
+                } else {
+                    -1
+                },
+            );
             let syncing = matches!(
                 link.state,
-                crate::repl::replica::LinkState::Transfer | crate::repl::replica::LinkState::Loading
+                crate::repl::replica::LinkState::Transfer
+                    | crate::repl::replica::LinkState::Loading
             );
             w.field("master_sync_in_progress", syncing as u8);
             w.field("slave_read_repl_offset", repl.offset());
@@ -579,9 +587,18 @@ fn replication_section(srv: &Server, w: &mut Section) {
                 );
             }
             if !up {
-                w.field("master_link_down_since_seconds", link.down_since.elapsed().as_secs());
+                w.field(
+                    "master_link_down_since_seconds",
+                    link.down_since.elapsed().as_secs(),
+                );
             }
-            w.field("slave_priority", srv.config.other.get("replica-priority").map_or("100", |v| v.as_str()));
+            w.field(
+                "slave_priority",
+                srv.config
+                    .other
+                    .get("replica-priority")
+                    .map_or("100", |v| v.as_str()),
+            );
             w.field("slave_read_only", srv.config.replica_read_only as u8);
             w.field("replica_announced", 1);
         }

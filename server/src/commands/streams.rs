@@ -470,7 +470,7 @@ fn exact_trim_args(ctx: &Ctx, v: &mut [Bytes], a: &AddTrim) {
     };
     let threshold = match a.how {
         Some(Trim::MaxLen(_)) => st.len().to_string(),
-        _ if st.len() == 0 => StreamId::MAX.to_string(),
+        _ if st.is_empty() => StreamId::MAX.to_string(),
         _ => st.first_id.to_string(),
     };
     v[a.trim_idx - 1] = Bytes::from_static(b"=");

@@ -24,7 +24,10 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     // Reaps a finished snapshot child and starts BGSAVE at `save` points.
     if let Some((purpose, ok)) = crate::persist::cron(srv) {
         use crate::persist::ChildPurpose;
-        if matches!(purpose, ChildPurpose::ReplicationDisk | ChildPurpose::ReplicationSocket) {
+        if matches!(
+            purpose,
+            ChildPurpose::ReplicationDisk | ChildPurpose::ReplicationSocket
+        ) {
             crate::repl::primary::snapshot_child_done(srv, ok);
         }
     }

@@ -116,8 +116,7 @@ impl EventLoop {
                     if let Some(slot) = link.slot {
                         self.close_client(slot);
                     }
-                } else if now.duration_since(self.server.repl.last_ack) >= Duration::from_secs(1)
-                {
+                } else if now.duration_since(self.server.repl.last_ack) >= Duration::from_secs(1) {
                     self.send_ack();
                 }
             }
@@ -204,7 +203,9 @@ impl EventLoop {
             return;
         };
         if link.state == LinkState::Connecting {
-            let Some(sock) = link.sock.as_mut() else { return };
+            let Some(sock) = link.sock.as_mut() else {
+                return;
+            };
             match sock.peer_addr() {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
@@ -292,7 +293,9 @@ impl EventLoop {
         };
         match link.state {
             LinkState::Handshake => {
-                let Some(hs) = link.handshake.as_mut() else { return };
+                let Some(hs) = link.handshake.as_mut() else {
+                    return;
+                };
                 let actions = hs.feed(&data);
                 let done = hs.is_done();
                 let rest = if done { hs.take_rest() } else { Vec::new() };
@@ -312,7 +315,9 @@ impl EventLoop {
                 }
             }
             LinkState::Transfer => {
-                let Some(t) = link.transfer.as_mut() else { return };
+                let Some(t) = link.transfer.as_mut() else {
+                    return;
+                };
                 match t.feed(&data) {
                     Ok(Progress::More) => {}
                     Ok(Progress::Done { rdb, rest }) => {
@@ -403,10 +408,7 @@ impl EventLoop {
         };
         match loader.step(&mut self.server, LOAD_KEYS_PER_TURN) {
             Ok(true) => {
-                log::info!(
-                    "Done loading RDB, keys loaded: {}.",
-                    loader.keys_loaded()
-                );
+                log::info!("Done loading RDB, keys loaded: {}.", loader.keys_loaded());
                 replica::full_sync_loaded(&mut self.server);
                 self.link_become_client();
                 false
@@ -453,10 +455,10 @@ impl EventLoop {
             c
         });
         let c = srv.clients.get_mut(slot).expect("just inserted");
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(c.stream.source(), Token(slot), Interest::READABLE)
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(c.stream.source(), Token(slot), Interest::READABLE)
         {
             log::warn!("Error registering the MASTER link: {e}");
             srv.clients.remove(slot);
@@ -492,12 +494,17 @@ impl EventLoop {
 
     /// Runs one command from the primary: no reply, offset counted after it
     /// ran (a GETACK acks the offset before itself), relayed to sub-replicas.
-    pub(super) fn apply_from_primary(&mut self, c: &mut Client, clock: &mut crate::clock::CmdClock) {
+    pub(super) fn apply_from_primary(
+        &mut self,
+        c: &mut Client,
+        clock: &mut crate::clock::CmdClock,
+    ) {
         let args = c.args.clone();
         crate::commands::dispatch::execute(&mut self.server, c, clock);
         if std::mem::take(&mut self.server.repl.ack_now) {
             self.server.repl.last_ack = Instant::now();
-            c.out.extend_from_slice(&stream::ack(self.server.repl.offset()));
+            c.out
+                .extend_from_slice(&stream::ack(self.server.repl.offset()));
         }
         replica::applied(&mut self.server, &args, c.multi.is_some());
     }

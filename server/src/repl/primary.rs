@@ -195,7 +195,12 @@ pub fn psync(ctx: &mut Ctx) -> CmdResult {
                 "+CONTINUE\r\n".to_string()
             };
             ctx.client.out.extend_from_slice(reply.as_bytes());
-            let backlog = ctx.srv.repl.backlog.as_ref().expect("decided with a backlog");
+            let backlog = ctx
+                .srv
+                .repl
+                .backlog
+                .as_ref()
+                .expect("decided with a backlog");
             let (a, b) = backlog.since(from).expect("decided it covers");
             let sent = a.len() + b.len();
             ctx.client.out.extend_from_slice(a);
@@ -325,10 +330,7 @@ fn on_ack(srv: &mut Server, client: &mut Client, offset: i64) {
         info.state = ReplicaState::Online;
         let pending = std::mem::take(&mut info.pending);
         client.out.extend_from_slice(&pending);
-        log::info!(
-            "Synchronization with replica {} succeeded",
-            client.addr
-        );
+        log::info!("Synchronization with replica {} succeeded", client.addr);
     }
     srv.repl.acks_changed = true;
 }
@@ -380,7 +382,9 @@ pub fn satisfied_waiters(srv: &mut Server) -> Vec<usize> {
     let waiting = std::mem::take(&mut srv.repl.waiting);
     let mut still = Vec::new();
     for slot in waiting {
-        let Some(c) = srv.clients.get(slot) else { continue };
+        let Some(c) = srv.clients.get(slot) else {
+            continue;
+        };
         match c.blocked.as_deref().map(|b| b.on_timeout) {
             Some(crate::blocking::TimeoutReply::ReplicaCount {
                 offset,
@@ -452,7 +456,13 @@ pub fn maybe_start_snapshot(srv: &mut Server) {
         let delay = Duration::from_secs(srv.config.repl_diskless_sync_delay);
         let oldest = waiting
             .iter()
-            .filter_map(|&s| srv.clients.get(s)?.replica.as_deref().map(|i| i.waiting_since))
+            .filter_map(|&s| {
+                srv.clients
+                    .get(s)?
+                    .replica
+                    .as_deref()
+                    .map(|i| i.waiting_since)
+            })
             .min()
             .unwrap_or_else(Instant::now);
         if oldest.elapsed() < delay {
@@ -473,7 +483,10 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
         let mut fds = [0i32; 2];
         // SAFETY: pipe2 fills the two fds it is given.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            log::warn!("Can't create the snapshot pipe: {}", std::io::Error::last_os_error());
+            log::warn!(
+                "Can't create the snapshot pipe: {}",
+                std::io::Error::last_os_error()
+            );
             return;
         }
         // SAFETY: both fds were just created and are owned here.
@@ -514,8 +527,12 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
         if diskless { "replicas sockets" } else { "disk" }
     );
     for &slot in &replicas {
-        let Some(c) = srv.clients.get_mut(slot) else { continue };
-        let Some(info) = c.replica.as_deref_mut() else { continue };
+        let Some(c) = srv.clients.get_mut(slot) else {
+            continue;
+        };
+        let Some(info) = c.replica.as_deref_mut() else {
+            continue;
+        };
         info.state = ReplicaState::SendRdb;
         info.pending.clear();
         if !info.legacy_sync {
@@ -524,7 +541,8 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
             );
         }
         if diskless && info.capa_eof {
-            c.out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+            c.out
+                .extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
         }
         srv.pending_writes.push(slot);
         c.pending_write = true;
@@ -585,7 +603,9 @@ pub fn pump_snapshot(srv: &mut Server) -> bool {
         total += chunk.len();
         let mut needs_collect = false;
         for &slot in &job.replicas {
-            let Some(c) = srv.clients.get_mut(slot) else { continue };
+            let Some(c) = srv.clients.get_mut(slot) else {
+                continue;
+            };
             match c.replica.as_deref() {
                 Some(i) if i.capa_eof => {
                     c.out.extend_from_slice(chunk);
@@ -632,7 +652,10 @@ pub fn finish_if_complete(srv: &mut Server) {
             match std::fs::read(path) {
                 Ok(data) => job.collected = data,
                 Err(e) => {
-                    log::warn!("Can't open the RDB file {} for the replicas: {e}", path.display());
+                    log::warn!(
+                        "Can't open the RDB file {} for the replicas: {e}",
+                        path.display()
+                    );
                     job.child_ok = Some(false);
                 }
             }
@@ -640,13 +663,17 @@ pub fn finish_if_complete(srv: &mut Server) {
     }
     let ok = job.child_ok == Some(true);
     for &slot in &job.replicas {
-        let Some(c) = srv.clients.get_mut(slot) else { continue };
+        let Some(c) = srv.clients.get_mut(slot) else {
+            continue;
+        };
         if !ok {
             c.close_asap = true;
             srv.clients_to_close.push(slot);
             continue;
         }
-        let Some(info) = c.replica.as_deref_mut() else { continue };
+        let Some(info) = c.replica.as_deref_mut() else {
+            continue;
+        };
         if info.capa_eof && job.file.is_none() {
             c.out.extend_from_slice(job.mark.as_bytes());
             info.state = ReplicaState::WaitAck;
@@ -690,13 +717,20 @@ pub fn cron(srv: &mut Server) -> Vec<usize> {
     }
     let timeout = Duration::from_secs(srv.config.repl_timeout.max(1));
     for &slot in &srv.repl.replicas {
-        let Some(c) = srv.clients.get(slot) else { continue };
-        let Some(info) = c.replica.as_deref() else { continue };
+        let Some(c) = srv.clients.get(slot) else {
+            continue;
+        };
+        let Some(info) = c.replica.as_deref() else {
+            continue;
+        };
         if info.state == ReplicaState::Online
             && !info.legacy_sync
             && now.duration_since(info.ack_time) > timeout
         {
-            log::warn!("Disconnecting timedout replica (streaming sync): {}", c.addr);
+            log::warn!(
+                "Disconnecting timedout replica (streaming sync): {}",
+                c.addr
+            );
             drop.push(slot);
         }
     }
@@ -709,7 +743,11 @@ pub fn send_getack(srv: &mut Server) {
         super::propagate(
             srv,
             None,
-            &[Bytes::from_static(b"REPLCONF"), Bytes::from_static(b"GETACK"), Bytes::from_static(b"*")],
+            &[
+                Bytes::from_static(b"REPLCONF"),
+                Bytes::from_static(b"GETACK"),
+                Bytes::from_static(b"*"),
+            ],
         );
     }
 }
