@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::dataset::{assert_same, contents, info_field, must, wait_for, write_mixed};
+use common::dataset::{assert_same, snapshot};
+use common::workload::{info_field, must, wait_for, write_mixed};
 use common::TestServer;
 use handoff::protocol::{Connection, Frame};
 
@@ -56,7 +57,7 @@ fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
     write_mixed(&mut pc, "after", 12);
     must(&mut pc, &["DEL", "before:str:1"]);
     wait_caught_up(&mut pc, &mut rc);
-    assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
     assert_eq!(stat(&mut pc, "sync_full"), 1);
     let role = must(&mut rc, &["ROLE"]);
     let Frame::Array(parts) = role else {
@@ -103,7 +104,7 @@ fn a_killed_link_resumes_with_a_partial_resync() {
     write_mixed(&mut pc, "b", 5);
     wait_link_up(&mut rc);
     wait_caught_up(&mut pc, &mut rc);
-    assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
     assert_eq!(stat(&mut pc, "sync_full"), 1, "no second full sync");
     assert!(stat(&mut pc, "sync_partial_ok") >= 1);
 }
@@ -148,7 +149,7 @@ fn a_chained_replica_mirrors_the_primary_with_the_same_offsets() {
     write_mixed(&mut ac, "y", 4);
     wait_caught_up(&mut ac, &mut bc);
     wait_caught_up(&mut ac, &mut cc);
-    assert_same("a", &contents(&mut ac), "c", &contents(&mut cc));
+    assert_same(&snapshot(&mut ac), &snapshot(&mut cc), "a vs c");
     let id = |c: &mut Connection| info_field(c, "replication", "master_replid");
     assert_eq!(id(&mut ac), id(&mut cc));
 }
@@ -183,7 +184,7 @@ fn a_promoted_replica_takes_back_the_old_primary_with_a_partial_resync() {
         "the old primary continued partially"
     );
     assert_eq!(stat(&mut bc, "sync_partial_ok"), 1);
-    assert_same("b", &contents(&mut bc), "a", &contents(&mut ac));
+    assert_same(&snapshot(&mut bc), &snapshot(&mut ac), "b vs a");
 }
 
 #[test]
@@ -195,7 +196,7 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
     wait_link_up(&mut rc);
     let addr = p.addr();
     let writer = std::thread::spawn(move || {
-        let mut c = Connection::connect(&addr.to_string()).unwrap();
+        let mut c = Connection::connect(addr.to_string()).unwrap();
         let mut acked = 0;
         for i in 0..20_000 {
             let k = format!("k{}", i % 3000);
@@ -216,5 +217,47 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
     assert_eq!(writer.join().unwrap(), 20_000);
     wait_link_up(&mut rc);
     wait_caught_up(&mut pc, &mut rc);
-    assert_same("primary", &contents(&mut pc), "replica", &contents(&mut rc));
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+}
+
+#[test]
+fn a_disk_based_full_sync_saves_the_rdb_file_and_sends_it_with_its_length() {
+    let dir = std::env::temp_dir().join(format!("handoff-disksync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_string_lossy().into_owned();
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync = false;
+        c.dir = dir_s;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    write_mixed(&mut pc, "disk", 4);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+    assert!(dir.join("dump.rdb").exists(), "the snapshot went through the disk");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.min_replicas_to_write = 1;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    assert_eq!(
+        pc.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Error("NOREPLICAS Not enough good replicas to write.".into())
+    );
+    assert_eq!(must(&mut pc, &["GET", "k"]), Frame::NullBulk, "reads still work");
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_for(10, "a good replica", || {
+        pc.call(&["SET", "k", "v"]).unwrap() == Frame::Simple("OK".into())
+    });
 }

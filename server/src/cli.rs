@@ -118,6 +118,10 @@ pub fn main() -> i32 {
         }
     }
     log::info!("Server initialized");
+    // The error ("Fatal error loading the DB ...") is logged by the loader.
+    if crate::persist::load_at_startup(&mut ev.server).is_err() {
+        return 1;
+    }
     log::info!("Ready to accept connections tcp");
     if !unixsocket.is_empty() {
         log::info!("Ready to accept connections unix");

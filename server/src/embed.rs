@@ -27,6 +27,8 @@ impl Server {
     /// the event loop on a new thread.
     pub fn start(self) -> io::Result<ServerHandle> {
         let mut ev = build_event_loop(self.config)?;
+        // As redis-server: the dataset in `dir/dbfilename` is loaded first.
+        crate::persist::load_at_startup(&mut ev.server).map_err(io::Error::other)?;
         let addr = ev.server.listening.first().copied();
         let (tx, rx) = crossbeam_channel::unbounded();
         ev.set_control(rx);

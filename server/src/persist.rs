@@ -69,7 +69,7 @@ pub struct PersistState {
     pub last_bgsave_time_sec: i64,
     /// Unix seconds of the last BGSAVE attempt (failed saves retry after 5 s).
     pub last_bgsave_try: i64,
-    /// Successful saves (SAVE, BGSAVE, SHUTDOWN, DEBUG RELOAD).
+    /// SAVE commands and BGSAVE forks (INFO `rdb_saves`, as Redis 7.0 counts).
     pub saves: u64,
     /// BGSAVE SCHEDULE asked for a save once the running child is done.
     pub bgsave_scheduled: bool,
@@ -161,7 +161,6 @@ pub fn save_sync(srv: &mut Server) -> io::Result<()> {
             let p = &mut srv.persist;
             p.dirty_at_save = dirty;
             p.last_bgsave_failed = false;
-            p.saves += 1;
             srv.lastsave = now_secs();
             Ok(())
         }
@@ -279,7 +278,6 @@ pub fn reap_child(srv: &mut Server) -> Option<(ChildPurpose, bool)> {
             log::info!("Background saving terminated with success");
             srv.persist.dirty_at_save = child.dirty_at_start;
             srv.persist.last_bgsave_failed = false;
-            srv.persist.saves += 1;
             srv.lastsave = now_secs();
         } else {
             if r == pid && libc::WIFSIGNALED(status) {
@@ -326,6 +324,7 @@ pub fn bgsave(srv: &mut Server) -> io::Result<i32> {
         Ok(pid) => {
             log::info!("Background saving started by pid {pid}");
             srv.persist.bgsave_scheduled = false;
+            srv.persist.saves += 1;
             Ok(pid)
         }
         Err(e) => {
@@ -462,8 +461,8 @@ pub fn before_shutdown(srv: &mut Server, save: bool) -> io::Result<()> {
 }
 
 /// FLUSHALL's persistence part (Redis 7.0): kill a running BGSAVE and, when
-/// save points are configured, write the (now empty) dataset at once. The
-/// changes counter is not reset, so the flush still counts as a change.
+/// save points are configured, write the (now empty) dataset at once, which
+/// resets the changes counter.
 pub fn after_flushall(srv: &mut Server) {
     if srv
         .persist
@@ -474,9 +473,6 @@ pub fn after_flushall(srv: &mut Server) {
         kill_child(srv);
     }
     if !srv.config.save.is_empty() {
-        let before = srv.persist.dirty_at_save;
-        if save_sync(srv).is_ok() {
-            srv.persist.dirty_at_save = before;
-        }
+        let _ = save_sync(srv);
     }
 }

@@ -12,6 +12,7 @@ use handoff::protocol::{Connection, Frame};
 use handoff::{Config, Server, ServerHandle};
 
 pub mod dataset;
+pub mod workload;
 pub mod script;
 pub mod stream;
 
@@ -27,9 +28,16 @@ impl TestServer {
 
     /// Starts with the default config changed by `tweak`.
     pub fn with(tweak: impl FnOnce(&mut Config)) -> Self {
+        // No save points and a private (not created) `dir`: a test server
+        // never loads or writes a dump.rdb in the working directory.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("handoff-test-{}-{n}", std::process::id()));
         let mut config = Config {
             port: 0,
             bind: vec!["127.0.0.1".into()],
+            save: Vec::new(),
+            dir: dir.to_string_lossy().into_owned(),
             ..Default::default()
         };
         tweak(&mut config);

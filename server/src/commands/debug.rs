@@ -61,6 +61,28 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty and load the dump.
+fn reload(ctx: &mut Ctx) -> CmdResult {
+    let (mut save, mut flush, mut merge) = (true, true, false);
+    for a in &ctx.args[2..] {
+        if is(a, "merge") {
+            flush = false;
+            merge = true;
+        } else if is(a, "noflush") {
+            flush = false;
+        } else if is(a, "nosave") {
+            save = false;
+        } else {
+            return Err(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into(),
+            );
+        }
+    }
+    crate::persist::debug_reload(ctx.srv, save, flush, merge)?;
+    ctx.ok();
+    Ok(())
+}
+
 /// Whether this client may run DEBUG under `enable-debug-command`.
 fn allowed(ctx: &Ctx) -> bool {
     match ctx.srv.config.enable_debug_command {
@@ -98,6 +120,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         ctx.srv.keyspace.active_expire_enabled = atoi(&ctx.args[2]) != 0;
         ctx.ok();
         Ok(())
+    } else if is(&sub, "reload") {
+        reload(ctx)
     } else if is(&sub, "object") && argc == 3 {
         object(ctx)
     } else if is(&sub, "populate") && (3..=5).contains(&argc) {

@@ -424,7 +424,7 @@ fn memory_section(srv: &mut Server, w: &mut Section) {
 
 fn persistence_section(srv: &Server, w: &mut Section) {
     w.header("Persistence");
-    w.field("loading", 0);
+    w.field("loading", srv.persist.loading as i32);
     w.field("async_loading", 0);
     w.field("current_cow_peak", 0);
     w.field("current_cow_size", 0);
@@ -432,16 +432,23 @@ fn persistence_section(srv: &Server, w: &mut Section) {
     w.field("current_fork_perc", "0.00");
     w.field("current_save_keys_processed", 0);
     w.field("current_save_keys_total", 0);
-    w.field("rdb_changes_since_last_save", srv.keyspace.dirty);
-    w.field("rdb_bgsave_in_progress", 0);
+    let p = &srv.persist;
+    w.field(
+        "rdb_changes_since_last_save",
+        p.changes_since_save(srv.keyspace.dirty),
+    );
+    w.field("rdb_bgsave_in_progress", p.child.is_some() as i32);
     w.field("rdb_last_save_time", srv.lastsave);
-    w.field("rdb_last_bgsave_status", "ok");
-    w.field("rdb_last_bgsave_time_sec", -1);
-    w.field("rdb_current_bgsave_time_sec", -1);
-    w.field("rdb_saves", 0);
+    w.field(
+        "rdb_last_bgsave_status",
+        if p.last_bgsave_failed { "err" } else { "ok" },
+    );
+    w.field("rdb_last_bgsave_time_sec", p.last_bgsave_time_sec);
+    w.field("rdb_current_bgsave_time_sec", p.current_bgsave_secs());
+    w.field("rdb_saves", p.saves);
     w.field("rdb_last_cow_size", 0);
-    w.field("rdb_last_load_keys_expired", 0);
-    w.field("rdb_last_load_keys_loaded", 0);
+    w.field("rdb_last_load_keys_expired", p.last_load_keys_expired);
+    w.field("rdb_last_load_keys_loaded", p.last_load_keys_loaded);
     w.field("aof_enabled", 0);
     w.field("aof_rewrite_in_progress", 0);
     w.field("aof_rewrite_scheduled", 0);

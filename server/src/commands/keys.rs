@@ -455,6 +455,7 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_mode(ctx)?;
     let n = ctx.srv.keyspace.flush_all(lazy);
     ctx.srv.keyspace.dirty += n as u64;
+    crate::persist::after_flushall(ctx.srv);
     ctx.ok();
     Ok(())
 }

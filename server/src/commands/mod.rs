@@ -13,6 +13,7 @@ pub mod connection;
 pub mod ctx;
 pub mod debug;
 pub mod dispatch;
+pub mod dump_restore;
 pub mod expire_cmds;
 pub mod geo;
 pub mod hashes;
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod lists;
 pub mod lists_blocking;
 pub mod object_cmd;
+pub mod persist_cmds;
 pub mod pubsub_cmds;
 pub mod replication;
 pub mod scan_args;
@@ -71,6 +73,8 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     command_cmd::COMMANDS,
     slowlog::COMMANDS,
     debug::COMMANDS,
+    dump_restore::COMMANDS,
+    persist_cmds::COMMANDS,
 ];
 
 /// One command or subcommand in the table.

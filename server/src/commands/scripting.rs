@@ -605,9 +605,7 @@ fn function_restore(ctx: &mut Ctx) -> CmdResult {
             ),
             _ => return Err("ERR syntax error".into()),
         };
-    let Some(codes) = functions::parse_dump(&ctx.args[2]) else {
-        return Err("ERR DUMP payload version or checksum are wrong".into());
-    };
+    let codes = functions::parse_dump(&ctx.args[2])?;
     let mut registry = if policy == Policy::Flush {
         functions::Registry::default()
     } else {

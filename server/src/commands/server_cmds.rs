@@ -3,8 +3,9 @@
 //! also uses.
 //!
 //! SHUTDOWN only requests the stop (`srv.shutdown`); the event loop carries
-//! it out. Persistence does not exist yet, so a shutdown that must save fails
-//! unless FORCE is given.
+//! it out. The final save (when asked, or by default when `save` points are
+//! configured) happens first, through `persist`; if it fails the shutdown is
+//! refused unless FORCE is given.
 
 use super::ctx::{is, parse_i64, CmdResult, Ctx};
 use super::info::{memory_report, MemoryReport};
@@ -86,10 +87,9 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err("ERR No shutdown in progress.".into());
     }
     let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
-    if wants_save {
-        log::warn!("Saving the final RDB snapshot before exiting.");
-        log::warn!("Error trying to save the DB: RDB persistence is not available in this version of handoff.");
+    if crate::persist::before_shutdown(ctx.srv, wants_save).is_err() {
         if !force {
+            log::warn!("Error trying to save the DB, can't exit.");
             return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
         }
         log::warn!("Error trying to save the DB. Exit anyway.");

@@ -70,6 +70,10 @@ impl EventLoop {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let mut server = server;
+        // `replicaof` in the configuration: connect at the first cron tick.
+        if let Some((host, port)) = server.config.replicaof.clone() {
+            crate::repl::replica::set_primary(&mut server, host, port);
+        }
         server.listening = listeners
             .iter()
             .filter_map(|l| match l {
@@ -544,6 +548,9 @@ impl EventLoop {
     fn finish_shutdown(&mut self, req: ShutdownRequest) {
         if let Some(sig) = req.by_signal {
             log::warn!("Received {sig} scheduling shutdown...");
+            // As redis-server on SIGTERM/SIGINT: save when save points are set.
+            let save = !self.server.config.save.is_empty();
+            let _ = crate::persist::before_shutdown(&mut self.server, save);
         }
         log::warn!("User requested shutdown...");
         for slot in self.server.clients.slots() {

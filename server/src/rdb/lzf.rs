@@ -46,9 +46,9 @@ pub fn decompress(input: &[u8], ulen: usize) -> Option<Vec<u8>> {
     (out.len() == ulen).then_some(out)
 }
 
-fn hash3(b: &[u8]) -> usize {
+fn hash3(b: &[u8], bits: u32) -> usize {
     let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+    (v.wrapping_mul(2_654_435_761) >> (32 - bits)) as usize
 }
 
 fn flush_literals(out: &mut Vec<u8>, lit: &[u8]) {
@@ -63,11 +63,13 @@ fn flush_literals(out: &mut Vec<u8>, lit: &[u8]) {
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out = Vec::with_capacity(max_out.min(n));
-    let mut table = vec![usize::MAX; 1 << HASH_BITS];
+    // A table sized to the input: small strings (most of them) stay cheap.
+    let bits = (usize::BITS - n.leading_zeros()).clamp(6, HASH_BITS);
+    let mut table = vec![usize::MAX; 1 << bits];
     let mut lit_start = 0;
     let mut i = 0;
     while i + 2 < n {
-        let h = hash3(&input[i..]);
+        let h = hash3(&input[i..], bits);
         let cand = table[h];
         table[h] = i;
         if cand != usize::MAX && i - cand <= MAX_OFF && input[cand..cand + 3] == input[i..i + 3] {

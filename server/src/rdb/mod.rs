@@ -190,7 +190,7 @@ pub fn verify_payload(p: &[u8], skip_crc: bool) -> Result<&[u8], PayloadError> {
         .checked_sub(10)
         .ok_or(PayloadError::VersionOrChecksum)?;
     let version = u16::from_le_bytes([p[body_len], p[body_len + 1]]) as u32;
-    if version > reader::MAX_VERSION {
+    if version > reader::MAX_VERSION && version != reader::VALKEY_VERSION {
         return Err(PayloadError::VersionOrChecksum);
     }
     if !skip_crc {
@@ -217,4 +217,41 @@ pub fn restore_value(body: &[u8], enc: &Encodings, now_ms: i64) -> Result<Value,
         Ok(Some(v)) if r.remaining() == 0 => Ok(v),
         _ => Err(PayloadError::BadData),
     }
+}
+
+/// FUNCTION DUMP's payload: one FUNCTION2 record per library, then the RDB
+/// version and CRC-64 as in a DUMP payload.
+pub fn dump_functions<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut w = RdbWriter::new(Vec::new(), WriteOptions::default());
+    // Writing into a Vec cannot fail.
+    for code in codes {
+        let _ = w.function(code);
+    }
+    let _ = w.raw(&(writer::VERSION as u16).to_le_bytes());
+    let crc = w.crc();
+    let mut out = w.into_inner();
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes of a FUNCTION RESTORE payload, or Redis's error text.
+pub fn parse_function_payload(p: &[u8]) -> Result<Vec<bytes::Bytes>, String> {
+    let body = verify_payload(p, false)
+        .map_err(|_| "ERR DUMP payload version or checksum are wrong".to_string())?;
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while r.remaining() > 0 {
+        match r.u8() {
+            Ok(reader::op::FUNCTION2) => {}
+            Ok(reader::op::FUNCTION_PRE_GA) => {
+                return Err("ERR Pre-GA function format not supported".into())
+            }
+            _ => return Err("ERR given type is not a function".into()),
+        }
+        let code = r
+            .string()
+            .map_err(|_| "ERR Failed loading library from payload".to_string())?;
+        codes.push(bytes::Bytes::from(code.into_owned()));
+    }
+    Ok(codes)
 }

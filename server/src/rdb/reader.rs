@@ -157,7 +157,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A length (never a special encoding).
+    /// A length (never a special encoding). Not a container length: no is_empty.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&mut self) -> R<u64> {
         match self.len_or_special()? {
             Len::Plain(n) => Ok(n),
@@ -980,22 +981,38 @@ fn log_aux(k: &[u8], v: &[u8], now_ms: i64) {
     }
 }
 
-/// Checks `REDIS` + 4 digits and returns the version.
+/// The RDB version Valkey 9 writes (header `VALKEY080`).
+pub const VALKEY_VERSION: u32 = 80;
+
+/// Checks the signature and returns the version: `REDIS` + 4 digits
+/// (versions 1-12), or Valkey 9's `VALKEY` + 3 digits (version 80, whose
+/// items are the ones of version 11).
 pub fn parse_header(data: &[u8]) -> R<u32> {
-    if data.len() < 9 || &data[..5] != b"REDIS" {
-        return Err(RdbError::new("Wrong signature trying to load DB from file"));
+    let wrong = || RdbError::new("Wrong signature trying to load DB from file");
+    let digits = if data.starts_with(b"REDIS") {
+        data.get(5..9)
+    } else if data.starts_with(b"VALKEY") {
+        data.get(6..9)
+    } else {
+        None
     }
-    let digits = &data[5..9];
+    .ok_or_else(wrong)?;
     if !digits.iter().all(u8::is_ascii_digit) {
-        return Err(RdbError::new("Wrong signature trying to load DB from file"));
+        return Err(wrong());
     }
     let v = digits.iter().fold(0u32, |a, d| a * 10 + (d - b'0') as u32);
-    if v < 1 || v > MAX_VERSION {
+<<<<<<< HEAD
+    if !(1..=MAX_VERSION).contains(&v) {
         return Err(RdbError::new(format!(
+=======
+    if (1..=MAX_VERSION).contains(&v) || v == VALKEY_VERSION {
+        Ok(v)
+    } else {
+        Err(RdbError::new(format!(
+>>>>>>> rdb
             "Can't handle RDB format version {v}"
-        )));
+        )))
     }
-    Ok(v)
 }
 
 /// Loads (or replaces) a function library from a FUNCTION2 record.

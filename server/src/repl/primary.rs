@@ -251,7 +251,7 @@ fn full_sync_requested(srv: &mut Server, client: &mut Client) {
 
 /// REPLCONF option value ... (never replies to ACK/GETACK).
 pub fn replconf(ctx: &mut Ctx) -> CmdResult {
-    if ctx.args.len() % 2 == 0 {
+    if ctx.args.len().is_multiple_of(2) {
         return Err(crate::errors::SYNTAX.into());
     }
     let mut i = 1;
@@ -385,18 +385,17 @@ pub fn satisfied_waiters(srv: &mut Server) -> Vec<usize> {
         let Some(c) = srv.clients.get(slot) else {
             continue;
         };
-        match c.blocked.as_deref().map(|b| b.on_timeout) {
-            Some(crate::blocking::TimeoutReply::ReplicaCount {
-                offset,
-                numreplicas,
-            }) => {
-                if replicas_at(srv, offset) >= numreplicas {
-                    done.push(slot);
-                } else {
-                    still.push(slot);
-                }
+        // Clients unblocked otherwise (timeout, CLIENT UNBLOCK) drop out.
+        if let Some(crate::blocking::TimeoutReply::ReplicaCount {
+            offset,
+            numreplicas,
+        }) = c.blocked.as_deref().map(|b| b.on_timeout)
+        {
+            if replicas_at(srv, offset) >= numreplicas {
+                done.push(slot);
+            } else {
+                still.push(slot);
             }
-            _ => {} // unblocked otherwise (timeout, CLIENT UNBLOCK)
         }
     }
     srv.repl.waiting = still;
@@ -707,6 +706,10 @@ pub fn finish_if_complete(srv: &mut Server) {
 pub fn cron(srv: &mut Server) -> Vec<usize> {
     let now = Instant::now();
     let mut drop = Vec::new();
+    let size = srv.config.repl_backlog_size as usize;
+    if let Some(b) = srv.repl.backlog.as_mut().filter(|b| b.size() != size) {
+        b.resize(size); // CONFIG SET repl-backlog-size
+    }
     if srv.repl.replicas.is_empty() {
         return drop;
     }

@@ -2,10 +2,9 @@
 //! registry, loading a library's code in the restricted load environment,
 //! installing it with Redis's collision rules, and the DUMP/RESTORE payload.
 //!
-//! DUMP payload (ours, not Redis's RDB-based one): `HOFN` magic, format
-//! version byte `1`, library count (u32 LE), then per library its code
-//! length (u32 LE) and code bytes, then an FNV-1a 64-bit checksum (u64 LE)
-//! of everything before it. Only the code is stored: RESTORE loads it again.
+//! DUMP payload: Redis's own (one FUNCTION2 RDB record per library, then
+//! the RDB version and a CRC-64, built by `rdb/`), so payloads move between
+//! handoff and Redis 7. Only the code is stored: RESTORE loads it again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -310,50 +309,15 @@ impl Registry {
         true
     }
 
+    /// FUNCTION DUMP: Redis's payload (FUNCTION2 records, RDB version, CRC-64).
     pub fn dump(&self) -> Vec<u8> {
-        let mut out = b"HOFN\x01".to_vec();
-        out.extend_from_slice(&(self.libraries.len() as u32).to_le_bytes());
-        for lib in self.libraries.values() {
-            out.extend_from_slice(&(lib.code.len() as u32).to_le_bytes());
-            out.extend_from_slice(&lib.code);
-        }
-        let sum = fnv1a(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+        crate::rdb::dump_functions(self.libraries.values().map(|l| &l.code[..]))
     }
 }
 
-/// The library codes in a DUMP payload.
-pub fn parse_dump(p: &[u8]) -> Option<Vec<Bytes>> {
-    let body_len = p.len().checked_sub(8)?;
-    let (body, sum) = p.split_at(body_len);
-    if fnv1a(body).to_le_bytes() != sum || !body.starts_with(b"HOFN\x01") {
-        return None;
-    }
-    let mut rest = &body[5..];
-    let take_u32 = |rest: &mut &[u8]| -> Option<usize> {
-        let (n, r) = rest.split_first_chunk::<4>()?;
-        *rest = r;
-        Some(u32::from_le_bytes(*n) as usize)
-    };
-    let count = take_u32(&mut rest)?;
-    let mut codes = Vec::new();
-    for _ in 0..count {
-        let len = take_u32(&mut rest)?;
-        if rest.len() < len {
-            return None;
-        }
-        let (code, r) = rest.split_at(len);
-        codes.push(Bytes::copy_from_slice(code));
-        rest = r;
-    }
-    rest.is_empty().then_some(codes)
-}
-
-fn fnv1a(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
-        (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// The library codes in a FUNCTION RESTORE payload, or Redis's error text.
+pub fn parse_dump(p: &[u8]) -> Result<Vec<Bytes>, String> {
+    crate::rdb::parse_function_payload(p)
 }
 
 #[cfg(test)]
@@ -386,10 +350,14 @@ mod tests {
     fn dump_payload_round_trips_and_rejects_corruption() {
         let reg = Registry::default();
         let d = reg.dump();
-        assert_eq!(parse_dump(&d), Some(vec![]));
-        let mut bad = d.clone();
+        assert_eq!(parse_dump(&d), Ok(vec![]));
+        let code: &[u8] = b"#!lua name=l\nredis.register_function('f', function() return 1 end)";
+        let one = crate::rdb::dump_functions([code].into_iter());
+        assert_eq!(parse_dump(&one), Ok(vec![Bytes::from_static(code)]));
+        let mut bad = one.clone();
         bad[5] ^= 1;
-        assert_eq!(parse_dump(&bad), None);
-        assert_eq!(parse_dump(b"garbage"), None);
+        let wrong = Err("ERR DUMP payload version or checksum are wrong".to_string());
+        assert_eq!(parse_dump(&bad), wrong);
+        assert_eq!(parse_dump(b"garbage"), wrong);
     }
 }

@@ -1,0 +1,445 @@
+//! Persistence through real sockets: SAVE, BGSAVE (forked child), LASTSAVE,
+//! save points, SHUTDOWN SAVE/NOSAVE, DEBUG RELOAD, FLUSHALL, INFO
+//! persistence, the startup load, and DUMP/RESTORE between handoff servers.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::dataset::{assert_same, fill_every_type, snapshot, snapshot_dbs};
+use common::{bulk, call, err, simple, TestServer};
+use handoff::protocol::{Connection, Frame};
+use handoff::Config;
+use handoff_server::config::EnableMode;
+
+fn scratch_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("handoff-persist-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn server_in(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let d = dir.to_string_lossy().into_owned();
+    TestServer::with(move |c| {
+        c.dir = d;
+        c.enable_debug_command = EnableMode::Yes;
+        tweak(c);
+    })
+}
+
+fn info_field(c: &mut Connection, name: &str) -> String {
+    let Frame::Bulk(info) = call(c, &["INFO", "persistence"]) else {
+        panic!("INFO")
+    };
+    let text = String::from_utf8_lossy(&info).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("{name} missing from INFO persistence"))
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_closed(c: &mut Connection) {
+    c.flush().unwrap();
+    assert!(c.read_frame().is_err(), "the connection is closed");
+}
+
+#[test]
+fn save_writes_every_type_and_a_restarted_server_loads_it_back() {
+    let dir = scratch_dir();
+    let before;
+    {
+        let s = server_in(&dir, |_| {});
+        let mut c = s.connect();
+        fill_every_type(&mut c);
+        call(
+            &mut c,
+            &[
+                "FUNCTION",
+                "LOAD",
+                "#!lua name=lib1\nredis.register_function('hello', function() return 'hi' end)",
+            ],
+        );
+        assert_ne!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+        let t0 = match call(&mut c, &["LASTSAVE"]) {
+            Frame::Integer(t) => t,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(call(&mut c, &["SAVE"]), simple("OK"));
+        assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+        assert!(matches!(call(&mut c, &["LASTSAVE"]), Frame::Integer(t) if t >= t0));
+        assert!(dir.join("dump.rdb").is_file());
+        assert!(std::fs::read(dir.join("dump.rdb"))
+            .unwrap()
+            .starts_with(b"REDIS0010"));
+        before = snapshot(&mut c);
+    }
+    let s = server_in(&dir, |_| {});
+    let mut c = s.connect();
+    assert_same(&before, &snapshot(&mut c), "after restart");
+    assert_eq!(call(&mut c, &["FCALL", "hello", "0"]), bulk("hi"));
+    assert_eq!(
+        info_field(&mut c, "rdb_last_load_keys_loaded"),
+        before.len().to_string()
+    );
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+}
+
+#[test]
+fn save_with_compression_and_checksum_off_still_round_trips() {
+    let dir = scratch_dir();
+    let before;
+    {
+        let s = server_in(&dir, |c| {
+            c.rdbcompression = false;
+            c.rdbchecksum = false;
+        });
+        let mut c = s.connect();
+        fill_every_type(&mut c);
+        call(&mut c, &["SAVE"]);
+        before = snapshot(&mut c);
+    }
+    let data = std::fs::read(dir.join("dump.rdb")).unwrap();
+    assert_eq!(&data[data.len() - 8..], &[0; 8], "zero CRC trailer");
+    let s = server_in(&dir, |_| {});
+    let mut c = s.connect();
+    assert_same(&before, &snapshot(&mut c), "after restart");
+}
+
+#[test]
+fn bgsave_forks_a_child_while_the_server_keeps_serving() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |_| {});
+    let mut c = s.connect();
+    fill_every_type(&mut c);
+    let before = snapshot_dbs(&mut c, 0..4);
+    // Enough data in db 5 for the child to take a moment.
+    call(&mut c, &["SELECT", "5"]);
+    call(&mut c, &["DEBUG", "POPULATE", "200000", "k", "50"]);
+    call(&mut c, &["SELECT", "0"]);
+    assert_eq!(
+        call(&mut c, &["BGSAVE"]),
+        simple("Background saving started")
+    );
+    // The parent answers while the child writes.
+    assert_eq!(
+        call(&mut c, &["SET", "written-during-bgsave", "1"]),
+        simple("OK")
+    );
+    let second = call(&mut c, &["BGSAVE"]);
+    if info_field(&mut c, "rdb_bgsave_in_progress") == "1" {
+        assert_eq!(second, err("ERR Background save already in progress"));
+    }
+    assert_eq!(call(&mut c, &["BGSAVE", "foo"]), err("ERR syntax error"));
+    wait_until("the BGSAVE child to finish", || {
+        info_field(&mut c, "rdb_bgsave_in_progress") == "0"
+    });
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    // One change after the fork is not in the file.
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "1");
+    assert!(dir.join("dump.rdb").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    drop(c);
+    drop(s);
+    let s2 = server_in(&dir, |_| {});
+    let mut c2 = s2.connect();
+    assert_eq!(
+        call(&mut c2, &["EXISTS", "written-during-bgsave"]),
+        Frame::Integer(0)
+    );
+    assert_same(&before, &snapshot_dbs(&mut c2, 0..4), "BGSAVE image");
+    call(&mut c2, &["SELECT", "5"]);
+    assert_eq!(call(&mut c2, &["DBSIZE"]), Frame::Integer(200000));
+}
+
+#[test]
+fn a_save_point_triggers_a_background_save() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |c| c.save = vec![(1, 3)]);
+    let mut c = s.connect();
+    call(&mut c, &["SET", "a", "1"]);
+    call(&mut c, &["SET", "b", "2"]);
+    std::thread::sleep(Duration::from_millis(2200));
+    assert!(!dir.join("dump.rdb").exists(), "2 changes < 3: no save yet");
+    call(&mut c, &["SET", "c", "3"]);
+    wait_until("the save point to write dump.rdb", || {
+        dir.join("dump.rdb").exists()
+    });
+    wait_until("the child to be reaped", || {
+        info_field(&mut c, "rdb_changes_since_last_save") == "0"
+    });
+}
+
+#[test]
+fn shutdown_save_writes_the_dump_before_exiting() {
+    let dir = scratch_dir();
+    {
+        let s = server_in(&dir, |_| {});
+        let mut c = s.connect();
+        call(&mut c, &["SET", "survivor", "yes"]);
+        c.send(&["SHUTDOWN", "SAVE"]).unwrap();
+        wait_closed(&mut c);
+        drop(s);
+    }
+    let s = server_in(&dir, |_| {});
+    let mut c = s.connect();
+    assert_eq!(call(&mut c, &["GET", "survivor"]), bulk("yes"));
+}
+
+#[test]
+fn shutdown_saves_by_default_only_when_save_points_are_configured() {
+    let dir = scratch_dir();
+    {
+        let s = server_in(&dir, |_| {});
+        let mut c = s.connect();
+        call(&mut c, &["SET", "k", "v"]);
+        c.send(&["SHUTDOWN"]).unwrap();
+        wait_closed(&mut c);
+    }
+    assert!(!dir.join("dump.rdb").exists(), "no save points: no save");
+    {
+        let s = server_in(&dir, |c| c.save = vec![(3600, 1)]);
+        let mut c = s.connect();
+        call(&mut c, &["SET", "k", "v"]);
+        c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+        wait_closed(&mut c);
+    }
+    assert!(!dir.join("dump.rdb").exists(), "NOSAVE: no save");
+    {
+        let s = server_in(&dir, |c| c.save = vec![(3600, 1)]);
+        let mut c = s.connect();
+        call(&mut c, &["SET", "k", "v"]);
+        c.send(&["SHUTDOWN"]).unwrap();
+        wait_closed(&mut c);
+    }
+    assert!(dir.join("dump.rdb").exists(), "save points: saved");
+}
+
+#[test]
+fn shutdown_save_fails_without_force_when_the_dump_cannot_be_written() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |c| c.dbfilename = "no-such-dir/dump.rdb".into());
+    let mut c = s.connect();
+    assert_eq!(
+        call(&mut c, &["SHUTDOWN", "SAVE"]),
+        err("ERR Errors trying to SHUTDOWN. Check logs.")
+    );
+    assert_eq!(call(&mut c, &["SAVE"]), err("ERR"));
+    assert_eq!(call(&mut c, &["PING"]), simple("PONG"));
+    c.send(&["SHUTDOWN", "SAVE", "FORCE"]).unwrap();
+    wait_closed(&mut c);
+}
+
+#[test]
+fn debug_reload_saves_and_loads_the_dataset_back() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |_| {});
+    let mut c = s.connect();
+    fill_every_type(&mut c);
+    let before = snapshot(&mut c);
+    assert_eq!(call(&mut c, &["DEBUG", "RELOAD"]), simple("OK"));
+    assert_same(&before, &snapshot(&mut c), "after DEBUG RELOAD");
+    // NOSAVE reloads the file as it is: later changes are dropped.
+    call(&mut c, &["SET", "later", "1"]);
+    call(&mut c, &["DEL", "str:small"]);
+    assert_eq!(call(&mut c, &["DEBUG", "RELOAD", "NOSAVE"]), simple("OK"));
+    assert_same(&before, &snapshot(&mut c), "after DEBUG RELOAD NOSAVE");
+    // MERGE keeps keys that are not in the file.
+    call(&mut c, &["SET", "extra", "1"]);
+    assert_eq!(
+        call(&mut c, &["DEBUG", "RELOAD", "NOSAVE", "MERGE"]),
+        simple("OK")
+    );
+    assert_eq!(call(&mut c, &["GET", "extra"]), bulk("1"));
+    assert_eq!(
+        call(&mut c, &["DEBUG", "RELOAD", "BOGUS"]),
+        err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    );
+}
+
+#[test]
+fn flushall_saves_the_empty_dataset_when_save_points_are_configured() {
+    let dir = scratch_dir();
+    let s = server_in(&dir, |c| c.save = vec![(3600, 1)]);
+    let mut c = s.connect();
+    call(&mut c, &["SET", "a", "1"]);
+    call(&mut c, &["SET", "b", "2"]);
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "2");
+    assert_eq!(call(&mut c, &["FLUSHALL"]), simple("OK"));
+    // As redis-server 7.0: the flush writes the dump and resets the counter,
+    // without counting in rdb_saves.
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info_field(&mut c, "rdb_saves"), "0");
+    assert!(dir.join("dump.rdb").exists());
+}
+
+#[test]
+fn info_persistence_reports_redis_field_names() {
+    let s = TestServer::start();
+    let mut c = s.connect();
+    for f in [
+        "loading",
+        "rdb_changes_since_last_save",
+        "rdb_bgsave_in_progress",
+        "rdb_last_save_time",
+        "rdb_last_bgsave_status",
+        "rdb_last_bgsave_time_sec",
+        "rdb_current_bgsave_time_sec",
+        "rdb_saves",
+        "rdb_last_cow_size",
+        "rdb_last_load_keys_expired",
+        "rdb_last_load_keys_loaded",
+    ] {
+        info_field(&mut c, f);
+    }
+    assert_eq!(info_field(&mut c, "loading"), "0");
+    assert_eq!(info_field(&mut c, "rdb_current_bgsave_time_sec"), "-1");
+}
+
+#[test]
+fn dump_and_restore_move_every_type_between_servers() {
+    let a = TestServer::start();
+    let b = TestServer::start();
+    let mut ca = a.connect();
+    let mut cb = b.connect();
+    fill_every_type(&mut ca);
+    let before = snapshot(&mut ca);
+    for ((db, key), state) in &before {
+        let sel = db.to_string();
+        call(&mut ca, &["SELECT", &sel]);
+        call(&mut cb, &["SELECT", &sel]);
+        let Frame::Bulk(payload) = ca.call(&[&b"DUMP"[..], key]).unwrap() else {
+            panic!("DUMP")
+        };
+        let ttl = if state.ttl_at > 0 {
+            state.ttl_at.to_string()
+        } else {
+            "0".into()
+        };
+        let r = cb
+            .call(&[&b"RESTORE"[..], key, ttl.as_bytes(), &payload, b"ABSTTL"])
+            .unwrap();
+        assert_eq!(r, simple("OK"), "{:?}", String::from_utf8_lossy(key));
+    }
+    assert_same(&before, &snapshot(&mut cb), "after DUMP/RESTORE");
+}
+
+#[test]
+fn restore_checks_its_arguments_and_payload_like_redis() {
+    let s = TestServer::start();
+    let mut c = s.connect();
+    call(&mut c, &["SET", "s", "1"]);
+    let Frame::Bulk(p) = call(&mut c, &["DUMP", "s"]) else {
+        panic!()
+    };
+    // The exact bytes redis-server 7.0 produces for the integer 1.
+    assert_eq!(
+        &p[..],
+        b"\x00\xc0\x01\x0a\x00\x26\x78\xe7\xb6\xd1\x01\x11\xfc"
+    );
+    assert_eq!(call(&mut c, &["DUMP", "missing"]), Frame::NullBulk);
+    let r = |c: &mut Connection, args: &[&[u8]]| c.call(args).unwrap();
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"s", b"0", &p]),
+        err("BUSYKEY Target key name already exists.")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"-1", &p]),
+        err("ERR Invalid TTL value, must be >= 0")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"abc", &p]),
+        err("ERR value is not an integer or out of range")
+    );
+    let mut bad = p.to_vec();
+    bad[2] ^= 1;
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", &bad]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", b"short"]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(
+        r(
+            &mut c,
+            &[b"RESTORE", b"x", b"0", &p, b"IDLETIME", b"1", b"FREQ", b"2"]
+        ),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", &p, b"IDLETIME", b"-1"]),
+        err("ERR Invalid IDLETIME value, must be >= 0")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", &p, b"FREQ", b"256"]),
+        err("ERR Invalid FREQ value, must be >= 0 and <= 255")
+    );
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", &p, b"foo"]),
+        err("ERR syntax error")
+    );
+    // A function payload is not a key value.
+    call(
+        &mut c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=l\nredis.register_function('f', function() return 1 end)",
+        ],
+    );
+    let Frame::Bulk(fp) = call(&mut c, &["FUNCTION", "DUMP"]) else {
+        panic!()
+    };
+    assert_eq!(fp[0], 0xF5, "FUNCTION DUMP uses the FUNCTION2 opcode");
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"x", b"0", &fp]),
+        err("ERR Bad data format")
+    );
+    assert_eq!(
+        r(&mut c, &[b"FUNCTION", b"RESTORE", &p]),
+        err("ERR given type is not a function")
+    );
+    assert_eq!(
+        r(&mut c, &[b"FUNCTION", b"RESTORE", &fp, b"REPLACE"]),
+        simple("OK")
+    );
+    // REPLACE, relative TTL, and a TTL in the past deletes the old key.
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"s", b"5000", &p, b"REPLACE"]),
+        simple("OK")
+    );
+    assert!(matches!(call(&mut c, &["PTTL", "s"]), Frame::Integer(t) if t > 4000 && t <= 5000));
+    assert_eq!(
+        r(
+            &mut c,
+            &[b"RESTORE", b"s", b"1000", &p, b"REPLACE", b"ABSTTL"]
+        ),
+        simple("OK")
+    );
+    assert_eq!(call(&mut c, &["EXISTS", "s"]), Frame::Integer(0));
+    assert_eq!(
+        r(&mut c, &[b"RESTORE", b"s", b"0", &p, b"IDLETIME", b"100"]),
+        simple("OK")
+    );
+    assert!(
+        matches!(call(&mut c, &["OBJECT", "IDLETIME", "s"]), Frame::Integer(t) if (99..=102).contains(&t))
+    );
+}
