@@ -14,6 +14,7 @@ use handoff::{Config, Server, ServerHandle};
 pub mod dataset;
 pub mod workload;
 pub mod script;
+pub mod stream;
 
 /// A handoff server on 127.0.0.1 and a free port, stopped on drop.
 pub struct TestServer {

@@ -95,7 +95,17 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout: Option<std::time::Duration>
             notify_move(ctx, from, to);
             if ctx.replicating() {
                 // BLMOVE -> LMOVE src dst from to, BRPOPLPUSH -> RPOPLPUSH src dst.
-                let v = if args.len() == 6 {
+                // Served after blocking, Redis 7.0 spells the ends in lower case.
+                let rerun = ctx.srv.blocking.inherit_deadline.is_some();
+                let v = if args.len() == 6 && rerun {
+                    let end = |e: End| -> &'static [u8] {
+                        match e {
+                            End::Head => b"left",
+                            End::Tail => b"right",
+                        }
+                    };
+                    super::argv(&[b"LMOVE", &args[1], &args[2], end(from), end(to)])
+                } else if args.len() == 6 {
                     super::argv(&[b"LMOVE", &args[1], &args[2], &args[3], &args[4]])
                 } else {
                     super::argv(&[b"RPOPLPUSH", &args[1], &args[2]])

@@ -470,7 +470,7 @@ fn exact_trim_args(ctx: &Ctx, v: &mut [Bytes], a: &AddTrim) {
     };
     let threshold = match a.how {
         Some(Trim::MaxLen(_)) => st.len().to_string(),
-        _ if st.len() == 0 => StreamId::MAX.to_string(),
+        _ if st.is_empty() => StreamId::MAX.to_string(),
         _ => st.first_id.to_string(),
     };
     v[a.trim_idx - 1] = Bytes::from_static(b"=");
@@ -894,8 +894,10 @@ fn xclaim_effect(
     v
 }
 
-/// The effects of reading new entries (`>`) of one stream as Redis 7.0 emits
-/// them: one XCLAIM per delivered entry; with NOACK (nothing enters the PEL)
+/// The effects of reading new entries (`>`) of one stream as Redis emits
+/// them: one XCLAIM per delivered entry, then `XGROUP SETID ... ENTRIESREAD`
+/// (Redis 7.0 sends no SETID here, which leaves its replicas' entries-read
+/// unset: we add it so replicas converge); with NOACK (nothing enters the PEL)
 /// `XGROUP CREATECONSUMER` for a new consumer and `XGROUP SETID ... ENTRIESREAD`.
 /// A read that only created the consumer (nothing new, or a history read)
 /// propagates `XGROUP CREATECONSUMER` (Redis 7.0 leaves that consumer out
@@ -922,6 +924,7 @@ fn group_read_effects(s: &Stream, r: &GroupRead, served: &[Served], out: &mut Ve
         out.push(v);
         return;
     }
+    let before = out.len();
     for it in served {
         let Served::Entry(e) = it else { continue };
         let Some(n) = g.pel.get(&e.id) else { continue };
@@ -935,6 +938,15 @@ fn group_read_effects(s: &Stream, r: &GroupRead, served: &[Served], out: &mut Ve
             n.delivery_count,
             e.id,
         ));
+    }
+    if out.len() > before {
+        // XCLAIM does not carry the group's read counter, SETID does
+        // (Redis 7.0 omits it and its replicas' entries-read stay unset).
+        let mut v = super::argv(&[b"XGROUP", b"SETID", r.key, r.group]);
+        v.push(Bytes::from(g.last_id.to_string()));
+        v.push(Bytes::from_static(b"ENTRIESREAD"));
+        v.push(super::num_arg(g.entries_read));
+        out.push(v);
     }
 }
 

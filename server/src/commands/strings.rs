@@ -314,6 +314,15 @@ fn generic_set(
                 ctx.propagate_as(v);
             }
         }
+    } else if o.get && ctx.replicating() {
+        // Without an expiry Redis 7.0 propagates the SET minus its GET (the
+        // other options left, NX XX KEEPTTL, take no value).
+        let v = ctx.args[..3]
+            .iter()
+            .chain(ctx.args[3..].iter().filter(|a| !is(a, "get")))
+            .cloned()
+            .collect();
+        ctx.propagate_as(v);
     }
     ctx.notify(class::STRING, "set", key);
     if at.is_some() {
@@ -470,7 +479,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Effect: `SET key value` (the TTL is cleared).
+/// Effect: `SET key value` (the TTL is cleared), propagated so, as Redis.
 fn getset(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     reply_get(ctx, &args[1])?;
@@ -479,6 +488,9 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
     ks.set(db, &args[1], Value::Str(RStr::new(&args[2])));
     ks.dirty += 1;
     ctx.notify(class::STRING, "set", &args[1]);
+    if ctx.replicating() {
+        ctx.propagate_as(super::argv(&[b"SET", &args[1], &args[2]]));
+    }
     Ok(())
 }
 
