@@ -237,7 +237,10 @@ fn a_disk_based_full_sync_saves_the_rdb_file_and_sends_it_with_its_length() {
     wait_link_up(&mut rc);
     wait_caught_up(&mut pc, &mut rc);
     assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
-    assert!(dir.join("dump.rdb").exists(), "the snapshot went through the disk");
+    assert!(
+        dir.join("dump.rdb").exists(),
+        "the snapshot went through the disk"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -253,7 +256,11 @@ fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
         pc.call(&["SET", "k", "v"]).unwrap(),
         Frame::Error("NOREPLICAS Not enough good replicas to write.".into())
     );
-    assert_eq!(must(&mut pc, &["GET", "k"]), Frame::NullBulk, "reads still work");
+    assert_eq!(
+        must(&mut pc, &["GET", "k"]),
+        Frame::NullBulk,
+        "reads still work"
+    );
     let mut rc = r.connect();
     replicate(&mut rc, &p);
     wait_link_up(&mut rc);

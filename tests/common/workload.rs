@@ -71,7 +71,9 @@ pub fn write_mixed(c: &mut Connection, prefix: &str, n: usize) {
 /// A field of INFO replication (or any INFO section).
 pub fn info_field(c: &mut Connection, section: &str, field: &str) -> Option<String> {
     let info = match must(c, &["INFO", section]) {
-        Frame::Bulk(b) | Frame::Verbatim { text: b, .. } => String::from_utf8_lossy(&b).into_owned(),
+        Frame::Bulk(b) | Frame::Verbatim { text: b, .. } => {
+            String::from_utf8_lossy(&b).into_owned()
+        }
         other => panic!("INFO gave {other:?}"),
     };
     info.lines()
