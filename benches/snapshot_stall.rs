@@ -51,6 +51,8 @@ usage: cargo bench --bench snapshot_stall -- [options]
   --servers LIST    comma-separated subset of handoff,redis,valkey (default: all three)
   --baseline-ms N   quiet-period length before REPLICAOF (default 1000)
   --clients N       redis-benchmark -c for the background load (default 20)
+  --stalls          list every PING round trip >= 10 ms with its wall-clock time
+                    and the primary's pid (to match with perf sched / strace -tt)
 env: HANDOFF_BIN  handoff-server binary (default target/release/handoff-server)
      REDIS_BIN, VALKEY_BIN, REDIS_BENCHMARK  override the other binaries";
 
@@ -60,6 +62,9 @@ struct Options {
     servers: Vec<String>,
     baseline: Duration,
     clients: u32,
+    /// Print every round trip over the bar with its wall-clock time, for matching
+    /// against `perf sched` / `strace -tt` output.
+    stalls: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -69,6 +74,7 @@ fn parse_options() -> Result<Options, String> {
         servers: vec!["handoff".into(), "redis".into(), "valkey".into()],
         baseline: Duration::from_millis(1000),
         clients: 20,
+        stalls: false,
     };
     let (mut keys, mut rounds, mut quick) = (None, None, false);
     let mut it = std::env::args().skip(1);
@@ -82,6 +88,7 @@ fn parse_options() -> Result<Options, String> {
             // `cargo bench` passes --bench to every bench binary.
             "--bench" => {}
             "--quick" => quick = true,
+            "--stalls" => o.stalls = true,
             "--keys" => keys = Some(num("--keys")?),
             "--rounds" => rounds = Some(num("--rounds")? as usize),
             "--baseline-ms" => o.baseline = Duration::from_millis(num("--baseline-ms")?),
@@ -134,22 +141,72 @@ struct Sample {
     over_bar: usize,
     pings_sync: usize,
     fork_usec: Option<u64>,
+    /// Longest main-thread CPU time within one PING round trip, sync window and
+    /// baseline: how long the loop was busy at a stretch, whatever the machine's load.
+    busy_sync_ms: f64,
+    busy_base_ms: f64,
+    /// The longest round trip of the sync window split up: main-thread CPU,
+    /// main thread waiting for a CPU, probe thread waiting for a CPU.
+    longest_split: (f64, f64, f64),
 }
 
-/// Round trips recorded by the probe: (start, duration), both relative to `origin`.
+/// One PING round trip, with what the scheduler says about it.
+#[derive(Clone, Copy, Debug)]
+struct Ping {
+    /// When it was sent, relative to the run's origin.
+    start: Duration,
+    rtt: Duration,
+    /// CPU time the server's main (event-loop) thread got during the round trip:
+    /// a loop that is busy (fork, copy-on-write faults, serialization in the
+    /// loop) shows here; a loop waiting for a CPU or sleeping in epoll does not.
+    loop_cpu: Duration,
+    /// Time the server's main thread was runnable but waiting for a CPU.
+    loop_wait: Duration,
+    /// Time the probe thread itself was runnable but waiting for a CPU (a
+    /// measurement artefact on a loaded machine, not the server's doing).
+    probe_wait: Duration,
+}
+
+/// `/proc/.../schedstat`: on-CPU ns, run-queue wait ns, slices.
+struct SchedStat(std::fs::File);
+
+impl SchedStat {
+    fn open(path: &str) -> Option<SchedStat> {
+        std::fs::File::open(path).ok().map(SchedStat)
+    }
+
+    /// (on-CPU, run-queue wait) in ns; zeros when unreadable.
+    fn read(&self) -> (u64, u64) {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 96];
+        let n = self.0.read_at(&mut buf, 0).unwrap_or(0);
+        let text = std::str::from_utf8(&buf[..n]).unwrap_or("");
+        let mut it = text
+            .split_whitespace()
+            .map(|x| x.parse::<u64>().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0))
+    }
+}
+
 struct Probe {
     stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Result<Vec<(Duration, Duration)>, String>>,
+    handle: std::thread::JoinHandle<Result<Vec<Ping>, String>>,
 }
 
 fn start_probe(server: &Server, origin: Instant) -> Result<Probe, String> {
     let mut c = server
         .connect()
         .map_err(|e| format!("probe connect: {e}"))?;
+    let pid = server.pid();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let handle = std::thread::spawn(move || {
+        // The event loop runs on the main thread (tid = pid) in all three servers.
+        let lp = SchedStat::open(&format!("/proc/{pid}/task/{pid}/schedstat"));
+        let me = SchedStat::open("/proc/thread-self/schedstat");
+        let read = |s: &Option<SchedStat>| s.as_ref().map(|s| s.read()).unwrap_or((0, 0));
         let mut out = Vec::with_capacity(1 << 20);
+        let (mut l0, mut m0) = (read(&lp), read(&me));
         while !flag.load(Ordering::Relaxed) {
             let t = Instant::now();
             match c.call(&["PING"]) {
@@ -157,7 +214,16 @@ fn start_probe(server: &Server, origin: Instant) -> Result<Probe, String> {
                 Ok(other) => return Err(format!("PING: {other:?}")),
                 Err(e) => return Err(format!("PING: {e}")),
             }
-            out.push((t - origin, t.elapsed()));
+            let rtt = t.elapsed();
+            let (l1, m1) = (read(&lp), read(&me));
+            out.push(Ping {
+                start: t - origin,
+                rtt,
+                loop_cpu: Duration::from_nanos(l1.0.saturating_sub(l0.0)),
+                loop_wait: Duration::from_nanos(l1.1.saturating_sub(l0.1)),
+                probe_wait: Duration::from_nanos(m1.1.saturating_sub(m0.1)),
+            });
+            (l0, m0) = (l1, m1);
         }
         Ok(out)
     });
@@ -219,6 +285,9 @@ fn measure(kind: &str, o: &Options, bench: &PathBuf) -> Result<Sample, String> {
     }
 
     let origin = Instant::now();
+    let origin_wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let probe = start_probe(&primary, origin)?;
     let load = start_load(bench, primary.port, o.keys, o.clients)?;
     std::thread::sleep(o.baseline);
@@ -265,33 +334,70 @@ fn measure(kind: &str, o: &Options, bench: &PathBuf) -> Result<Sample, String> {
     let forks = info_u64(&mut pc, "stats", "total_forks").unwrap_or(0);
     let fork_usec = info_u64(&mut pc, "stats", "latest_fork_usec").filter(|_| forks > 0);
 
+    if o.stalls {
+        let wall = |d: Duration| (origin_wall + d).as_secs_f64();
+        println!(
+            "{kind} primary pid {} replica pid {}: REPLICAOF at {:.6}, synced at {:.6}",
+            primary.pid(),
+            replica.pid(),
+            wall(t0),
+            wall(t1)
+        );
+        for p in &pings {
+            let busy = ms(p.loop_cpu) >= BAR_MS / 2.0;
+            if (ms(p.rtt) >= BAR_MS || busy) && p.start + p.rtt >= t0.saturating_sub(o.baseline) {
+                println!(
+                    "  {:7.2} ms from {:.6} (+{:.1} ms after REPLICAOF): loop cpu {:.2} ms, \
+                     loop runnable-waiting {:.2} ms, probe runnable-waiting {:.2} ms",
+                    ms(p.rtt),
+                    wall(p.start),
+                    p.start.as_secs_f64() * 1000.0 - ms(t0),
+                    ms(p.loop_cpu),
+                    ms(p.loop_wait),
+                    ms(p.probe_wait)
+                );
+            }
+        }
+    }
     let base_from = t0.saturating_sub(o.baseline);
-    let max_base_ms = pings
-        .iter()
-        .filter(|(s, _)| *s >= base_from && *s < t0)
-        .map(|(_, d)| ms(*d))
-        .fold(0.0, f64::max);
-    // A round trip belongs to the sync window if any part of it overlaps it.
-    let mut window: Vec<(Duration, Duration)> = pings
+    let base: Vec<Ping> = pings
         .iter()
         .copied()
-        .filter(|(s, d)| *s + *d >= t0 && *s <= t1)
+        .filter(|p| p.start >= base_from && p.start < t0)
+        .collect();
+    // A round trip belongs to the sync window if any part of it overlaps it.
+    let mut window: Vec<Ping> = pings
+        .iter()
+        .copied()
+        .filter(|p| p.start + p.rtt >= t0 && p.start <= t1)
         .collect();
     if window.is_empty() {
         return Err(format!("{kind}: no PING answered during the sync"));
     }
-    let (max_start, max_d) = window.iter().copied().max_by_key(|(_, d)| *d).unwrap();
-    window.sort_by_key(|(_, d)| *d);
-    let p99 = window[((window.len() * 99).div_ceil(100)).saturating_sub(1)].1;
+    let max_of =
+        |v: &[Ping], f: fn(&Ping) -> Duration| v.iter().map(|p| ms(f(p))).fold(0.0, f64::max);
+    let longest = *window.iter().max_by_key(|p| p.rtt).expect("not empty");
+    let busy_sync_ms = max_of(&window, |p| p.loop_cpu);
+    let busy_base_ms = max_of(&base, |p| p.loop_cpu);
+    let max_base_ms = max_of(&base, |p| p.rtt);
+    window.sort_by_key(|p| p.rtt);
+    let p99 = window[((window.len() * 99).div_ceil(100)).saturating_sub(1)].rtt;
     Ok(Sample {
         sync_ms: ms(t1 - t0),
-        max_sync_ms: ms(max_d),
+        max_sync_ms: ms(longest.rtt),
         p99_sync_ms: ms(p99),
         max_base_ms,
-        max_at_ms: max_start.as_secs_f64() * 1000.0 - ms(t0),
-        over_bar: window.iter().filter(|(_, d)| ms(*d) >= BAR_MS).count(),
+        max_at_ms: longest.start.as_secs_f64() * 1000.0 - ms(t0),
+        over_bar: window.iter().filter(|p| ms(p.rtt) >= BAR_MS).count(),
         pings_sync: window.len(),
         fork_usec,
+        busy_sync_ms,
+        busy_base_ms,
+        longest_split: (
+            ms(longest.loop_cpu),
+            ms(longest.loop_wait),
+            ms(longest.probe_wait),
+        ),
     })
 }
 
@@ -366,16 +472,23 @@ fn main() {
             match measure(&kind, &o, &bench) {
                 Ok(s) => {
                     println!(
-                        "round {} {kind:8} sync {:8.1} ms | longest PING {:7.2} ms at +{:.0} ms, p99 {:5.2} ms, \
-                         {} >= {BAR_MS} ms of {} | baseline longest {:5.2} ms | fork {}",
+                        "round {} {kind:8} sync {:8.1} ms | longest PING {:7.2} ms at +{:.0} ms \
+                         (loop cpu {:.2}, loop waiting for a cpu {:.2}, probe waiting for a cpu {:.2}), \
+                         p99 {:5.2} ms, {} >= {BAR_MS} ms of {} | baseline longest {:5.2} ms | \
+                         loop busy at a stretch: sync {:.2} ms, baseline {:.2} ms | fork {}",
                         round + 1,
                         s.sync_ms,
                         s.max_sync_ms,
                         s.max_at_ms,
+                        s.longest_split.0,
+                        s.longest_split.1,
+                        s.longest_split.2,
                         s.p99_sync_ms,
                         s.over_bar,
                         s.pings_sync,
                         s.max_base_ms,
+                        s.busy_sync_ms,
+                        s.busy_base_ms,
                         s.fork_usec
                             .map(|u| format!("{u} us"))
                             .unwrap_or_else(|| "not reported".into())
@@ -398,29 +511,35 @@ fn main() {
         (!v.is_empty()).then(|| median(v))
     };
     println!(
-        "\nMedian of {} rounds, {} keys. Stall = longest PING round trip on the probe connection.\n",
+        "\nMedian of {} rounds, {} keys. Stall = longest PING round trip on the probe connection. \
+         Loop busy at a stretch = most CPU time the server's main thread got within one PING \
+         round trip (from /proc/<pid>/task/<pid>/schedstat): the loop's own stall, without the \
+         time it or the probe spent waiting for a CPU on a loaded machine.\n",
         o.rounds, o.keys
     );
     println!(
         "| server | longest stall in sync ms | p99 in sync ms | longest in baseline ms | sync time ms | \
-         latest_fork_usec | stall vs redis | stall vs valkey | sync vs redis | sync vs valkey |"
+         latest_fork_usec | loop busy at a stretch, sync / baseline ms | stall vs redis | stall vs valkey | \
+         sync vs redis | sync vs valkey |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for kind in &o.servers {
         let Some(stall) = med(kind, |s| s.max_sync_ms) else {
-            println!("| {kind} | failed | | | | | | | | |");
+            println!("| {kind} | failed | | | | | | | | | |");
             continue;
         };
         let sync = med(kind, |s| s.sync_ms);
         let fork = med(kind, |s| s.fork_usec.map(|u| u as f64).unwrap_or(f64::NAN));
         println!(
-            "| {kind} | {stall:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {kind} | {stall:.2} | {:.2} | {:.2} | {:.0} | {} | {:.2} / {:.2} | {} | {} | {} | {} |",
             med(kind, |s| s.p99_sync_ms).unwrap_or(f64::NAN),
             med(kind, |s| s.max_base_ms).unwrap_or(f64::NAN),
             sync.unwrap_or(f64::NAN),
             fork.filter(|f| f.is_finite())
                 .map(|f| format!("{f:.0}"))
                 .unwrap_or_else(|| "not reported".into()),
+            med(kind, |s| s.busy_sync_ms).unwrap_or(f64::NAN),
+            med(kind, |s| s.busy_base_ms).unwrap_or(f64::NAN),
             ratio(Some(stall), med("redis", |s| s.max_sync_ms)),
             ratio(Some(stall), med("valkey", |s| s.max_sync_ms)),
             ratio(sync, med("redis", |s| s.sync_ms)),
