@@ -25,6 +25,17 @@
 //!    the baseline, the sync time, when the longest stall happened (ms after REPLICAOF),
 //!    and `latest_fork_usec` from `INFO stats` when the server reports a fork there.
 //!
+//! Each round trip is also split with the scheduler's own accounting
+//! (`/proc/<pid>/task/<tid>/schedstat`, read before and after every PING): the CPU time
+//! the server's main thread got during it ("loop busy"), the time that thread was
+//! runnable but waiting for a CPU, and the time the probe thread itself waited for a CPU.
+//! On a small shared machine the longest round trip is usually run-queue waiting (the
+//! snapshot child, the replica loading the RDB, redis-benchmark and the probe share the
+//! cores); the longest "loop busy" stretch is the loop's own stall (fork, work done in
+//! the loop), an upper bound since it also counts the normal work for the other clients
+//! done in that round trip. `--stalls` lists every round trip over the bar with its
+//! wall-clock time, to line up with `perf record -k CLOCK_REALTIME` or `strace -tt`.
+//!
 //! Each metric is the median over the rounds. The acceptance bar (issue 4) is a longest
 //! stall under 10 ms with 1M keys.
 
