@@ -1,1 +1,20 @@
-//! Replication state (no I/O).
+//! Replication state and the state machines of the Redis replication protocol
+//! (PSYNC), with no I/O: the server feeds them bytes, times and events and
+//! carries out what they decide.
+//!
+//! - [`ids`]: replication ids (replid, replid2 and the second offset).
+//! - [`backlog`]: the primary's ring buffer of recent stream bytes.
+//! - [`psync`]: the primary's partial-or-full decision for `PSYNC id offset`.
+//! - [`handshake`]: the replica's side of the handshake, reply by reply.
+//! - [`transfer`]: the framing of the RDB payload after `+FULLRESYNC`.
+//! - [`stream`]: encoding of commands for the replication stream.
+
+pub mod backlog;
+pub mod handshake;
+pub mod ids;
+pub mod psync;
+pub mod stream;
+pub mod transfer;
+
+pub use backlog::Backlog;
+pub use ids::ReplIds;

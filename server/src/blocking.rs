@@ -21,6 +21,9 @@ pub enum TimeoutReply {
     NullArray,
     /// `$-1` in RESP2, `_` in RESP3 (BLMOVE, BRPOPLPUSH).
     NullBulk,
+    /// WAIT: the number of replicas that acknowledged `offset` (also the
+    /// reply once `numreplicas` did).
+    ReplicaCount { offset: i64, numreplicas: i64 },
 }
 
 /// A blocked client's state.

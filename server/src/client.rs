@@ -148,6 +148,8 @@ pub struct Client {
     pub blocked: Option<Box<crate::blocking::BlockState>>,
     /// Running the commands of an EXEC: blocking commands do not block.
     pub in_exec: bool,
+    /// Set on a client that became a replica (SYNC/PSYNC).
+    pub replica: Option<Box<crate::repl::primary::ReplicaInfo>>,
 }
 
 impl Client {
@@ -202,6 +204,7 @@ impl Client {
             ssubs: Default::default(),
             blocked: None,
             in_exec: false,
+            replica: None,
         }
     }
 

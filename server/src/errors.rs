@@ -67,3 +67,14 @@ pub fn truncated(b: &[u8], max: usize) -> String {
         .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
         .collect()
 }
+
+/// A write sent to a read-only replica.
+pub const READONLY: &str = "READONLY You can't write against a read only replica.";
+/// A write on a primary with fewer good replicas than min-replicas-to-write.
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+/// A command without the `loading` flag while a snapshot loads.
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
+/// A command without the `stale` flag on a replica whose link is down
+/// and `replica-serve-stale-data no`.
+pub const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";

@@ -20,6 +20,7 @@ pub mod net;
 pub mod persist;
 pub mod pubsub;
 pub mod rdb;
+pub mod repl;
 pub mod scripting;
 pub mod server;
 pub mod stats;

@@ -260,6 +260,8 @@ pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
     if !srv.keyspace.expired.is_empty() {
         let expired = std::mem::take(&mut srv.keyspace.expired);
         for (db, key) in expired {
+            // Replicas never expire keys themselves: they wait for this DEL.
+            crate::repl::propagate(srv, Some(db), &[b"DEL".as_ref(), &key]);
             notify(
                 srv,
                 current.as_deref_mut(),

@@ -141,6 +141,8 @@ pub struct Server {
     notify_cache: (String, u32),
     /// Lua scripts, function libraries and the Lua state they run in.
     pub scripting: crate::scripting::Scripting,
+    /// Replication: ids, backlog, replicas, the link to a primary.
+    pub repl: crate::repl::Replication,
     /// Snapshot child, save points, load and save counters (persist.rs).
     pub persist: crate::persist::PersistState,
 }
@@ -175,6 +177,7 @@ impl Server {
             pending_writes: Vec::new(),
             blocking: Default::default(),
             notify_cache: (String::new(), 0),
+            repl: crate::repl::Replication::new(),
             scripting: Default::default(),
             persist: Default::default(),
         }
@@ -205,6 +208,10 @@ impl Server {
                     }
                     crate::blocking::TimeoutReply::NullBulk => {
                         handoff_protocol::encode::null_bulk(out, resp3)
+                    }
+                    crate::blocking::TimeoutReply::ReplicaCount { offset, .. } => {
+                        let n = crate::repl::primary::replicas_at(self, offset);
+                        handoff_protocol::encode::integer(&mut client.out, n)
                     }
                 }
             }

@@ -64,6 +64,12 @@ pub struct Stats {
     pub ops_rate: RateSampler,
     pub net_input_rate: RateSampler,
     pub net_output_rate: RateSampler,
+    /// Full syncs served, partial resyncs accepted and refused (INFO stats).
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// Bytes read from the primary link before it became a client.
+    pub net_repl_input_bytes: u64,
     /// Highest used-memory estimate seen (INFO `used_memory_peak`; reset by CONFIG RESETSTAT).
     pub peak_memory: u64,
 }

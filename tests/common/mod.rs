@@ -13,6 +13,8 @@ use handoff::{Config, Server, ServerHandle};
 
 pub mod dataset;
 pub mod script;
+pub mod stream;
+pub mod workload;
 
 /// A handoff server on 127.0.0.1 and a free port, stopped on drop.
 pub struct TestServer {

@@ -45,6 +45,44 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// True when this node writes a replication stream: handlers build
+    /// rewritten effects only then (it costs allocations).
+    #[inline]
+    pub fn replicating(&self) -> bool {
+        self.srv.repl.recording()
+    }
+
+    /// Propagates `args` instead of the command as received (relative TTLs
+    /// made absolute, INCRBYFLOAT as SET KEEPTTL...). Takes effect only if
+    /// the command changed the dataset (or forced propagation).
+    pub fn propagate_as(&mut self, args: Vec<Bytes>) {
+        if self.replicating() {
+            self.srv.repl.frame.rewrite = Some(args);
+        }
+    }
+
+    /// Adds an effect to the stream besides (before) the command's own; the
+    /// whole command is then wrapped in MULTI/EXEC. Pair with
+    /// [`Ctx::prevent_propagation`] to replace the command by several effects.
+    pub fn also_propagate(&mut self, args: Vec<Bytes>) {
+        if self.replicating() {
+            let db = self.db();
+            self.srv.repl.effects.push((db, args));
+        }
+    }
+
+    /// The command itself is not propagated (its effects went out through
+    /// [`Ctx::also_propagate`] or nested calls: EXEC, scripts).
+    pub fn prevent_propagation(&mut self) {
+        self.srv.repl.frame.prevent = true;
+    }
+
+    /// Propagates the command even though the dataset did not change
+    /// (PUBLISH reaches the replicas' subscribers).
+    pub fn force_propagation(&mut self) {
+        self.srv.repl.frame.force = true;
+    }
+
     /// Blocks the client on `keys` (in the current db) until one changes or
     /// `timeout` passes; the command is re-run then. Inside EXEC a blocking
     /// command does not block: it times out at once, as in Redis.
@@ -72,6 +110,10 @@ impl Ctx<'_> {
             match on_timeout {
                 TimeoutReply::NullArray => self.null_array(),
                 TimeoutReply::NullBulk => self.null(),
+                TimeoutReply::ReplicaCount { offset, .. } => {
+                    let n = crate::repl::primary::replicas_at(self.srv, offset);
+                    self.int(n)
+                }
             }
             return;
         }

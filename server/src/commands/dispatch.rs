@@ -78,6 +78,12 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         reject(srv, client, Some(id), &text);
         return;
     }
+    if client.kind != ClientKind::PrimaryLink {
+        if let Some(text) = replication_gate(srv, spec) {
+            reject(srv, client, Some(id), text);
+            return;
+        }
+    }
     if client.multi.is_some() && !controls_transaction(spec.name) {
         if spec.has(flag::NO_MULTI) {
             reject(
@@ -95,6 +101,31 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         return;
     }
     call(srv, client, id, args, clock);
+}
+
+/// The role checks Redis makes before running a command: writes on a
+/// read-only replica, writes without enough good replicas, commands while
+/// the primary link is down (`replica-serve-stale-data no`) or a snapshot
+/// loads.
+fn replication_gate(srv: &Server, spec: &super::CommandSpec) -> Option<&'static str> {
+    let write = spec.has(flag::WRITE);
+    if srv.repl.is_replica() {
+        if write && srv.config.replica_read_only {
+            return Some(errors::READONLY);
+        }
+        if !srv.repl.link_up() && !spec.has(flag::STALE) && !srv.config.replica_serve_stale_data() {
+            return Some(errors::MASTERDOWN);
+        }
+        if srv.repl.loading() && !spec.has(flag::LOADING) {
+            return Some(errors::LOADING);
+        }
+    } else if write
+        && srv.config.min_replicas_to_write > 0
+        && !crate::repl::primary::enough_good_replicas(srv)
+    {
+        return Some(errors::NOREPLICAS);
+    }
+    None
 }
 
 /// What a RESP2 client in subscribed mode may still send.
@@ -135,6 +166,7 @@ pub fn call(
     srv.notify_classes();
     let dirty_before = srv.keyspace.dirty;
     let errors_before = srv.stats.total_error_replies;
+    let saved_frame = crate::repl::enter_call(srv);
     let started = clock.mark();
     let now_ms = clock.unix_ms();
     let mut ctx = Ctx {
@@ -164,10 +196,19 @@ pub fn call(
         srv.keys_changed(client);
     }
     // Expired keys (counted as dirty), created keys and read misses become
-    // keyspace notifications.
+    // keyspace notifications (and expired keys DELs in the stream, which
+    // must precede the command's own effect).
     if srv.keyspace.dirty != dirty_before || srv.keyspace.record_misses {
         crate::pubsub::drain_expired(srv, Some(client));
     }
+    crate::repl::leave_call(
+        srv,
+        saved_frame,
+        srv.keyspace.dirty != dirty_before,
+        client.db,
+        args,
+        client.kind == ClientKind::PrimaryLink,
+    );
 
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold >= 0 && duration_us >= threshold as u64 && !spec.has(flag::SKIP_SLOWLOG) {

@@ -94,6 +94,9 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
                 ctx.srv.keyspace.dirty += 1;
                 ctx.srv.keyspace.dbs[db].touch(&key);
                 ctx.notify(class::GENERIC, "del", &key);
+                if ctx.replicating() {
+                    ctx.propagate_as(super::argv(&[b"DEL", &key]));
+                }
             }
             ctx.ok();
             return Ok(());
@@ -112,6 +115,14 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     let _ = freq; // LFU counters are not kept; accepted for compatibility.
     ctx.srv.keyspace.dirty += 1;
     ctx.notify(class::GENERIC, "restore", &key);
+    if let (Some(at), false, true) = (expire_at, absttl, ctx.replicating()) {
+        // A relative TTL goes out absolute, as Redis 7.0: the TTL argument
+        // becomes the expiry time and ABSTTL is appended.
+        let mut v = ctx.args.to_vec();
+        v[2] = super::num_arg(at);
+        v.push(bytes::Bytes::from_static(b"ABSTTL"));
+        ctx.propagate_as(v);
+    }
     ctx.ok();
     Ok(())
 }

@@ -217,6 +217,19 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
     }
     ks.dirty += 1;
     ctx.notify(class::GENERIC, if deleted { "del" } else { "expire" }, key);
+    if ctx.replicating() {
+        // Redis 7.0: `DEL key` for a time in the past, else the absolute
+        // `PEXPIREAT key ms` with the NX/XX/GT/LT options kept.
+        let v = if deleted {
+            super::argv(&[b"DEL", key])
+        } else {
+            let mut v = super::argv(&[b"PEXPIREAT", key]);
+            v.push(super::num_arg(when));
+            v.extend(ctx.args[3..].iter().cloned());
+            v
+        };
+        ctx.propagate_as(v);
+    }
     ctx.int(1);
     Ok(())
 }

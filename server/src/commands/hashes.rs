@@ -308,6 +308,10 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         Ok(text)
     })?;
     ctx.srv.keyspace.dirty += 1;
+    if ctx.replicating() {
+        // The result, so replicas do not redo the float addition.
+        ctx.propagate_as(super::argv(&[b"HSET", &args[1], &args[2], text.as_bytes()]));
+    }
     ctx.bulk(text.as_bytes());
     Ok(())
 }

@@ -488,9 +488,9 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("instantaneous_input_repl_kbps", "0.00");
     w.field("instantaneous_output_repl_kbps", "0.00");
     w.field("rejected_connections", s.rejected_connections);
-    w.field("sync_full", 0);
-    w.field("sync_partial_ok", 0);
-    w.field("sync_partial_err", 0);
+    w.field("sync_full", srv.stats.sync_full);
+    w.field("sync_partial_ok", srv.stats.sync_partial_ok);
+    w.field("sync_partial_err", srv.stats.sync_partial_err);
     w.field("expired_keys", ks.expired_keys);
     w.field(
         "expired_stale_perc",
@@ -555,32 +555,113 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("acl_access_denied_channel", 0);
 }
 
-/// The replication id INFO reports until replication keeps its own: fixed
-/// for the life of the process, derived from (and distinct from) the run id.
-pub fn master_replid(srv: &Server) -> String {
-    srv.run_id
-        .bytes()
-        .rev()
-        .map(|c| {
-            let v = (c as char).to_digit(16).unwrap_or(0);
-            std::char::from_digit((v * 7 + 3) % 16, 16).unwrap_or('0')
-        })
-        .collect()
-}
-
 fn replication_section(srv: &Server, w: &mut Section) {
+    use crate::repl::primary::ReplicaState;
+    let repl = &srv.repl;
     w.header("Replication");
-    w.field("role", "master");
-    w.field("connected_slaves", 0);
+    match &repl.link {
+        Some(link) => {
+            let up = repl.link_up();
+            w.field("role", "slave");
+            w.field("master_host", &link.host);
+            w.field("master_port", link.port);
+            w.field("master_link_status", if up { "up" } else { "down" });
+            w.field(
+                "master_last_io_seconds_ago",
+                if up {
+                    link.last_io.elapsed().as_secs() as i64
+                } else {
+                    -1
+                },
+            );
+            let syncing = matches!(
+                link.state,
+                crate::repl::replica::LinkState::Transfer
+                    | crate::repl::replica::LinkState::Loading
+            );
+            w.field("master_sync_in_progress", syncing as u8);
+            w.field("slave_read_repl_offset", repl.offset());
+            w.field("slave_repl_offset", repl.offset());
+            if syncing {
+                let received = link.transfer.as_ref().map_or(0, |t| t.received());
+                w.field("master_sync_total_bytes", -1);
+                w.field("master_sync_read_bytes", received);
+                w.field("master_sync_left_bytes", -1);
+                w.field("master_sync_perc", "0.00");
+                w.field(
+                    "master_sync_last_io_seconds_ago",
+                    link.last_io.elapsed().as_secs(),
+                );
+            }
+            if !up {
+                w.field(
+                    "master_link_down_since_seconds",
+                    link.down_since.elapsed().as_secs(),
+                );
+            }
+            w.field(
+                "slave_priority",
+                srv.config
+                    .other
+                    .get("replica-priority")
+                    .map_or("100", |v| v.as_str()),
+            );
+            w.field("slave_read_only", srv.config.replica_read_only as u8);
+            w.field("replica_announced", 1);
+        }
+        None => w.field("role", "master"),
+    }
+    let replicas: Vec<_> = repl
+        .replicas
+        .iter()
+        .filter_map(|&s| srv.clients.get(s))
+        .filter(|c| c.replica.is_some())
+        .collect();
+    w.field("connected_slaves", replicas.len());
+    if repl.link.is_none() && srv.config.min_replicas_to_write > 0 {
+        w.field(
+            "min_slaves_good_slaves",
+            replicas
+                .iter()
+                .filter(|c| {
+                    c.replica.as_deref().is_some_and(|i| {
+                        i.state == ReplicaState::Online
+                            && i.ack_time.elapsed().as_secs() <= srv.config.min_replicas_max_lag
+                    })
+                })
+                .count(),
+        );
+    }
+    for (i, c) in replicas.iter().enumerate() {
+        let info = c.replica.as_deref().expect("filtered");
+        let ip = info
+            .announced_ip
+            .clone()
+            .unwrap_or_else(|| super::replication::peer_ip(&c.addr));
+        w.field(
+            &format!("slave{i}"),
+            format_args!(
+                "ip={ip},port={},state={},offset={},lag={}",
+                info.listening_port,
+                info.state.info_name(),
+                info.ack_offset,
+                info.ack_time.elapsed().as_secs()
+            ),
+        );
+    }
     w.field("master_failover_state", "no-failover");
-    w.field("master_replid", master_replid(srv));
-    w.field("master_replid2", "0000000000000000000000000000000000000000");
-    w.field("master_repl_offset", 0);
-    w.field("second_repl_offset", -1);
-    w.field("repl_backlog_active", 0);
+    w.field("master_replid", &repl.ids.replid);
+    w.field("master_replid2", &repl.ids.replid2);
+    w.field("master_repl_offset", repl.offset());
+    w.field("second_repl_offset", repl.ids.second_repl_offset);
+    let (active, first, histlen) = match &repl.backlog {
+        Some(b) => (1, b.first_byte_offset(), b.histlen() as i64),
+        None => (0, 0, 0),
+    };
+    w.field("repl_backlog_active", active);
     w.field("repl_backlog_size", srv.config.repl_backlog_size);
-    w.field("repl_backlog_first_byte_offset", 0);
-    w.field("repl_backlog_histlen", 0);
+    w.field("repl_backlog_first_byte_offset", first);
+    w.field("repl_backlog_histlen", histlen);
 }
 
 /// (system, user) CPU seconds for `who` (RUSAGE_SELF, _CHILDREN, _THREAD).

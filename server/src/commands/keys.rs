@@ -447,6 +447,8 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let n = ctx.srv.keyspace.flush_db(db, lazy);
     ctx.srv.keyspace.dirty += n as u64;
+    // Propagated even when the db was empty, as Redis 7.0.
+    ctx.force_propagation();
     ctx.ok();
     Ok(())
 }
@@ -456,6 +458,7 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     let n = ctx.srv.keyspace.flush_all(lazy);
     ctx.srv.keyspace.dirty += n as u64;
     crate::persist::after_flushall(ctx.srv);
+    ctx.force_propagation();
     ctx.ok();
     Ok(())
 }

@@ -415,6 +415,16 @@ pub(crate) fn try_mpop(
         }
         let items = pop_elements(ks, db, key, now, end, count, fill)?.unwrap_or_default();
         notify_list(ctx, end_event(end, false), key);
+        if ctx.replicating() {
+            // LMPOP/BLMPOP -> `LPOP|RPOP key <number popped>`, as Redis 7.0.
+            let cmd: &[u8] = match end {
+                End::Head => b"LPOP",
+                End::Tail => b"RPOP",
+            };
+            let mut v = super::argv(&[cmd, key]);
+            v.push(super::num_arg(items.len() as i64));
+            ctx.propagate_as(v);
+        }
         let out = &mut ctx.client.out;
         encode::array_header(out, 2);
         encode::bulk(out, key);

@@ -51,6 +51,13 @@ fn bpop(ctx: &mut Ctx, end: End) -> CmdResult {
         if let Some(items) = pop_elements(ks, db, key, now, end, 1, fill)? {
             if let Some(v) = items.first() {
                 notify_list(ctx, end_event(end, false), key);
+                if ctx.replicating() {
+                    let cmd: &[u8] = match end {
+                        End::Head => b"LPOP",
+                        End::Tail => b"RPOP",
+                    };
+                    ctx.propagate_as(super::argv(&[cmd, key]));
+                }
                 ctx.array(2);
                 ctx.bulk(key);
                 ctx.bulk(v);
@@ -86,6 +93,25 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, timeout: Option<std::time::Duration>
     )? {
         Some(v) => {
             notify_move(ctx, from, to);
+            if ctx.replicating() {
+                // BLMOVE -> LMOVE src dst from to, BRPOPLPUSH -> RPOPLPUSH src dst.
+                // Served after blocking, Redis 7.0 spells the ends in lower case.
+                let rerun = ctx.srv.blocking.inherit_deadline.is_some();
+                let v = if args.len() == 6 && rerun {
+                    let end = |e: End| -> &'static [u8] {
+                        match e {
+                            End::Head => b"left",
+                            End::Tail => b"right",
+                        }
+                    };
+                    super::argv(&[b"LMOVE", &args[1], &args[2], end(from), end(to)])
+                } else if args.len() == 6 {
+                    super::argv(&[b"LMOVE", &args[1], &args[2], &args[3], &args[4]])
+                } else {
+                    super::argv(&[b"RPOPLPUSH", &args[1], &args[2]])
+                };
+                ctx.propagate_as(v);
+            }
             ctx.bulk(&v)
         }
         None => ctx.block(&args[1..2], timeout, TimeoutReply::NullBulk),

@@ -25,6 +25,7 @@ pub mod lists_blocking;
 pub mod object_cmd;
 pub mod persist_cmds;
 pub mod pubsub_cmds;
+pub mod replication;
 pub mod scan_args;
 pub mod scripting;
 pub mod server_cmds;
@@ -64,6 +65,7 @@ pub const GROUPS: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     scripting::COMMANDS,
     transactions::COMMANDS,
+    replication::COMMANDS,
     pubsub_cmds::COMMANDS,
     server_cmds::COMMANDS,
     info::COMMANDS,
@@ -195,6 +197,20 @@ impl CommandTable {
 
 /// FNV-1a over the ASCII-lowercased name: equal for names that differ only
 /// in case, computed without copying the argument.
+/// Builds a propagated command (for `Ctx::propagate_as` / `also_propagate`)
+/// from byte-string parts.
+pub(crate) fn argv(parts: &[&[u8]]) -> Vec<bytes::Bytes> {
+    parts
+        .iter()
+        .map(|p| bytes::Bytes::copy_from_slice(p))
+        .collect()
+}
+
+/// A number as a propagated argument.
+pub(crate) fn num_arg(n: i64) -> bytes::Bytes {
+    bytes::Bytes::from(n.to_string())
+}
+
 fn name_hash(name: &[u8]) -> u64 {
     name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0000_0100_0000_01b3)

@@ -192,12 +192,16 @@ fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
 
 fn publish(ctx: &mut Ctx) -> CmdResult {
     let n = pubsub::publish(ctx.srv, Some(ctx.client), &ctx.args[1], &ctx.args[2]);
+    // Replicas deliver it to their own subscribers (Redis 7.0 propagates it).
+    ctx.force_propagation();
     ctx.int(n);
     Ok(())
 }
 
 fn spublish(ctx: &mut Ctx) -> CmdResult {
     let n = pubsub::spublish(ctx.srv, Some(ctx.client), &ctx.args[1], &ctx.args[2]);
+    // Replicas deliver it to their own subscribers (Redis 7.0 propagates it).
+    ctx.force_propagation();
     ctx.int(n);
     Ok(())
 }

@@ -248,6 +248,8 @@ fn evalsha_ro(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
+    // Scripts replicate by their effects (the redis.call writes), not as EVAL.
+    ctx.prevent_propagation();
     let nk = numkeys(ctx, 2)?;
     let sha = if by_sha {
         let sha = String::from_utf8_lossy(&ctx.args[1]).to_ascii_lowercase();
@@ -291,6 +293,8 @@ fn fcall_ro(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
+    // Functions replicate by their effects, as scripts do.
+    ctx.prevent_propagation();
     let nk = numkeys(ctx, 2)?;
     let name = String::from_utf8_lossy(&ctx.args[1]).into_owned();
     let Some(f) = ctx.srv.scripting.functions.functions.get(&name) else {

@@ -354,12 +354,18 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let Some(count) = count else {
         let popped = s.pop_random(&mut rng);
         let emptied = s.is_empty();
-        if let Some(m) = popped {
-            encode::bulk(out, &m);
+        if let Some(m) = &popped {
+            encode::bulk(out, m);
             ks.dirty += 1;
         }
         if emptied {
             ks.delete(db, key, now);
+        }
+        // Redis 7.0 propagates `SREM key member` (even when the set emptied).
+        if let Some(m) = popped {
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"SREM", key, &m]));
+            }
         }
         return Ok(());
     };
@@ -377,6 +383,10 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         reply_whole_set(out, resp3, &all);
         ks.delete(db, key, now);
         ks.dirty += size as u64;
+        // The whole set went: `DEL key`, as Redis 7.0.
+        if ctx.replicating() {
+            ctx.propagate_as(super::argv(&[b"DEL", key]));
+        }
         return Ok(());
     }
     let popped = s.pop_many(count as usize, &mut rng);
@@ -385,6 +395,14 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         encode::bulk(out, m);
     }
     ks.dirty += popped.len() as u64;
+    // One `SREM key member` per popped member (Redis 7.0 does not batch
+    // them), wrapped in MULTI/EXEC when there are several.
+    if ctx.replicating() {
+        ctx.prevent_propagation();
+        for m in &popped {
+            ctx.also_propagate(super::argv(&[b"SREM", key, m]));
+        }
+    }
     Ok(())
 }
 

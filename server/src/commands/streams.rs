@@ -14,7 +14,7 @@
 //! propagated yet; XREADGROUP/XCLAIM/XAUTOCLAIM would propagate as XCLAIM
 //! ... FORCE JUSTID / XGROUP SETID, as Redis does.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use handoff_protocol::encode;
 
 use super::ctx::{is, parse_i64, CmdError, CmdResult, Ctx};
@@ -23,7 +23,7 @@ use crate::errors;
 use crate::keyspace::Value;
 use crate::pubsub::class;
 use crate::types::stream::{NodeLimits, Served, Stream, StreamId, Trim};
-use crate::types::stream_group::ClaimOpts;
+use crate::types::stream_group::{ClaimOpts, Nack};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("xadd", -5, "write denyoom fast", "@write @stream @fast", keys(1, 1, 1), xadd_notified)
@@ -295,6 +295,8 @@ struct AddTrim {
     id: Option<(StreamId, bool)>,
     /// Index of the ID argument (XADD) or argc (XTRIM).
     pos: usize,
+    /// Index of the MAXLEN/MINID threshold argument (0: none).
+    trim_idx: usize,
 }
 
 /// Redis's streamParseAddOrTrimArgsOrReply.
@@ -307,6 +309,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
         nomkstream: false,
         id: None,
         pos: args.len(),
+        trim_idx: 0,
     };
     let mut limit_given = false;
     let mut i = 2;
@@ -328,6 +331,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
+            a.trim_idx = i + 1;
             if is(opt, "maxlen") {
                 let n = parse_i64(&args[i + 1])?;
                 if n < 0 {
@@ -435,8 +439,42 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.srv.keyspace.dirty += 1 + trimmed;
+    if ctx.replicating() {
+        // The ID the entry got (for `*` and `ms-*`), and approximate
+        // trimming made exact, as Redis 7.0 rewrites XADD.
+        let mut v = ctx.args.to_vec();
+        if !matches!(a.id, Some((_, true))) {
+            v[a.pos] = Bytes::from(id.to_string());
+        }
+        if a.approx {
+            exact_trim_args(ctx, &mut v, &a);
+        }
+        ctx.propagate_as(v);
+    }
     writer(&mut ctx.client.out, resp3).id(id);
     Ok(())
+}
+
+/// Rewrites `MAXLEN|MINID ~ threshold` as `= <what the stream now holds>`:
+/// its length for MAXLEN, its first ID for MINID (the largest ID when it is
+/// empty, as Redis's streamGetEdgeID), so a replica trims exactly as much.
+fn exact_trim_args(ctx: &Ctx, v: &mut [Bytes], a: &AddTrim) {
+    if a.trim_idx < 1 || a.trim_idx >= v.len() {
+        return;
+    }
+    let Some(e) = ctx.srv.keyspace.dbs[ctx.db()].get_raw(&ctx.args[1]) else {
+        return;
+    };
+    let Value::Stream(st) = &e.value else {
+        return;
+    };
+    let threshold = match a.how {
+        Some(Trim::MaxLen(_)) => st.len().to_string(),
+        _ if st.is_empty() => StreamId::MAX.to_string(),
+        _ => st.first_id.to_string(),
+    };
+    v[a.trim_idx - 1] = Bytes::from_static(b"=");
+    v[a.trim_idx] = Bytes::from(threshold);
 }
 
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
@@ -463,6 +501,11 @@ fn xtrim(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.srv.keyspace.dirty += n;
+    if n > 0 && a.approx && ctx.replicating() {
+        let mut v = ctx.args.to_vec();
+        exact_trim_args(ctx, &mut v, &a);
+        ctx.propagate_as(v);
+    }
     ctx.int(n as i64);
     Ok(())
 }
@@ -739,6 +782,10 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
     let resp3 = ctx.resp3();
     let mut body = BytesMut::new();
     let mut served = 0;
+    // Replicated by its effects, never as XREADGROUP (see group_read_effects).
+    ctx.prevent_propagation();
+    let replicating = ctx.replicating();
+    let mut effects = Vec::new();
     for (k, from) in froms.into_iter().enumerate() {
         let key = &ctx.args[r.streams + k];
         let Some(e) = ctx.srv.keyspace.lookup_write(db, key, now) else {
@@ -749,9 +796,24 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
             .groups
             .get(&group[..])
             .is_some_and(|g| g.consumers.contains_key(&consumer[..]));
+        let new_entries = matches!(from, crate::types::stream::ReadFrom::New);
         let res = s
             .read_group(&group, &consumer, from, r.count, r.noack, now)
             .map_err(|_| nogroup(key, &group))?;
+        if replicating {
+            let read = GroupRead {
+                key,
+                group: &group,
+                consumer: &consumer,
+                created: !had_consumer,
+                noack: r.noack,
+            };
+            let served: &[Served] = match (&res, new_entries) {
+                (Some(items), true) => items,
+                _ => &[],
+            };
+            group_read_effects(s, &read, served, &mut effects);
+        }
         if !had_consumer {
             ctx.srv.keyspace.dirty += 1;
         }
@@ -776,6 +838,9 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
+    for v in effects {
+        ctx.also_propagate(v);
+    }
     if let (0, Some(timeout)) = (served, r.block) {
         let args = ctx.args;
         ctx.block(
@@ -793,6 +858,96 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
         w.out.extend_from_slice(&body);
     }
     Ok(())
+}
+
+/// One stream of an XREADGROUP, for its replication effects.
+struct GroupRead<'a> {
+    key: &'a [u8],
+    group: &'a [u8],
+    consumer: &'a [u8],
+    /// The consumer did not exist before this read.
+    created: bool,
+    noack: bool,
+}
+
+/// `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID
+/// last`: the idempotent form Redis 7.0 replicates a PEL change as
+/// (streamPropagateXCLAIM): on the replica it gives `id` to `consumer` with
+/// these delivery data, or drops it from the PEL when the entry is gone.
+fn xclaim_effect(
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    id: Bytes,
+    time: i64,
+    count: u64,
+    last_id: StreamId,
+) -> Vec<Bytes> {
+    let mut v = super::argv(&[b"XCLAIM", key, group, consumer, b"0"]);
+    v.push(id);
+    v.push(Bytes::from_static(b"TIME"));
+    v.push(super::num_arg(time));
+    v.push(Bytes::from_static(b"RETRYCOUNT"));
+    v.push(Bytes::from(count.to_string()));
+    v.extend(super::argv(&[b"FORCE", b"JUSTID", b"LASTID"]));
+    v.push(Bytes::from(last_id.to_string()));
+    v
+}
+
+/// The effects of reading new entries (`>`) of one stream as Redis emits
+/// them: one XCLAIM per delivered entry, then `XGROUP SETID ... ENTRIESREAD`
+/// (Redis 7.0 sends no SETID here, which leaves its replicas' entries-read
+/// unset: we add it so replicas converge); with NOACK (nothing enters the PEL)
+/// `XGROUP CREATECONSUMER` for a new consumer and `XGROUP SETID ... ENTRIESREAD`.
+/// A read that only created the consumer (nothing new, or a history read)
+/// propagates `XGROUP CREATECONSUMER` (Redis 7.0 leaves that consumer out
+/// of its replicas; they then differ in XINFO CONSUMERS).
+fn group_read_effects(s: &Stream, r: &GroupRead, served: &[Served], out: &mut Vec<Vec<Bytes>>) {
+    let Some(g) = s.groups.get(r.group) else {
+        return;
+    };
+    let create = || super::argv(&[b"XGROUP", b"CREATECONSUMER", r.key, r.group, r.consumer]);
+    if served.is_empty() {
+        if r.created {
+            out.push(create());
+        }
+        return;
+    }
+    if r.noack {
+        if r.created {
+            out.push(create());
+        }
+        let mut v = super::argv(&[b"XGROUP", b"SETID", r.key, r.group]);
+        v.push(Bytes::from(g.last_id.to_string()));
+        v.push(Bytes::from_static(b"ENTRIESREAD"));
+        v.push(super::num_arg(g.entries_read));
+        out.push(v);
+        return;
+    }
+    let before = out.len();
+    for it in served {
+        let Served::Entry(e) = it else { continue };
+        let Some(n) = g.pel.get(&e.id) else { continue };
+        // The group's last ID as it was right after this entry was read.
+        out.push(xclaim_effect(
+            r.key,
+            r.group,
+            &n.consumer,
+            Bytes::from(e.id.to_string()),
+            n.delivery_time,
+            n.delivery_count,
+            e.id,
+        ));
+    }
+    if out.len() > before {
+        // XCLAIM does not carry the group's read counter, SETID does
+        // (Redis 7.0 omits it and its replicas' entries-read stay unset).
+        let mut v = super::argv(&[b"XGROUP", b"SETID", r.key, r.group]);
+        v.push(Bytes::from(g.last_id.to_string()));
+        v.push(Bytes::from_static(b"ENTRIESREAD"));
+        v.push(super::num_arg(g.entries_read));
+        out.push(v);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1041,10 +1196,45 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     };
     let s = stream_mut(&mut e.value)?;
     let before = s.groups.get(&gname[..]).map(|g| (g.pel.len(), g.last_id));
+    // PEL entries of IDs no longer in the stream: XCLAIM drops them, and
+    // Redis replicates each drop as an XCLAIM in the old owner's name.
+    let replicating = ctx.srv.repl.recording();
+    let mut gone: Vec<(usize, Nack)> = Vec::new();
+    if replicating {
+        if let Some(g) = s.groups.get(&gname[..]) {
+            for (i, id) in ids.iter().enumerate() {
+                if let (false, Some(n)) = (s.contains(*id), g.pel.get(id)) {
+                    gone.push((i, n.clone()));
+                }
+            }
+        }
+    }
     let claimed = s
         .claim(gname, consumer, &ids, &opts, now)
         .ok_or_else(|| nogroup(key, gname))?;
     let after = s.groups.get(&gname[..]).map(|g| (g.pel.len(), g.last_id));
+    let mut effects = Vec::new();
+    if replicating {
+        if let Some(g) = s.groups.get(&gname[..]) {
+            effects = xclaim_effects(
+                key,
+                gname,
+                &ctx.args[5..5 + ids.len()],
+                &ids,
+                &claimed,
+                &gone,
+                g,
+            );
+            if effects.is_empty() && before.is_some_and(|b| b.1 != g.last_id) {
+                // Only LASTID moved the group: XGROUP SETID, as Redis.
+                let mut v = super::argv(&[b"XGROUP", b"SETID", key, gname]);
+                v.push(Bytes::from(g.last_id.to_string()));
+                v.push(Bytes::from_static(b"ENTRIESREAD"));
+                v.push(super::num_arg(g.entries_read));
+                effects.push(v);
+            }
+        }
+    }
     let mut w = writer(&mut ctx.client.out, resp3);
     w.array(claimed.len());
     for id in &claimed {
@@ -1061,7 +1251,58 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         dirty += (b.0.saturating_sub(a.0)) as u64 + u64::from(b.1 != a.1);
     }
     ctx.srv.keyspace.dirty += dirty;
+    ctx.prevent_propagation();
+    for v in effects {
+        ctx.also_propagate(v);
+    }
     Ok(())
+}
+
+/// XCLAIM's effects in argument order: an XCLAIM (Redis's idempotent form)
+/// for each claimed ID with its new delivery data, and for each dropped one
+/// (entry deleted from the stream) with its former owner's.
+fn xclaim_effects(
+    key: &[u8],
+    gname: &[u8],
+    id_args: &[Bytes],
+    ids: &[StreamId],
+    claimed: &[StreamId],
+    gone: &[(usize, Nack)],
+    g: &crate::types::stream_group::Group,
+) -> Vec<Vec<Bytes>> {
+    let mut out = Vec::new();
+    let mut gone = gone.iter().peekable();
+    let claimed: std::collections::HashSet<StreamId> = claimed.iter().copied().collect();
+    for (i, id) in ids.iter().enumerate() {
+        if let Some((_, n)) = gone.next_if(|(j, _)| *j == i) {
+            let arg = id_args[i].clone();
+            out.push(xclaim_effect(
+                key,
+                gname,
+                &n.consumer,
+                arg,
+                n.delivery_time,
+                n.delivery_count,
+                g.last_id,
+            ));
+            continue;
+        }
+        if claimed.contains(id) {
+            if let Some(n) = g.pel.get(id) {
+                let arg = id_args[i].clone();
+                out.push(xclaim_effect(
+                    key,
+                    gname,
+                    &n.consumer,
+                    arg,
+                    n.delivery_time,
+                    n.delivery_count,
+                    g.last_id,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
@@ -1107,9 +1348,54 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         return Err(nogroup(key, gname));
     };
     let s = stream_mut(&mut e.value)?;
+    // The PEL entries XAUTOCLAIM may look at (count * 10 at most), for the
+    // effects of the dropped ones (deleted from the stream).
+    let replicating = ctx.srv.repl.recording();
+    let mut seen: Vec<(StreamId, Nack)> = Vec::new();
+    if replicating {
+        if let Some(g) = s.groups.get(&gname[..]) {
+            let span = count.saturating_mul(10).min(g.pel.len() as u64) as usize;
+            seen = g
+                .pel
+                .range(start..)
+                .take(span)
+                .map(|(id, n)| (*id, n.clone()))
+                .collect();
+        }
+    }
     let r = s
         .autoclaim(gname, consumer, min_idle, start, count, justid, now)
         .ok_or_else(|| nogroup(key, gname))?;
+    let mut effects = Vec::new();
+    if replicating {
+        if let Some(g) = s.groups.get(&gname[..]) {
+            let deleted: std::collections::HashSet<&StreamId> = r.deleted.iter().collect();
+            let claimed: std::collections::HashSet<&StreamId> = r.claimed.iter().collect();
+            // Redis emits them in PEL order as it scans: claimed and dropped mixed.
+            for (id, old) in &seen {
+                let n = if deleted.contains(id) {
+                    old
+                } else if claimed.contains(id) {
+                    match g.pel.get(id) {
+                        Some(n) => n,
+                        None => continue,
+                    }
+                } else {
+                    continue;
+                };
+                let idarg = Bytes::from(id.to_string());
+                effects.push(xclaim_effect(
+                    key,
+                    gname,
+                    &n.consumer,
+                    idarg,
+                    n.delivery_time,
+                    n.delivery_count,
+                    g.last_id,
+                ));
+            }
+        }
+    }
     let mut w = writer(&mut ctx.client.out, resp3);
     w.array(3);
     w.id(r.next);
@@ -1128,6 +1414,10 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         w.id(*id);
     }
     ctx.srv.keyspace.dirty += (r.claimed.len() + r.deleted.len()) as u64;
+    ctx.prevent_propagation();
+    for v in effects {
+        ctx.also_propagate(v);
+    }
     Ok(())
 }
 

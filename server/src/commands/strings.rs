@@ -301,9 +301,28 @@ fn generic_set(
         if at <= now {
             // Already expired: the key is gone at once rather than left for lazy expiry.
             ks.delete(db, key, now);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", key]));
+            }
         } else {
             ks.dbs[db].set_expire(key, at);
+            // Relative (and second) expiries go out as an absolute PXAT, as
+            // Redis 7.0 rewrites them (dropping NX/XX/GET: they were applied).
+            if !matches!(o.ttl, Ttl::PxAt(_)) && ctx.replicating() {
+                let mut v = super::argv(&[b"SET", key, val, b"PXAT"]);
+                v.push(super::num_arg(at));
+                ctx.propagate_as(v);
+            }
         }
+    } else if o.get && ctx.replicating() {
+        // Without an expiry Redis 7.0 propagates the SET minus its GET (the
+        // other options left, NX XX KEEPTTL, take no value).
+        let v = ctx.args[..3]
+            .iter()
+            .chain(ctx.args[3..].iter().filter(|a| !is(a, "get")))
+            .cloned()
+            .collect();
+        ctx.propagate_as(v);
     }
     ctx.notify(class::STRING, "set", key);
     if at.is_some() {
@@ -411,11 +430,19 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
             ks.delete(db, key, now);
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "del", key);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", key]));
+            }
         }
         Some(at) => {
             ks.dbs[db].set_expire(key, at);
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "expire", key);
+            if ctx.replicating() {
+                let mut v = super::argv(&[b"PEXPIREAT", key]);
+                v.push(super::num_arg(at));
+                ctx.propagate_as(v);
+            }
         }
         None if o.ttl == Ttl::Persist => {
             let had_ttl = ks.dbs[db]
@@ -425,6 +452,9 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
                 ks.dbs[db].set_expire(key, NO_EXPIRE);
                 ks.dirty += 1;
                 ctx.notify(class::GENERIC, "persist", key);
+                if ctx.replicating() {
+                    ctx.propagate_as(super::argv(&[b"PERSIST", key]));
+                }
             }
         }
         None => {}
@@ -441,12 +471,15 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
         if ks.delete(db, &args[1], now) {
             ks.dirty += 1;
             ctx.notify(class::GENERIC, "del", &args[1]);
+            if ctx.replicating() {
+                ctx.propagate_as(super::argv(&[b"DEL", &args[1]]));
+            }
         }
     }
     Ok(())
 }
 
-/// Effect: `SET key value` (the TTL is cleared).
+/// Effect: `SET key value` (the TTL is cleared), propagated so, as Redis.
 fn getset(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     reply_get(ctx, &args[1])?;
@@ -455,6 +488,9 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
     ks.set(db, &args[1], Value::Str(RStr::new(&args[2])));
     ks.dirty += 1;
     ctx.notify(class::STRING, "set", &args[1]);
+    if ctx.replicating() {
+        ctx.propagate_as(super::argv(&[b"SET", &args[1], &args[2]]));
+    }
     Ok(())
 }
 
@@ -768,6 +804,10 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     ks.dirty += 1;
     ctx.notify(class::STRING, "incrbyfloat", key);
+    // The result, not the increment: float addition must not be redone.
+    if ctx.replicating() {
+        ctx.propagate_as(super::argv(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]));
+    }
     ctx.bulk(text.as_bytes());
     Ok(())
 }

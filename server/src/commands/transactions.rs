@@ -87,6 +87,8 @@ fn multi(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn exec(ctx: &mut Ctx) -> CmdResult {
+    // The queued commands propagate themselves, wrapped in MULTI/EXEC.
+    ctx.prevent_propagation();
     let Some(m) = ctx.client.multi.take() else {
         return Err("ERR EXEC without MULTI".into());
     };

@@ -1011,6 +1011,20 @@ pub fn parse_mpop(
 }
 
 /// Effect: ZPOPMIN/ZPOPMAX of the key that had members, with the count popped.
+/// The effect of a served ZMPOP/BZMPOP/BZPOPMIN/BZPOPMAX, as Redis 7.0
+/// propagates it: `ZPOPMIN|ZPOPMAX key [number popped]`.
+pub(crate) fn propagate_zpop(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
+    if !ctx.replicating() {
+        return;
+    }
+    let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let mut v = super::argv(&[cmd, key]);
+    if let Some(n) = count {
+        v.push(super::num_arg(n as i64));
+    }
+    ctx.propagate_as(v);
+}
+
 fn zmpop(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let (keys, max, count) = parse_mpop(args, 1)?;
@@ -1019,6 +1033,7 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     for k in keys {
         let key = &args[k];
         if let Some(p) = pop_from(&mut ctx.srv.keyspace, db, key, now, count, max)? {
+            propagate_zpop(ctx, key, max, Some(p.len()));
             let mut o = out(ctx);
             o.arr(2);
             o.bulk(key);

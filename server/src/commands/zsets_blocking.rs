@@ -4,7 +4,7 @@
 
 use super::ctx::{CmdError, CmdResult, Ctx};
 use super::spec::{keys, CommandSpec};
-use super::zsets::{parse_mpop, pop_from};
+use super::zsets::{parse_mpop, pop_from, propagate_zpop};
 use crate::blocking::{parse_timeout_secs, TimeoutReply};
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -26,6 +26,7 @@ fn bzpop(ctx: &mut Ctx, max: bool) -> CmdResult {
     for key in keys {
         if let Some(popped) = pop_from(&mut ctx.srv.keyspace, db, key, now, 1, max)? {
             if let Some((member, score)) = popped.first() {
+                propagate_zpop(ctx, key, max, None);
                 ctx.array(3);
                 ctx.bulk(key);
                 ctx.bulk(member);
@@ -59,6 +60,7 @@ fn bzmpop(ctx: &mut Ctx) -> CmdResult {
             if popped.is_empty() {
                 continue;
             }
+            propagate_zpop(ctx, key, max, Some(popped.len()));
             ctx.array(2);
             ctx.bulk(key);
             ctx.array(popped.len());

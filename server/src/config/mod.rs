@@ -421,6 +421,21 @@ fn has_glob(p: &[u8]) -> bool {
 }
 
 impl Config {
+    /// `replica-serve-stale-data` (default yes).
+    pub fn replica_serve_stale_data(&self) -> bool {
+        self.other
+            .get("replica-serve-stale-data")
+            .is_none_or(|v| v != "no")
+    }
+
+    /// `replica-announce-ip`, if set.
+    pub fn replica_announce_ip(&self) -> Option<String> {
+        self.other
+            .get("replica-announce-ip")
+            .filter(|v| !v.is_empty())
+            .cloned()
+    }
+
     /// CONFIG GET: every (name, value) matching any pattern, sorted by name, no duplicates.
     /// A pattern without glob characters is an exact (case-insensitive) lookup that also
     /// finds aliases and hidden directives and echoes the name as given, like Redis 7.0.

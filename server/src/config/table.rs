@@ -662,12 +662,14 @@ pub static DIRECTIVES: &[Directive] = &[
         "10"
     ),
     intf!("repl-timeout", [], 0, repl_timeout, 1, I32, "60"),
-    other!(
+    d!(
         "replica-announce-ip",
         ["slave-announce-ip"],
         0,
         Kind::Str,
-        ""
+        "",
+        |c: &Config| other_get(c, "replica-announce-ip", ""),
+        |c: &mut Config, a: &[String]| other_set(c, "replica-announce-ip", Kind::Str, a)
     ),
     other!(
         "replica-announce-port",
@@ -706,12 +708,14 @@ pub static DIRECTIVES: &[Directive] = &[
         replica_read_only,
         "yes"
     ),
-    other!(
+    d!(
         "replica-serve-stale-data",
         ["slave-serve-stale-data"],
         0,
         Kind::Bool,
-        "yes"
+        "yes",
+        |c: &Config| other_get(c, "replica-serve-stale-data", "yes"),
+        |c: &mut Config, a: &[String]| other_set(c, "replica-serve-stale-data", Kind::Bool, a)
     ),
     d!(
         "replicaof",

@@ -22,7 +22,15 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     srv.keyspace.active_expire_cycle(now_ms, budget, effort);
     crate::pubsub::drain_expired(srv, None);
     // Reaps a finished snapshot child and starts BGSAVE at `save` points.
-    let _finished_child = crate::persist::cron(srv);
+    if let Some((purpose, ok)) = crate::persist::cron(srv) {
+        use crate::persist::ChildPurpose;
+        if matches!(
+            purpose,
+            ChildPurpose::ReplicationDisk | ChildPurpose::ReplicationSocket
+        ) {
+            crate::repl::primary::snapshot_child_done(srv, ok);
+        }
+    }
 
     // Rates are sampled every 100 ms like Redis's trackInstantaneousMetric.
     if srv.cron_loops.is_multiple_of((hz / 10).max(1)) {

@@ -6,6 +6,7 @@
 
 pub mod cron;
 pub mod listener;
+pub mod replication;
 
 use std::io;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct EventLoop {
     turn_started: Instant,
     /// Called every turn to see if a signal asked for shutdown (its name).
     pub signal_check: Option<fn() -> Option<&'static str>>,
+    /// Replication has work pending right away (snapshot pipe, loading).
+    repl_busy: bool,
 }
 
 impl EventLoop {
@@ -67,6 +70,10 @@ impl EventLoop {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let mut server = server;
+        // `replicaof` in the configuration: connect at the first cron tick.
+        if let Some((host, port)) = server.config.replicaof.clone() {
+            crate::repl::replica::set_primary(&mut server, host, port);
+        }
         server.listening = listeners
             .iter()
             .filter_map(|l| match l {
@@ -84,6 +91,7 @@ impl EventLoop {
             next_cron: Instant::now(),
             turn_started: Instant::now(),
             signal_check: None,
+            repl_busy: false,
         })
     }
 
@@ -101,7 +109,7 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = Instant::now();
-            let timeout = if self.pending_reads.is_empty() {
+            let timeout = if self.pending_reads.is_empty() && !self.repl_busy {
                 let cron = self.next_cron.saturating_duration_since(now);
                 match self.server.blocking.next_deadline(now) {
                     Some(d) => cron.min(d),
@@ -119,6 +127,8 @@ impl EventLoop {
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => self.handle_control(),
+                    replication::LINK => self.link_event(),
+                    replication::SNAPSHOT_PIPE => {} // drained in before_sleep
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
                     Token(slot) => {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -310,6 +320,11 @@ impl EventLoop {
         if total > 0 {
             self.server.stats.total_reads_processed += 1;
             c.last_interaction = self.turn_started;
+            if c.kind == ClientKind::PrimaryLink {
+                if let Some(link) = self.server.repl.link.as_mut() {
+                    link.last_io = self.turn_started;
+                }
+            }
         }
         if closed {
             self.server.clients.put_back(c);
@@ -348,6 +363,9 @@ impl EventLoop {
             && self.server.shutdown.is_none()
         {
             match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
+                Ok(Parsed::Command) if c.kind == ClientKind::PrimaryLink => {
+                    self.apply_from_primary(c, &mut clock)
+                }
                 Ok(Parsed::Command) => dispatch::execute(&mut self.server, c, &mut clock),
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => {
@@ -429,6 +447,12 @@ impl EventLoop {
     /// Unregisters and drops a client.
     pub fn close_client(&mut self, slot: usize) {
         if let Some(mut c) = self.server.clients.remove(slot) {
+            if c.replica.is_some() {
+                crate::repl::primary::detach(&mut self.server, slot);
+            }
+            if c.kind == ClientKind::PrimaryLink {
+                self.link_client_closed(slot);
+            }
             self.server.unwatch_all(&mut c);
             if let Some(state) = c.blocked.take() {
                 self.server.blocking.remove(slot, &state);
@@ -488,6 +512,7 @@ impl EventLoop {
     fn before_sleep(&mut self) {
         self.expire_blocked();
         self.serve_blocked();
+        self.repl_busy = self.repl_before_sleep();
         // flush() never queues writes, so the list can be drained in place.
         let mut slots = std::mem::take(&mut self.server.pending_writes);
         for slot in slots.drain(..) {
@@ -517,6 +542,7 @@ impl EventLoop {
         for slot in to_close {
             self.close_client(slot);
         }
+        self.repl_cron();
     }
 
     fn finish_shutdown(&mut self, req: ShutdownRequest) {

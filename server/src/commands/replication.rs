@@ -1,0 +1,116 @@
+//! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal
+//! PSYNC, SYNC and REPLCONF a replica sends. The work is in `crate::repl`.
+
+use super::ctx::{CmdResult, Ctx};
+use super::spec::{CommandSpec, NO_KEYS};
+use crate::repl::{primary, replica};
+
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("replicaof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous", NO_KEYS, replicaof)
+        .doc("server", "5.0.0", "Configures a server as replica of another, or promotes it to a master.", "O(1)"),
+    CommandSpec::new("slaveof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous", NO_KEYS, replicaof)
+        .doc("server", "1.0.0", "Sets a Redis server as a replica of another, or promotes it to being a master.", "O(1)"),
+    CommandSpec::new("role", 1, "noscript loading stale fast", "@admin @fast @dangerous", NO_KEYS, role)
+        .doc("server", "2.8.12", "Returns the replication role.", "O(1)"),
+    CommandSpec::new("wait", 3, "noscript", "@slow @connection", NO_KEYS, primary::wait)
+        .tips("request_policy:all_shards response_policy:agg_min")
+        .doc("generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", "O(1)"),
+    CommandSpec::new("psync", -3, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous", NO_KEYS, primary::psync)
+        .doc("server", "2.8.0", "An internal command used in replication.", "O(1)"),
+    CommandSpec::new("sync", 1, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous", NO_KEYS, primary::sync)
+        .doc("server", "1.0.0", "An internal command used in replication.", "O(1)"),
+    CommandSpec::new("replconf", -1, "admin noscript loading stale allow_busy", "@admin @slow @dangerous", NO_KEYS, primary::replconf)
+        .doc("server", "3.0.0", "An internal command for configuring the replication stream.", "O(1)"),
+];
+
+/// REPLICAOF host port | NO ONE.
+fn replicaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.arg_is(1, "no") && ctx.arg_is(2, "one") {
+        if ctx.srv.repl.is_replica() {
+            let who = format!("id={} addr={}", ctx.client.id, ctx.client.addr);
+            replica::promote(ctx.srv);
+            log::info!("MASTER MODE enabled (user request from '{who}')");
+        }
+        ctx.ok();
+        return Ok(());
+    }
+    let host = String::from_utf8_lossy(&ctx.args[1]).into_owned();
+    let port = match super::ctx::parse_i64(&ctx.args[2]) {
+        Ok(p) if (0..=65535).contains(&p) => p as u16,
+        _ => return Err("ERR Invalid master port".into()),
+    };
+    if let Some(link) = &ctx.srv.repl.link {
+        if link.host.eq_ignore_ascii_case(&host) && link.port == port {
+            log::warn!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            ctx.simple(b"OK Already connected to specified master");
+            return Ok(());
+        }
+    }
+    replica::set_primary(ctx.srv, host.clone(), port);
+    log::info!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        ctx.client.id,
+        ctx.client.addr
+    );
+    ctx.ok();
+    Ok(())
+}
+
+/// ROLE: `master offset [[ip port offset]...]` or `slave host port state offset`.
+fn role(ctx: &mut Ctx) -> CmdResult {
+    if let Some(link) = &ctx.srv.repl.link {
+        let host = link.host.clone();
+        let port = link.port as i64;
+        let state = link.state.role_name();
+        let offset = if ctx.srv.repl.link_up() {
+            ctx.srv.repl.offset()
+        } else {
+            -1
+        };
+        ctx.array(5);
+        ctx.bulk(b"slave");
+        ctx.bulk(host.as_bytes());
+        ctx.int(port);
+        ctx.bulk(state.as_bytes());
+        ctx.int(offset);
+        return Ok(());
+    }
+    let offset = ctx.srv.repl.offset();
+    let replicas: Vec<(String, u16, i64)> = ctx
+        .srv
+        .repl
+        .replicas
+        .iter()
+        .filter_map(|&s| ctx.srv.clients.get(s))
+        .filter_map(|c| {
+            let info = c.replica.as_deref()?;
+            (info.state == primary::ReplicaState::Online).then(|| {
+                let ip = info
+                    .announced_ip
+                    .clone()
+                    .unwrap_or_else(|| peer_ip(&c.addr));
+                (ip, info.listening_port, info.ack_offset)
+            })
+        })
+        .collect();
+    ctx.array(3);
+    ctx.bulk(b"master");
+    ctx.int(offset);
+    ctx.array(replicas.len());
+    for (ip, port, off) in replicas {
+        ctx.array(3);
+        ctx.bulk(ip.as_bytes());
+        ctx.bulk(port.to_string().as_bytes());
+        ctx.bulk(off.to_string().as_bytes());
+    }
+    Ok(())
+}
+
+/// The ip part of `ip:port` (IPv6 addresses keep their colons).
+pub fn peer_ip(addr: &str) -> String {
+    match addr.rsplit_once(':') {
+        Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']').to_string(),
+        None => addr.to_string(),
+    }
+}

@@ -1,0 +1,275 @@
+//! This node as a replica: the link to its primary (connection, handshake,
+//! snapshot transfer and incremental loading, then the command stream),
+//! the cached primary used for partial resyncs, offsets and ACKs, and
+//! promotion (REPLICAOF NO ONE).
+//!
+//! The socket itself is read and written by `net::replication`; this module
+//! keeps the state and decides.
+
+use std::time::Instant;
+
+use handoff_replication::handshake::Handshake;
+use handoff_replication::transfer::RdbTransfer;
+use handoff_replication::Backlog;
+
+use crate::server::Server;
+
+/// Where the link is (INFO's `master_link_status` is `up` only when
+/// `Connected`; ROLE reports the state names below).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Not connected: the next cron tries to connect.
+    Connect,
+    /// TCP connection in progress.
+    Connecting,
+    /// PING / REPLCONF / PSYNC exchange.
+    Handshake,
+    /// Receiving the snapshot.
+    Transfer,
+    /// Loading the received snapshot, a batch of keys per loop turn.
+    Loading,
+    /// Streaming: the link is the client in `Link::slot`.
+    Connected,
+}
+
+impl LinkState {
+    /// The state word of ROLE.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer | LinkState::Loading => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// The link to the primary this node replicates.
+pub struct Link {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// The socket until the link becomes a client (then `slot`).
+    pub sock: Option<mio::net::TcpStream>,
+    pub handshake: Option<Handshake>,
+    pub transfer: Option<RdbTransfer>,
+    pub loader: Option<crate::rdb::RdbLoader>,
+    /// `+FULLRESYNC` replid and offset while the snapshot comes and loads.
+    pub full: Option<(String, i64)>,
+    /// Stream bytes that arrived with the end of the handshake or snapshot.
+    pub rest: Vec<u8>,
+    /// The primary-link client once streaming.
+    pub slot: Option<usize>,
+    /// Last time anything came from the primary.
+    pub last_io: Instant,
+    /// When the link went down (INFO master_link_down_since_seconds).
+    pub down_since: Instant,
+    pub sync_started: Option<Instant>,
+    /// Stream bytes of an open MULTI: they count once EXEC ran.
+    pub multi_buf: Vec<u8>,
+    /// Send `PSYNC ... FAILOVER` (this node hands over to that primary).
+    pub failover: bool,
+    /// Next connection attempt.
+    pub retry_at: Instant,
+}
+
+impl Link {
+    pub fn new(host: String, port: u16) -> Self {
+        let now = Instant::now();
+        Link {
+            host,
+            port,
+            state: LinkState::Connect,
+            sock: None,
+            handshake: None,
+            transfer: None,
+            loader: None,
+            full: None,
+            rest: Vec::new(),
+            slot: None,
+            last_io: now,
+            down_since: now,
+            sync_started: None,
+            multi_buf: Vec::new(),
+            failover: false,
+            retry_at: now,
+        }
+    }
+}
+
+impl super::Replication {
+    /// The link to the primary is streaming.
+    pub fn link_up(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|l| l.state == LinkState::Connected)
+    }
+
+    /// A snapshot from the primary is being loaded.
+    pub fn loading(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|l| l.state == LinkState::Loading)
+    }
+}
+
+/// REPLICAOF host port: (re)points this node at a primary. The data is
+/// kept; the first PSYNC offers this node's own history (a demoted primary
+/// continues with `+CONTINUE` when the new primary shares it).
+pub fn set_primary(srv: &mut Server, host: String, port: u16) {
+    drop_link(srv);
+    if srv.repl.backlog.is_none() {
+        // The cached primary needs a backlog to continue into.
+        srv.repl.backlog = Some(Backlog::new(
+            srv.config.repl_backlog_size as usize,
+            srv.repl.last_offset,
+        ));
+    }
+    srv.keyspace.expire_keys = false;
+    log::info!("Connecting to MASTER {host}:{port}");
+    srv.repl.link = Some(Link::new(host, port));
+    disconnect_blocked(srv);
+}
+
+/// Clients blocked on keys are released when the role changes, as Redis
+/// does (their commands may no longer make sense on a replica).
+fn disconnect_blocked(srv: &mut Server) {
+    let slots: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter(|c| c.blocked.is_some())
+        .map(|c| c.slot)
+        .collect();
+    for slot in slots {
+        if let Some(mut c) = srv.clients.take(slot) {
+            srv.unblock(
+                &mut c,
+                Some(crate::server::UnblockReply::Error(
+                    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+                )),
+            );
+            srv.clients.put_back(c);
+            srv.schedule_write(slot);
+        }
+    }
+}
+
+/// Forgets the link (its socket or client is closed by the loop).
+pub fn drop_link(srv: &mut Server) {
+    if let Some(link) = srv.repl.link.take() {
+        if let Some(slot) = link.slot {
+            close_slot(srv, slot);
+        }
+        // Dropping the socket closes it; epoll forgets closed fds.
+        drop(link.sock);
+    }
+}
+
+fn close_slot(srv: &mut Server, slot: usize) {
+    if let Some(c) = srv.clients.get_mut(slot) {
+        c.close_asap = true;
+        srv.clients_to_close.push(slot);
+    }
+}
+
+/// Disconnects this node's own replicas (they come back with PSYNC and
+/// learn the new history).
+pub fn disconnect_replicas(srv: &mut Server) {
+    for slot in srv.repl.replicas.clone() {
+        close_slot(srv, slot);
+    }
+}
+
+/// REPLICAOF NO ONE (and the FAILOVER target): this node becomes a primary.
+/// Its history continues under a new id; the old one stays valid up to the
+/// current offset so the old primary and siblings resync partially.
+pub fn promote(srv: &mut Server) {
+    if srv.repl.link.is_none() {
+        return;
+    }
+    drop_link(srv);
+    let offset = srv.repl.offset();
+    srv.repl.ids.shift(offset, crate::server::unix_us() as u64);
+    srv.repl.stream_db = None;
+    srv.keyspace.expire_keys = true;
+    if srv.repl.backlog.is_none() {
+        srv.repl.backlog = Some(Backlog::new(srv.config.repl_backlog_size as usize, offset));
+    }
+    log::info!(
+        "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+        srv.repl.ids.replid2,
+        srv.repl.ids.second_repl_offset,
+        srv.repl.ids.replid
+    );
+    disconnect_replicas(srv);
+    log::info!("MASTER MODE enabled");
+}
+
+/// The PSYNC arguments this node offers: its history and offset.
+pub fn cached_primary(srv: &Server) -> Option<(String, i64)> {
+    srv.repl
+        .backlog
+        .as_ref()
+        .map(|b| (srv.repl.ids.replid.clone(), b.offset()))
+}
+
+/// `+FULLRESYNC`: data is replaced by the snapshot; the history becomes the
+/// primary's.
+pub fn begin_full_sync(srv: &mut Server, replid: String, offset: i64) {
+    log::info!("Full resync from master: {replid}:{offset}");
+    if let Some(link) = srv.repl.link.as_mut() {
+        link.full = Some((replid, offset));
+        link.state = LinkState::Transfer;
+        link.transfer = Some(RdbTransfer::new());
+        link.sync_started = Some(Instant::now());
+    }
+    // Sub-replicas must resync from the new history.
+    disconnect_replicas(srv);
+}
+
+/// The snapshot is loaded: adopt the primary's id and offset.
+pub fn full_sync_loaded(srv: &mut Server) {
+    let Some((replid, offset)) = srv.repl.link.as_mut().and_then(|l| l.full.take()) else {
+        return;
+    };
+    srv.repl.ids.replid = replid;
+    srv.repl.ids.clear_secondary();
+    srv.repl.backlog = Some(Backlog::new(srv.config.repl_backlog_size as usize, offset));
+    log::info!("MASTER <-> REPLICA sync: Finished with success");
+}
+
+/// `+CONTINUE [replid]`: the stream continues at our offset.
+pub fn continue_sync(srv: &mut Server, new_replid: Option<String>) {
+    log::info!("Successful partial resynchronization with master.");
+    if let Some(id) = new_replid {
+        if id != srv.repl.ids.replid {
+            let offset = srv.repl.offset();
+            srv.repl.ids.adopt(&id, offset);
+            log::info!("Master replication ID changed to {id}");
+            disconnect_replicas(srv);
+        }
+    }
+    log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+}
+
+/// A command from the primary was applied: `raw_len` stream bytes. Counts
+/// them (after EXEC for a transaction) and relays them to sub-replicas.
+pub fn applied(srv: &mut Server, args: &[bytes::Bytes], in_multi: bool) {
+    let mut bytes = std::mem::take(
+        &mut srv
+            .repl
+            .link
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.multi_buf))
+            .unwrap_or_default(),
+    );
+    handoff_replication::stream::encode_into(&mut bytes, args);
+    if in_multi {
+        if let Some(l) = srv.repl.link.as_mut() {
+            l.multi_buf = bytes;
+        }
+        return;
+    }
+    super::feed(srv, &bytes);
+}

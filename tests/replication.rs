@@ -1,0 +1,270 @@
+//! Replication between handoff servers in one process, over real sockets:
+//! full sync, partial resync after a killed link, WAIT, chained replicas,
+//! promotion with the old primary re-attaching, and no acknowledged write
+//! lost while the link is killed repeatedly under load.
+
+mod common;
+
+use common::dataset::{assert_same, snapshot};
+use common::workload::{info_field, must, wait_for, write_mixed};
+use common::TestServer;
+use handoff::protocol::{Connection, Frame};
+
+fn server() -> TestServer {
+    TestServer::with(|c| c.repl_diskless_sync_delay = 0)
+}
+
+fn replicate(replica: &mut Connection, primary: &TestServer) {
+    let port = primary.addr().port().to_string();
+    must(replica, &["REPLICAOF", "127.0.0.1", &port]);
+}
+
+fn wait_link_up(c: &mut Connection) {
+    wait_for(20, "master_link_status:up", || {
+        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+    });
+}
+
+fn offset(c: &mut Connection) -> i64 {
+    info_field(c, "replication", "master_repl_offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+fn stat(c: &mut Connection, name: &str) -> i64 {
+    info_field(c, "stats", name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Waits until `replica` processed everything `primary` produced.
+fn wait_caught_up(primary: &mut Connection, replica: &mut Connection) {
+    wait_for(20, "replica offset to reach the primary's", || {
+        let p = offset(primary);
+        p > 0 && offset(replica) == p
+    });
+}
+
+#[test]
+fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
+    let p = server();
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    write_mixed(&mut pc, "before", 12);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    write_mixed(&mut pc, "after", 12);
+    must(&mut pc, &["DEL", "before:str:1"]);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+    assert_eq!(stat(&mut pc, "sync_full"), 1);
+    let role = must(&mut rc, &["ROLE"]);
+    let Frame::Array(parts) = role else {
+        panic!("ROLE")
+    };
+    assert_eq!(parts[0], Frame::Bulk("slave".into()));
+    assert_eq!(parts[3], Frame::Bulk("connected".into()));
+}
+
+#[test]
+fn a_replica_refuses_writes_and_never_expires_keys_itself() {
+    let p = server();
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    assert_eq!(
+        rc.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Error("READONLY You can't write against a read only replica.".into())
+    );
+    must(&mut pc, &["SET", "short", "v", "PX", "150"]);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_eq!(must(&mut rc, &["GET", "short"]), Frame::Bulk("v".into()));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Logically expired: hidden from reads, but the replica keeps it until the DEL.
+    assert_eq!(must(&mut rc, &["GET", "short"]), Frame::NullBulk);
+    assert_eq!(must(&mut pc, &["GET", "short"]), Frame::NullBulk);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_eq!(must(&mut rc, &["DBSIZE"]), Frame::Integer(0));
+}
+
+#[test]
+fn a_killed_link_resumes_with_a_partial_resync() {
+    let p = server();
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    write_mixed(&mut pc, "a", 5);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    must(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
+    write_mixed(&mut pc, "b", 5);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+    assert_eq!(stat(&mut pc, "sync_full"), 1, "no second full sync");
+    assert!(stat(&mut pc, "sync_partial_ok") >= 1);
+}
+
+#[test]
+fn wait_counts_the_replicas_that_acknowledged_the_write() {
+    let p = server();
+    let r1 = server();
+    let r2 = server();
+    let mut pc = p.connect();
+    for r in [&r1, &r2] {
+        let mut rc = r.connect();
+        replicate(&mut rc, &p);
+        wait_link_up(&mut rc);
+    }
+    wait_for(10, "two online replicas", || {
+        info_field(&mut pc, "replication", "connected_slaves").as_deref() == Some("2")
+    });
+    must(&mut pc, &["SET", "k", "v"]);
+    assert_eq!(must(&mut pc, &["WAIT", "2", "5000"]), Frame::Integer(2));
+    assert_eq!(must(&mut pc, &["WAIT", "3", "200"]), Frame::Integer(2));
+    let mut rc = r1.connect();
+    assert!(matches!(
+        rc.call(&["WAIT", "1", "0"]).unwrap(),
+        Frame::Error(_)
+    ));
+}
+
+#[test]
+fn a_chained_replica_mirrors_the_primary_with_the_same_offsets() {
+    let a = server();
+    let b = server();
+    let c = server();
+    let mut ac = a.connect();
+    let mut bc = b.connect();
+    let mut cc = c.connect();
+    write_mixed(&mut ac, "x", 4);
+    replicate(&mut bc, &a);
+    wait_link_up(&mut bc);
+    replicate(&mut cc, &b);
+    wait_link_up(&mut cc);
+    write_mixed(&mut ac, "y", 4);
+    wait_caught_up(&mut ac, &mut bc);
+    wait_caught_up(&mut ac, &mut cc);
+    assert_same(&snapshot(&mut ac), &snapshot(&mut cc), "a vs c");
+    let id = |c: &mut Connection| info_field(c, "replication", "master_replid");
+    assert_eq!(id(&mut ac), id(&mut cc));
+}
+
+#[test]
+fn a_promoted_replica_takes_back_the_old_primary_with_a_partial_resync() {
+    let a = server();
+    let b = server();
+    let mut ac = a.connect();
+    let mut bc = b.connect();
+    write_mixed(&mut ac, "x", 4);
+    replicate(&mut bc, &a);
+    wait_link_up(&mut bc);
+    wait_caught_up(&mut ac, &mut bc);
+    let old_id = info_field(&mut ac, "replication", "master_replid").unwrap();
+    must(&mut bc, &["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(
+        info_field(&mut bc, "replication", "master_replid2").unwrap(),
+        old_id
+    );
+    must(&mut bc, &["SET", "after-promotion", "1"]);
+    replicate(&mut ac, &b);
+    wait_link_up(&mut ac);
+    wait_caught_up(&mut bc, &mut ac);
+    assert_eq!(
+        must(&mut ac, &["GET", "after-promotion"]),
+        Frame::Bulk("1".into())
+    );
+    assert_eq!(
+        stat(&mut bc, "sync_full"),
+        0,
+        "the old primary continued partially"
+    );
+    assert_eq!(stat(&mut bc, "sync_partial_ok"), 1);
+    assert_same(&snapshot(&mut bc), &snapshot(&mut ac), "b vs a");
+}
+
+#[test]
+fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
+    let p = server();
+    let r = server();
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    let addr = p.addr();
+    let writer = std::thread::spawn(move || {
+        let mut c = Connection::connect(addr.to_string()).unwrap();
+        let mut acked = 0;
+        for i in 0..20_000 {
+            let k = format!("k{}", i % 3000);
+            if c.call(&["INCR", &k]).is_ok() {
+                acked += 1;
+            }
+            if i % 7 == 0 {
+                c.call(&["RPUSH", "log", &i.to_string()]).unwrap();
+            }
+        }
+        acked
+    });
+    let mut pc = p.connect();
+    for _ in 0..15 {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        must(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
+    }
+    assert_eq!(writer.join().unwrap(), 20_000);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+}
+
+#[test]
+fn a_disk_based_full_sync_saves_the_rdb_file_and_sends_it_with_its_length() {
+    let dir = std::env::temp_dir().join(format!("handoff-disksync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_string_lossy().into_owned();
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync = false;
+        c.dir = dir_s;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    write_mixed(&mut pc, "disk", 4);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
+    assert!(
+        dir.join("dump.rdb").exists(),
+        "the snapshot went through the disk"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
+    let p = TestServer::with(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.min_replicas_to_write = 1;
+    });
+    let r = server();
+    let mut pc = p.connect();
+    assert_eq!(
+        pc.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Error("NOREPLICAS Not enough good replicas to write.".into())
+    );
+    assert_eq!(
+        must(&mut pc, &["GET", "k"]),
+        Frame::NullBulk,
+        "reads still work"
+    );
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc);
+    wait_for(10, "a good replica", || {
+        pc.call(&["SET", "k", "v"]).unwrap() == Frame::Simple("OK".into())
+    });
+}
