@@ -144,8 +144,15 @@ fn a_chained_replica_mirrors_the_primary_with_the_same_offsets() {
     write_mixed(&mut ac, "x", 4);
     replicate(&mut bc, &a);
     wait_link_up(&mut bc);
+    // The stream's last SELECT is db 3 when C syncs from B: C must continue
+    // there (repl-stream-db), as A sends no new SELECT for the next write.
+    must(&mut ac, &["SELECT", "3"]);
+    must(&mut ac, &["SET", "in-db-3", "1"]);
+    wait_caught_up(&mut ac, &mut bc);
     replicate(&mut cc, &b);
     wait_link_up(&mut cc);
+    must(&mut ac, &["SET", "still-in-db-3", "1"]);
+    must(&mut ac, &["SELECT", "0"]);
     write_mixed(&mut ac, "y", 4);
     wait_caught_up(&mut ac, &mut bc);
     wait_caught_up(&mut ac, &mut cc);

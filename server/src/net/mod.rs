@@ -451,7 +451,7 @@ impl EventLoop {
                 crate::repl::primary::detach(&mut self.server, slot);
             }
             if c.kind == ClientKind::PrimaryLink {
-                self.link_client_closed(slot);
+                self.link_client_closed(slot, c.db);
             }
             self.server.unwatch_all(&mut c);
             if let Some(state) = c.blocked.take() {

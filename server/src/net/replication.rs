@@ -409,7 +409,16 @@ impl EventLoop {
         match loader.step(&mut self.server, LOAD_KEYS_PER_TURN) {
             Ok(true) => {
                 log::info!("Done loading RDB, keys loaded: {}.", loader.keys_loaded());
+                // The stream continues in the db the primary had selected.
+                let db = loader
+                    .aux("repl-stream-db")
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse::<usize>().ok())
+                    .filter(|&d| d < self.server.keyspace.dbs.len())
+                    .unwrap_or(0);
                 replica::full_sync_loaded(&mut self.server);
+                if let Some(l) = self.server.repl.link.as_mut() {
+                    l.stream_db = db;
+                }
                 self.link_become_client();
                 false
             }
@@ -440,6 +449,7 @@ impl EventLoop {
             return;
         };
         let rest = std::mem::take(&mut link.rest);
+        let stream_db = link.stream_db;
         let addr = format!("{}:{}", link.host, link.port);
         let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let _ = self.poll.registry().deregister(&mut sock);
@@ -451,6 +461,7 @@ impl EventLoop {
             let mut c = Client::new(id, slot, Stream::Tcp(sock), addr, laddr, false, now);
             c.kind = ClientKind::PrimaryLink;
             c.authenticated = true;
+            c.db = stream_db;
             c.read_buf.extend_from_slice(&rest);
             c
         });
@@ -478,9 +489,11 @@ impl EventLoop {
 
     /// The primary-link client closed: keep the data and the history for a
     /// partial resync, and reconnect.
-    pub(super) fn link_client_closed(&mut self, slot: usize) {
+    pub(super) fn link_client_closed(&mut self, slot: usize, db: usize) {
         if let Some(link) = self.server.repl.link.as_mut() {
             if link.slot == Some(slot) {
+                // A partial resync continues without a SELECT.
+                link.stream_db = db;
                 log::warn!("Connection with master lost.");
                 link.slot = None;
                 link.state = LinkState::Connect;

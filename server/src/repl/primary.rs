@@ -475,8 +475,17 @@ pub fn maybe_start_snapshot(srv: &mut Server) {
 
 fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
     let offset = srv.repl.offset();
+    // A replica relays its primary's stream verbatim (no SELECT of its own):
+    // the db its link has selected is where that stream continues.
+    let link_db = srv
+        .repl
+        .link
+        .as_ref()
+        .and_then(|l| l.slot)
+        .and_then(|slot| srv.clients.get(slot))
+        .map(|c| c.db);
     let aux = ReplAux {
-        stream_db: srv.repl.stream_db.unwrap_or(0),
+        stream_db: link_db.or(srv.repl.stream_db).unwrap_or(0),
         replid: srv.repl.ids.replid.clone(),
         offset,
     };

@@ -72,6 +72,9 @@ pub struct Link {
     pub failover: bool,
     /// Next connection attempt.
     pub retry_at: Instant,
+    /// The db the stream continues in (`repl-stream-db` after a full sync;
+    /// the link's last db after a partial resync).
+    pub stream_db: usize,
 }
 
 impl Link {
@@ -94,6 +97,7 @@ impl Link {
             multi_buf: Vec::new(),
             failover: false,
             retry_at: now,
+            stream_db: 0,
         }
     }
 }
