@@ -257,22 +257,17 @@ pub fn continue_sync(srv: &mut Server, new_replid: Option<String>) {
     log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
 }
 
-/// A command from the primary was applied: `raw_len` stream bytes. Counts
-/// them (after EXEC for a transaction) and relays them to sub-replicas.
+/// A command from the primary was applied. Its stream bytes count (after
+/// EXEC for a transaction, so a link lost mid-MULTI resumes before it) and
+/// are relayed to sub-replicas.
 pub fn applied(srv: &mut Server, args: &[bytes::Bytes], in_multi: bool) {
-    let mut bytes = std::mem::take(
-        &mut srv
-            .repl
-            .link
-            .as_mut()
-            .map(|l| std::mem::take(&mut l.multi_buf))
-            .unwrap_or_default(),
-    );
+    let Some(link) = srv.repl.link.as_mut() else {
+        return;
+    };
+    let mut bytes = std::mem::take(&mut link.multi_buf);
     handoff_replication::stream::encode_into(&mut bytes, args);
     if in_multi {
-        if let Some(l) = srv.repl.link.as_mut() {
-            l.multi_buf = bytes;
-        }
+        link.multi_buf = bytes;
         return;
     }
     super::feed(srv, &bytes);
