@@ -4,7 +4,8 @@
 //! `[REPLCONF ip-address]`, `REPLCONF capa eof capa psync2`, then `PSYNC`.
 //! It does no I/O: the server writes what `Action::Send` carries.
 
-use crate::stream::encode_into;
+use bytes::{Bytes, BytesMut};
+use handoff_protocol::encode::encode_command;
 
 /// What the replica introduces itself with.
 #[derive(Clone, Debug, Default)]
@@ -23,7 +24,7 @@ pub struct HandshakeConfig {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
     /// Write these bytes to the primary.
-    Send(Vec<u8>),
+    Send(Bytes),
     /// `+FULLRESYNC`: an RDB follows; the stream continues after `offset`.
     FullSync { replid: String, offset: i64 },
     /// `+CONTINUE [replid]`: the stream continues at our offset.
@@ -60,9 +61,9 @@ impl Handshake {
     /// The first action, once the connection is established: PING.
     pub fn start(&mut self) -> Action {
         self.state = State::AwaitPong;
-        let mut out = Vec::new();
-        encode_into(&mut out, &["PING"]);
-        Action::Send(out)
+        let mut out = BytesMut::new();
+        encode_command(&mut out, &["PING"]);
+        Action::Send(out.freeze())
     }
 
     pub fn is_done(&self) -> bool {
@@ -160,40 +161,40 @@ impl Handshake {
         }
     }
 
-    fn pipelined_block(&self) -> (Vec<u8>, Vec<(&'static str, bool)>) {
-        let mut out = Vec::new();
+    fn pipelined_block(&self) -> (Bytes, Vec<(&'static str, bool)>) {
+        let mut out = BytesMut::new();
         let mut expected = Vec::new();
         if let Some(pass) = &self.cfg.masterauth {
             match &self.cfg.masteruser {
-                Some(user) => encode_into(&mut out, &["AUTH", user, pass]),
-                None => encode_into(&mut out, &["AUTH", pass]),
+                Some(user) => encode_command(&mut out, &["AUTH", user, pass]),
+                None => encode_command(&mut out, &["AUTH", pass]),
             }
             expected.push(("AUTH", true));
         }
         let port = self.cfg.listening_port.to_string();
-        encode_into(&mut out, &["REPLCONF", "listening-port", &port]);
+        encode_command(&mut out, &["REPLCONF", "listening-port", &port]);
         expected.push(("REPLCONF listening-port", false));
         if let Some(ip) = &self.cfg.announce_ip {
-            encode_into(&mut out, &["REPLCONF", "ip-address", ip]);
+            encode_command(&mut out, &["REPLCONF", "ip-address", ip]);
             expected.push(("REPLCONF ip-address", false));
         }
-        encode_into(&mut out, &["REPLCONF", "capa", "eof", "capa", "psync2"]);
+        encode_command(&mut out, &["REPLCONF", "capa", "eof", "capa", "psync2"]);
         expected.push(("REPLCONF capa", false));
-        (out, expected)
+        (out.freeze(), expected)
     }
 
-    fn psync_request(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+    fn psync_request(&self) -> Bytes {
+        let mut out = BytesMut::new();
         let (id, offset) = match &self.cfg.cached {
             Some((id, off)) => (id.clone(), (off + 1).to_string()),
             None => ("?".to_string(), "-1".to_string()),
         };
         if self.cfg.failover {
-            encode_into(&mut out, &["PSYNC", &id, &offset, "FAILOVER"]);
+            encode_command(&mut out, &["PSYNC", &id, &offset, "FAILOVER"]);
         } else {
-            encode_into(&mut out, &["PSYNC", &id, &offset]);
+            encode_command(&mut out, &["PSYNC", &id, &offset]);
         }
-        out
+        out.freeze()
     }
 }
 

@@ -7,7 +7,7 @@
 //! - [`psync`]: the primary's partial-or-full decision for `PSYNC id offset`.
 //! - [`handshake`]: the replica's side of the handshake, reply by reply.
 //! - [`transfer`]: the framing of the RDB payload after `+FULLRESYNC`.
-//! - [`stream`]: encoding of commands for the replication stream.
+//! - [`stream`]: what a replica writes on the stream (ACKs).
 
 pub mod backlog;
 pub mod handshake;

@@ -238,20 +238,8 @@ pub fn fork_snapshot(
 /// In the child: writes the snapshot; returns the exit code.
 fn child_write(srv: &Server, target: &SnapshotTarget, aux: Option<&ReplAux>) -> i32 {
     let res = match target {
-        SnapshotTarget::File(path) => {
-            // The temp file carries the child's pid, as Redis names it.
-            let tmp = temp_path_for(path, std::process::id());
-            (|| {
-                let file = File::create(&tmp)?;
-                let out = BufWriter::with_capacity(1 << 20, file);
-                let opts = rdb::write_options(&srv.config);
-                let mut out = rdb::write_dataset(out, srv, aux, opts)?;
-                out.flush()?;
-                let file = out.into_inner().map_err(|e| e.into_error())?;
-                file.sync_all()?;
-                std::fs::rename(&tmp, path)
-            })()
-        }
+        // The temp file carries the child's pid, as Redis names it.
+        SnapshotTarget::File(path) => write_file(srv, path, aux),
         SnapshotTarget::Fd(fd) => {
             // SAFETY: the child's inherited copy of the fd we were given.
             let file = unsafe { File::from_raw_fd(*fd) };

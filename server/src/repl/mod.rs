@@ -17,7 +17,9 @@ pub mod replica;
 use std::time::Instant;
 
 use bytes::Bytes;
-use handoff_replication::{stream, Backlog, ReplIds};
+use bytes::BytesMut;
+use handoff_protocol::encode::encode_command;
+use handoff_replication::{Backlog, ReplIds};
 
 use crate::server::Server;
 
@@ -67,7 +69,7 @@ pub struct Replication {
     pub acks_changed: bool,
     /// When this replica last sent an ACK.
     pub last_ack: Instant,
-    scratch: Vec<u8>,
+    scratch: BytesMut,
 }
 
 impl Replication {
@@ -89,7 +91,7 @@ impl Replication {
             ack_now: false,
             acks_changed: false,
             last_ack: Instant::now(),
-            scratch: Vec::new(),
+            scratch: BytesMut::new(),
         }
     }
 
@@ -181,11 +183,11 @@ pub fn propagate<A: AsRef<[u8]>>(srv: &mut Server, db: Option<usize>, args: &[A]
     if let Some(db) = db {
         if srv.repl.stream_db != Some(db) {
             let n = db.to_string();
-            stream::encode_into(&mut buf, &[b"SELECT".as_ref(), n.as_bytes()]);
+            encode_command(&mut buf, &[b"SELECT".as_ref(), n.as_bytes()]);
             srv.repl.stream_db = Some(db);
         }
     }
-    stream::encode_into(&mut buf, args);
+    encode_command(&mut buf, args);
     feed(srv, &buf);
     srv.repl.scratch = buf;
 }

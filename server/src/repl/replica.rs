@@ -67,7 +67,7 @@ pub struct Link {
     pub down_since: Instant,
     pub sync_started: Option<Instant>,
     /// Stream bytes of an open MULTI: they count once EXEC ran.
-    pub multi_buf: Vec<u8>,
+    pub multi_buf: bytes::BytesMut,
     /// Send `PSYNC ... FAILOVER` (this node hands over to that primary).
     pub failover: bool,
     /// Next connection attempt.
@@ -94,7 +94,7 @@ impl Link {
             last_io: now,
             down_since: now,
             sync_started: None,
-            multi_buf: Vec::new(),
+            multi_buf: bytes::BytesMut::new(),
             failover: false,
             retry_at: now,
             stream_db: 0,
@@ -265,7 +265,7 @@ pub fn applied(srv: &mut Server, args: &[bytes::Bytes], in_multi: bool) {
         return;
     };
     let mut bytes = std::mem::take(&mut link.multi_buf);
-    handoff_replication::stream::encode_into(&mut bytes, args);
+    handoff_protocol::encode::encode_command(&mut bytes, args);
     if in_multi {
         link.multi_buf = bytes;
         return;
