@@ -556,7 +556,6 @@ fn stats_section(srv: &Server, w: &mut Section) {
 }
 
 fn replication_section(srv: &Server, w: &mut Section) {
-    use crate::repl::primary::ReplicaState;
     let repl = &srv.repl;
     w.header("Replication");
     match &repl.link {
@@ -611,37 +610,20 @@ fn replication_section(srv: &Server, w: &mut Section) {
         }
         None => w.field("role", "master"),
     }
-    let replicas: Vec<_> = repl
-        .replicas
-        .iter()
-        .filter_map(|&s| srv.clients.get(s))
-        .filter(|c| c.replica.is_some())
-        .collect();
+    let replicas: Vec<_> = crate::repl::primary::attached(srv).collect();
     w.field("connected_slaves", replicas.len());
     if repl.link.is_none() && srv.config.min_replicas_to_write > 0 {
         w.field(
             "min_slaves_good_slaves",
-            replicas
-                .iter()
-                .filter(|c| {
-                    c.replica.as_deref().is_some_and(|i| {
-                        i.state == ReplicaState::Online
-                            && i.ack_time.elapsed().as_secs() <= srv.config.min_replicas_max_lag
-                    })
-                })
-                .count(),
+            crate::repl::primary::good_replicas(srv),
         );
     }
-    for (i, c) in replicas.iter().enumerate() {
-        let info = c.replica.as_deref().expect("filtered");
-        let ip = info
-            .announced_ip
-            .clone()
-            .unwrap_or_else(|| super::replication::peer_ip(&c.addr));
+    for (i, (c, info)) in replicas.iter().enumerate() {
         w.field(
             &format!("slave{i}"),
             format_args!(
-                "ip={ip},port={},state={},offset={},lag={}",
+                "ip={},port={},state={},offset={},lag={}",
+                info.ip(&c.addr),
                 info.listening_port,
                 info.state.info_name(),
                 info.ack_offset,

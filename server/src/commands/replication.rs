@@ -77,22 +77,9 @@ fn role(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let offset = ctx.srv.repl.offset();
-    let replicas: Vec<(String, u16, i64)> = ctx
-        .srv
-        .repl
-        .replicas
-        .iter()
-        .filter_map(|&s| ctx.srv.clients.get(s))
-        .filter_map(|c| {
-            let info = c.replica.as_deref()?;
-            (info.state == primary::ReplicaState::Online).then(|| {
-                let ip = info
-                    .announced_ip
-                    .clone()
-                    .unwrap_or_else(|| peer_ip(&c.addr));
-                (ip, info.listening_port, info.ack_offset)
-            })
-        })
+    let replicas: Vec<(String, u16, i64)> = primary::attached(ctx.srv)
+        .filter(|(_, i)| i.state == primary::ReplicaState::Online)
+        .map(|(c, i)| (i.ip(&c.addr), i.listening_port, i.ack_offset))
         .collect();
     ctx.array(3);
     ctx.bulk(b"master");
@@ -105,12 +92,4 @@ fn role(ctx: &mut Ctx) -> CmdResult {
         ctx.bulk(off.to_string().as_bytes());
     }
     Ok(())
-}
-
-/// The ip part of `ip:port` (IPv6 addresses keep their colons).
-pub fn peer_ip(addr: &str) -> String {
-    match addr.rsplit_once(':') {
-        Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']').to_string(),
-        None => addr.to_string(),
-    }
 }

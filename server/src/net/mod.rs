@@ -241,14 +241,32 @@ impl EventLoop {
             (_, _, Listener::Unix(_, path)) => (format!("{path}:0"), path.clone(), true),
             _ => (String::new(), String::new(), false),
         };
+        let authenticated = srv.config.requirepass.is_empty();
+        self.register_client(stream, addr, laddr, is_unix, |c| {
+            c.authenticated = authenticated
+        });
+    }
+
+    /// Puts a new connection in the client slab and registers it for reads;
+    /// `setup` adjusts the client first. None if registration failed.
+    pub(super) fn register_client(
+        &mut self,
+        stream: Stream,
+        addr: String,
+        laddr: String,
+        is_unix: bool,
+        setup: impl FnOnce(&mut Client),
+    ) -> Option<usize> {
+        let srv = &mut self.server;
         let id = srv.next_client_id;
         srv.next_client_id += 1;
         let now = Instant::now();
-        let slot = srv
-            .clients
-            .insert(|slot| Client::new(id, slot, stream, addr, laddr, is_unix, now));
+        let slot = srv.clients.insert(|slot| {
+            let mut c = Client::new(id, slot, stream, addr, laddr, is_unix, now);
+            setup(&mut c);
+            c
+        });
         let c = srv.clients.get_mut(slot).expect("just inserted");
-        c.authenticated = srv.config.requirepass.is_empty();
         if let Err(e) =
             self.poll
                 .registry()
@@ -256,7 +274,9 @@ impl EventLoop {
         {
             log::warn!("Error registering fd event for the new client: {e}");
             srv.clients.remove(slot);
+            return None;
         }
+        Some(slot)
     }
 
     fn handle_readable(&mut self, slot: usize) {

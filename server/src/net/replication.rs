@@ -302,16 +302,15 @@ impl EventLoop {
                 if !self.link_do(actions) || !done {
                     return;
                 }
-                let state = self.server.repl.link.as_ref().map(|l| l.state);
-                match state {
-                    Some(LinkState::Transfer) => self.link_input(rest),
-                    Some(LinkState::Connected) | None => {}
-                    Some(_) => {
-                        if let Some(l) = self.server.repl.link.as_mut() {
-                            l.rest = rest;
-                        }
+                match self.server.repl.link.as_mut() {
+                    // +FULLRESYNC: the rest is the start of the snapshot.
+                    Some(l) if l.state == LinkState::Transfer => self.link_input(rest),
+                    // +CONTINUE: the rest is the start of the stream.
+                    Some(l) => {
+                        l.rest = rest;
                         self.link_become_client();
                     }
+                    None => {}
                 }
             }
             LinkState::Transfer => {
@@ -360,10 +359,6 @@ impl EventLoop {
                 }
                 Action::Continue { replid } => {
                     replica::continue_sync(&mut self.server, replid);
-                    if let Some(l) = self.server.repl.link.as_mut() {
-                        l.state = LinkState::Loading; // skipped: becomes a client next
-                        l.loader = None;
-                    }
                 }
                 Action::Fail(reason) => {
                     log::warn!("{reason}");
@@ -402,8 +397,6 @@ impl EventLoop {
     /// Loads the next batch of keys; at the end the link becomes a client.
     fn load_step(&mut self) -> bool {
         let Some(mut loader) = self.server.repl.link.as_mut().and_then(|l| l.loader.take()) else {
-            // A partial resync: nothing to load.
-            self.link_become_client();
             return false;
         };
         match loader.step(&mut self.server, LOAD_KEYS_PER_TURN) {
@@ -453,33 +446,20 @@ impl EventLoop {
         let addr = format!("{}:{}", link.host, link.port);
         let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let _ = self.poll.registry().deregister(&mut sock);
-        let srv = &mut self.server;
-        let id = srv.next_client_id;
-        srv.next_client_id += 1;
-        let now = Instant::now();
-        let slot = srv.clients.insert(|slot| {
-            let mut c = Client::new(id, slot, Stream::Tcp(sock), addr, laddr, false, now);
+        let setup = |c: &mut Client| {
             c.kind = ClientKind::PrimaryLink;
             c.authenticated = true;
             c.db = stream_db;
             c.read_buf.extend_from_slice(&rest);
-            c
-        });
-        let c = srv.clients.get_mut(slot).expect("just inserted");
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(c.stream.source(), Token(slot), Interest::READABLE)
-        {
-            log::warn!("Error registering the MASTER link: {e}");
-            srv.clients.remove(slot);
+        };
+        let Some(slot) = self.register_client(Stream::Tcp(sock), addr, laddr, false, setup) else {
             self.link_failed();
             return;
-        }
-        if let Some(l) = srv.repl.link.as_mut() {
+        };
+        if let Some(l) = self.server.repl.link.as_mut() {
             l.slot = Some(slot);
             l.state = LinkState::Connected;
-            l.last_io = now;
+            l.last_io = Instant::now();
             l.handshake = None;
         }
         // The primary streams once it has our first ACK (EOF framing).
@@ -512,28 +492,27 @@ impl EventLoop {
         c: &mut Client,
         clock: &mut crate::clock::CmdClock,
     ) {
-        let args = c.args.clone();
+        // Encoded before it runs: dispatch consumes the arguments.
+        replica::received(&mut self.server, &c.args);
         crate::commands::dispatch::execute(&mut self.server, c, clock);
         if std::mem::take(&mut self.server.repl.ack_now) {
             self.server.repl.last_ack = Instant::now();
             c.out
                 .extend_from_slice(&stream::ack(self.server.repl.offset()));
         }
-        replica::applied(&mut self.server, &args, c.multi.is_some());
+        replica::applied(&mut self.server, c.multi.is_some());
     }
 }
 
-/// Writes small handshake messages on a non-blocking socket, waiting out a
-/// full send buffer (a few hundred bytes never fill it in practice).
+/// Writes a handshake message on the non-blocking socket. These are a few
+/// hundred bytes on a fresh connection, so they always fit the send buffer;
+/// if one ever does not, the attempt fails and is retried rather than
+/// blocking the event loop.
 fn write_all_nonblocking(sock: &mut mio::net::TcpStream, mut data: &[u8]) -> io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(5);
     while !data.is_empty() {
         match sock.write(data) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => data = &data[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

@@ -61,6 +61,24 @@ pub struct ReplicaInfo {
 }
 
 impl ReplicaInfo {
+    /// The address other nodes reach it at: the announced ip, else the
+    /// connection's (`ip:port` of the client, IPv6 brackets removed).
+    pub fn ip(&self, client_addr: &str) -> String {
+        if let Some(ip) = &self.announced_ip {
+            return ip.clone();
+        }
+        match client_addr.rsplit_once(':') {
+            Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']').to_string(),
+            None => client_addr.to_string(),
+        }
+    }
+
+    /// Online and acked within `min-replicas-max-lag` seconds (whole
+    /// seconds, as Redis counts the lag).
+    pub fn is_good(&self, max_lag_secs: u64) -> bool {
+        self.state == ReplicaState::Online && self.ack_time.elapsed().as_secs() <= max_lag_secs
+    }
+
     pub fn new(now: Instant) -> Self {
         ReplicaInfo {
             state: ReplicaState::WaitBgsave,
@@ -337,15 +355,26 @@ fn on_ack(srv: &mut Server, client: &mut Client, offset: i64) {
     srv.repl.acks_changed = true;
 }
 
-/// Number of online replicas whose acknowledged offset reached `offset`.
-pub fn replicas_at(srv: &Server, offset: i64) -> i64 {
+/// The replicas attached to this node (their client and replication state).
+pub fn attached(srv: &Server) -> impl Iterator<Item = (&Client, &ReplicaInfo)> {
     srv.repl
         .replicas
         .iter()
         .filter_map(|&s| srv.clients.get(s))
-        .filter_map(|c| c.replica.as_deref())
-        .filter(|i| i.state == ReplicaState::Online && i.ack_offset >= offset)
+        .filter_map(|c| Some((c, c.replica.as_deref()?)))
+}
+
+/// Number of online replicas whose acknowledged offset reached `offset`.
+pub fn replicas_at(srv: &Server, offset: i64) -> i64 {
+    attached(srv)
+        .filter(|(_, i)| i.state == ReplicaState::Online && i.ack_offset >= offset)
         .count() as i64
+}
+
+/// Replicas that count for `min-replicas-to-write` (INFO min_slaves_good_slaves).
+pub fn good_replicas(srv: &Server) -> u64 {
+    let max_lag = srv.config.min_replicas_max_lag;
+    attached(srv).filter(|(_, i)| i.is_good(max_lag)).count() as u64
 }
 
 /// WAIT numreplicas timeout.
@@ -407,20 +436,7 @@ pub fn satisfied_waiters(srv: &mut Server) -> Vec<usize> {
 /// `min-replicas-to-write`: enough replicas acked recently enough.
 pub fn enough_good_replicas(srv: &Server) -> bool {
     let need = srv.config.min_replicas_to_write;
-    if need == 0 || srv.config.min_replicas_max_lag == 0 {
-        return true;
-    }
-    let max_lag = Duration::from_secs(srv.config.min_replicas_max_lag);
-    let now = Instant::now();
-    let good = srv
-        .repl
-        .replicas
-        .iter()
-        .filter_map(|&s| srv.clients.get(s))
-        .filter_map(|c| c.replica.as_deref())
-        .filter(|i| i.state == ReplicaState::Online && now.duration_since(i.ack_time) <= max_lag)
-        .count() as u64;
-    good >= need
+    need == 0 || srv.config.min_replicas_max_lag == 0 || good_replicas(srv) >= need
 }
 
 /// A replica client went away.

@@ -66,7 +66,8 @@ pub struct Link {
     /// When the link went down (INFO master_link_down_since_seconds).
     pub down_since: Instant,
     pub sync_started: Option<Instant>,
-    /// Stream bytes of an open MULTI: they count once EXEC ran.
+    /// Stream bytes of the command being applied, and of an open MULTI:
+    /// they count once the command (or EXEC) ran.
     pub multi_buf: bytes::BytesMut,
     /// Send `PSYNC ... FAILOVER` (this node hands over to that primary).
     pub failover: bool,
@@ -257,18 +258,24 @@ pub fn continue_sync(srv: &mut Server, new_replid: Option<String>) {
     log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
 }
 
-/// A command from the primary was applied. Its stream bytes count (after
-/// EXEC for a transaction, so a link lost mid-MULTI resumes before it) and
-/// are relayed to sub-replicas.
-pub fn applied(srv: &mut Server, args: &[bytes::Bytes], in_multi: bool) {
+/// A command from the primary is about to run: its stream bytes are kept
+/// until it has (see [`applied`]).
+pub fn received(srv: &mut Server, args: &[bytes::Bytes]) {
+    if let Some(link) = srv.repl.link.as_mut() {
+        handoff_protocol::encode::encode_command(&mut link.multi_buf, args);
+    }
+}
+
+/// The command from the primary ran. Its stream bytes count (after EXEC for
+/// a transaction, so a link lost mid-MULTI resumes before it) and are
+/// relayed to sub-replicas.
+pub fn applied(srv: &mut Server, in_multi: bool) {
     let Some(link) = srv.repl.link.as_mut() else {
         return;
     };
-    let mut bytes = std::mem::take(&mut link.multi_buf);
-    handoff_protocol::encode::encode_command(&mut bytes, args);
     if in_multi {
-        link.multi_buf = bytes;
         return;
     }
+    let bytes = link.multi_buf.split();
     super::feed(srv, &bytes);
 }
