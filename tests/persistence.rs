@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::dataset::{assert_same, fill_every_type, snapshot, snapshot_dbs};
+use common::dataset::{assert_same, dump_restore_all, fill_every_type, snapshot, snapshot_dbs};
 use common::{bulk, call, err, simple, TestServer};
 use handoff::protocol::{Connection, Frame};
 use handoff::Config;
@@ -319,25 +319,7 @@ fn dump_and_restore_move_every_type_between_servers() {
     let mut ca = a.connect();
     let mut cb = b.connect();
     fill_every_type(&mut ca);
-    let before = snapshot(&mut ca);
-    for ((db, key), state) in &before {
-        let sel = db.to_string();
-        call(&mut ca, &["SELECT", &sel]);
-        call(&mut cb, &["SELECT", &sel]);
-        let Frame::Bulk(payload) = ca.call(&[&b"DUMP"[..], key]).unwrap() else {
-            panic!("DUMP")
-        };
-        let ttl = if state.ttl_at > 0 {
-            state.ttl_at.to_string()
-        } else {
-            "0".into()
-        };
-        let r = cb
-            .call(&[&b"RESTORE"[..], key, ttl.as_bytes(), &payload, b"ABSTTL"])
-            .unwrap();
-        assert_eq!(r, simple("OK"), "{:?}", String::from_utf8_lossy(key));
-    }
-    assert_same(&before, &snapshot(&mut cb), "after DUMP/RESTORE");
+    dump_restore_all(&mut ca, &mut cb, "after DUMP/RESTORE");
 }
 
 #[test]

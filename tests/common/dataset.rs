@@ -476,3 +476,33 @@ pub fn assert_same(
         );
     }
 }
+
+/// Moves every key from `src` to `dst` with DUMP + RESTORE ... ABSTTL.
+pub fn dump_restore_all(src: &mut Connection, dst: &mut Connection, what: &str) {
+    let keys = snapshot(src);
+    for ((db, key), state) in &keys {
+        let sel = db.to_string();
+        super::call(src, &["SELECT", &sel]);
+        super::call(dst, &["SELECT", &sel]);
+        let Frame::Bulk(payload) = src.call(&[&b"DUMP"[..], key]).unwrap() else {
+            panic!("{what}: DUMP")
+        };
+        let ttl = if state.ttl_at > 0 {
+            state.ttl_at.to_string()
+        } else {
+            "0".into()
+        };
+        let r = dst
+            .call(&[&b"RESTORE"[..], key, ttl.as_bytes(), &payload, b"ABSTTL"])
+            .unwrap();
+        assert_eq!(
+            r,
+            super::simple("OK"),
+            "{what}: RESTORE {:?}",
+            String::from_utf8_lossy(key)
+        );
+    }
+    super::call(src, &["SELECT", "0"]);
+    super::call(dst, &["SELECT", "0"]);
+    assert_same(&keys, &snapshot(dst), what);
+}

