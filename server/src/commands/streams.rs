@@ -1274,32 +1274,23 @@ fn xclaim_effects(
     let mut gone = gone.iter().peekable();
     let claimed: std::collections::HashSet<StreamId> = claimed.iter().copied().collect();
     for (i, id) in ids.iter().enumerate() {
-        if let Some((_, n)) = gone.next_if(|(j, _)| *j == i) {
-            let arg = id_args[i].clone();
+        // A deleted entry is claimed in its old owner's name (it leaves the
+        // replica's PEL); a claimed one in its new owner's.
+        let nack = match gone.next_if(|(j, _)| *j == i) {
+            Some((_, n)) => Some(n),
+            None if claimed.contains(id) => g.pel.get(id),
+            None => None,
+        };
+        if let Some(n) = nack {
             out.push(xclaim_effect(
                 key,
                 gname,
                 &n.consumer,
-                arg,
+                id_args[i].clone(),
                 n.delivery_time,
                 n.delivery_count,
                 g.last_id,
             ));
-            continue;
-        }
-        if claimed.contains(id) {
-            if let Some(n) = g.pel.get(id) {
-                let arg = id_args[i].clone();
-                out.push(xclaim_effect(
-                    key,
-                    gname,
-                    &n.consumer,
-                    arg,
-                    n.delivery_time,
-                    n.delivery_count,
-                    g.last_id,
-                ));
-            }
         }
     }
     out
