@@ -22,13 +22,9 @@ use handoff::protocol::{Connection, Frame};
 /// One command of the stream, as raw arguments.
 pub type Cmd = Vec<Vec<u8>>;
 
-fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+fn encode(args: &[&[u8]]) -> bytes::BytesMut {
+    let mut out = bytes::BytesMut::new();
+    handoff::protocol::encode::encode_command(&mut out, args);
     out
 }
 
