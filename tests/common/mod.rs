@@ -132,10 +132,30 @@ impl ExternalServer {
 
     /// Starts the server binary at `path` (see [`ExternalServer::start`]);
     /// `extra` comes last, so it may override `--dir`.
+    ///
+    /// The port is picked free and then handed to the child, so another test
+    /// can take it in between: a child that exits while starting is retried
+    /// on a fresh port, and its log is shown if it keeps failing.
     pub fn start_at(path: &std::path::Path, extra: &[&str]) -> Self {
+        let mut last_log = String::new();
+        for _attempt in 0..5 {
+            match Self::try_start_at(path, extra) {
+                Ok(server) => return server,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!(
+            "{} {extra:?} kept exiting while starting; its last log:\n{last_log}",
+            path.display()
+        );
+    }
+
+    fn try_start_at(path: &std::path::Path, extra: &[&str]) -> Result<Self, String> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("handoff-peer-{port}"));
         let _ = std::fs::create_dir_all(&dir);
+        let log_path = dir.join("server.log");
+        let log = std::fs::File::create(&log_path).expect("create peer log");
         let mut child = Command::new(path)
             .args([
                 "--port",
@@ -149,22 +169,28 @@ impl ExternalServer {
             ])
             .args(["--dir", dir.to_str().unwrap()])
             .args(extra)
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn external server");
+        // The answer must come from our child, not from whatever else took
+        // the port first.
+        let pid_line = format!("process_id:{}", child.id());
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(mut c) = Connection::connect(("127.0.0.1", port)) {
-                if c.call(&["PING"]).is_ok() {
-                    return ExternalServer { child, port };
+                if let Ok(Frame::Bulk(info)) = c.call(&["INFO", "server"]) {
+                    if String::from_utf8_lossy(&info)
+                        .lines()
+                        .any(|l| l == pid_line)
+                    {
+                        return Ok(ExternalServer { child, port });
+                    }
                 }
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "{} {extra:?} exited ({status}) while starting",
-                    path.display()
-                );
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                return Err(format!("exited ({status}) on port {port}:\n{log}"));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
