@@ -243,6 +243,36 @@ pub fn expired_moved(c: &Client, ttl: Duration, now: Instant) -> bool {
         && !c.postponed
 }
 
+/// The failover that sent clients here did not come (4.9 of the spec): the
+/// maint connections that arrived since `since` are sent MOVING back to
+/// the primary, so their held commands close them and they return there.
+pub fn send_back(srv: &mut Server, since: Instant) {
+    let Some(link) = &srv.repl.link else { return };
+    let target = format!("{}:{}", link.host, link.port);
+    let seq = srv.maint.next_seq();
+    let ttl = srv.config.maint_moving_ttl as i64;
+    let floats = srv.config.maint_none_endpoint_floats;
+    let now = Instant::now();
+    let mut sent = Vec::new();
+    for c in srv.clients.iter_mut() {
+        if c.created < since || !should_move(c, floats) {
+            continue;
+        }
+        let Some(m) = c.maint.as_mut() else { continue };
+        encode_moving(&mut c.out, seq, ttl, endpoint_for(m, &target).as_deref());
+        m.moved_at = Some(now);
+        sent.push(c.slot);
+    }
+    log::warn!(
+        "failover: promotion did not come; {} moved connections sent back to {target}",
+        sent.len()
+    );
+    srv.maint.moving_sent += sent.len() as u64;
+    for slot in sent {
+        srv.schedule_write(slot);
+    }
+}
+
 /// Step 9: a maint connection opened on a node FAILOVER demoted is sent
 /// MOVING to the primary at once, with a fresh seq (redis-py drops a
 /// repeated one).

@@ -62,6 +62,11 @@ pub struct Pause {
     /// This replica is about to be promoted by a FAILOVER whose clients are
     /// moving here: keyspace commands wait for the promotion (or this end).
     pub incoming_until: Option<Instant>,
+    /// When that hold started; set to None when it ends by promotion.
+    pub incoming_since: Option<Instant>,
+    /// The hold ran out without a promotion (the failover was aborted or
+    /// never came): the clients that arrived meanwhile must be sent back.
+    pub incoming_expired: Option<Instant>,
 }
 
 impl Pause {
@@ -101,17 +106,20 @@ impl Pause {
             self.recompute(now);
         }
         if self.incoming_until.is_some_and(|e| e <= now) {
+            self.incoming_expired = self.incoming_since;
             self.end_incoming();
         }
     }
 
     /// Holds keyspace commands until `end` (see `incoming_until`).
-    pub fn hold_incoming(&mut self, end: Instant) {
+    pub fn hold_incoming(&mut self, now: Instant, end: Instant) {
+        self.incoming_since.get_or_insert(now);
         self.incoming_until = Some(end);
     }
 
     /// The promotion came (or the hold timed out): held commands run again.
     pub fn end_incoming(&mut self) {
+        self.incoming_since = None;
         if self.incoming_until.take().is_some() {
             self.release_pending = true;
         }

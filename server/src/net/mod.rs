@@ -545,6 +545,9 @@ impl EventLoop {
         if self.server.pause.active != before {
             self.server.refresh_expire_mode();
         }
+        if let Some(since) = self.server.pause.incoming_expired.take() {
+            crate::maint::send_back(&mut self.server, since);
+        }
         if !std::mem::take(&mut self.server.pause.release_pending) {
             return;
         }

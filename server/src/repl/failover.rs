@@ -222,8 +222,21 @@ pub fn abort(srv: &mut Server, reason: &str) {
         Some((h, p)) => log::warn!("FAILOVER to {h}:{p} aborted: {reason}"),
         None => log::warn!("FAILOVER to any replica aborted: {reason}"),
     }
-    if srv.repl.failover.phase() == Phase::InProgress {
-        replica::promote(srv);
+    match srv.repl.failover.phase() {
+        Phase::InProgress => replica::promote(srv),
+        // The target holds the clients already sent there: release them
+        // back (it sends them MOVING to this node).
+        Phase::Draining => {
+            if let Some((h, p)) = srv.repl.failover.target().cloned() {
+                let endpoint = format!("{h}:{p}");
+                super::propagate(
+                    srv,
+                    None,
+                    &["REPLCONF", "handoff-prepare", "0", "handoff-target", &endpoint],
+                );
+            }
+        }
+        _ => {}
     }
     finish(srv);
 }

@@ -345,11 +345,14 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
     }
     if let Some((ms, target)) = prepare {
         if ctx.client.kind == ClientKind::PrimaryLink && is_me(ctx.srv, &target) {
-            let end = Instant::now() + Duration::from_millis(ms.clamp(0, 60_000) as u64);
-            log::info!(
-                "failover: clients are moving here; holding keyspace commands until promoted"
-            );
-            ctx.srv.pause.hold_incoming(end);
+            let now = Instant::now();
+            let end = now + Duration::from_millis(ms.clamp(0, 60_000) as u64);
+            if ms > 0 {
+                log::info!(
+                    "failover: clients are moving here; holding keyspace commands until promoted"
+                );
+            }
+            ctx.srv.pause.hold_incoming(now, end);
         }
         return Ok(());
     }
