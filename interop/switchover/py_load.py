@@ -1,0 +1,218 @@
+"""The redis-py side of the switchover test (maint-notifications-spec.md §5.2): an unmodified
+redis-py 8.1.0 client with its default settings (RESP3, maintenance notifications "auto", the
+default retry) doing read-your-writes work in 4 threads while the server pair fails over.
+
+    python3 py_load.py --host 127.0.0.1 --port P [--maint auto|disabled] [--threads 4] [--idle 3]
+    python3 py_load.py --host 127.0.0.1 --port P --late     (one fresh client: INCR, where am I)
+
+Load mode first checks out and releases `--idle` extra pooled connections, so they sit idle in
+the pool across the switchover; prints `READY`; works until stdin says `stop` (or closes); a
+`mark` line records the counters at that moment. It ends with one line `RESULT {json}`:
+successes, every error (exceptions out of redis-py, exceptions in threads, errors redis-py
+logged and swallowed, such as a push it could not handle, stale reads), and where the pool and
+each pooled connection point at the end. Every error counts.
+"""
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+
+import redis
+from redis.maint_notifications import MaintNotificationsConfig
+
+started = time.monotonic()
+lock = threading.Lock()
+errors = []
+by_class = {}
+
+
+def now_ms():
+    return round((time.monotonic() - started) * 1000)
+
+
+def classify(msg):
+    for k in ("READONLY", "ReadOnly", "EXECABORT", "ExecAbort", "REDIRECT", "LOADING", "MASTERDOWN",
+              "Timeout", "Connection", "stale"):
+        if k in msg:
+            return k.upper() if k in ("ReadOnly", "ExecAbort") else k
+    return "other"
+
+
+def fail(kind, msg):
+    with lock:
+        cls = classify(msg)
+        by_class[cls] = by_class.get(cls, 0) + 1
+        if len(errors) < 25:
+            errors.append({"t_ms": now_ms(), "kind": kind, "msg": msg[:300]})
+
+
+class LoggedErrors(logging.Handler):
+    """redis-py logs and swallows some failures (e.g. "Error handling MOVING message"): those
+    are errors of the switchover too."""
+
+    def emit(self, record):
+        fail("logged", f"{record.name}: {record.getMessage()}")
+
+
+def thread_excepthook(args):
+    fail("thread", f"{args.exc_type.__name__}: {args.exc_value}")
+
+
+def make_client(args):
+    kw = {"host": args.host, "port": args.port, "socket_timeout": 2}
+    if args.maint == "disabled":
+        kw["maint_notifications_config"] = MaintNotificationsConfig(enabled=False)
+    return redis.Redis(**kw)
+
+
+def where(r):
+    pool = r.connection_pool
+    conns = list(pool._get_free_connections()) + list(pool._get_in_use_connections())
+    peers = []
+    for c in conns:
+        sock = getattr(c, "_sock", None)
+        try:
+            peers.append(sock.getpeername()[0] if sock is not None else None)
+        except OSError:
+            peers.append(None)
+    return {
+        "pool_host": pool.connection_kwargs.get("host"),
+        "conn_hosts": [c.host for c in conns],
+        "conn_peers": peers,
+    }
+
+
+def laddr(r):
+    info = r.execute_command("CLIENT", "INFO")
+    info = info.decode() if isinstance(info, bytes) else str(info)
+    for field in info.split():
+        if field.startswith("laddr="):
+            return field[len("laddr="):]
+    return None
+
+
+def late(args):
+    r = make_client(args)
+    incr_ok = 0
+    end = None
+    try:
+        r.incr("ctr")
+        incr_ok = 1
+        end = where(r)
+        end["laddr"] = laddr(r)
+    except Exception as e:  # noqa: BLE001 - every failure is reported
+        fail("late", f"{type(e).__name__}: {e}")
+    r.close()
+    return {"client": "redis-py", "incr_ok": incr_ok, "end": end}
+
+
+def load(args):
+    r = make_client(args)
+    r.ping()
+    # Connections that stay idle in the pool across the switchover: the first command each
+    # sends after MOVING lands on the old node.
+    idle = [r.connection_pool.get_connection() for _ in range(args.idle)]
+    for c in idle:
+        c.send_command("PING")
+        c.read_response()
+    for c in idle:
+        r.connection_pool.release(c)
+
+    stop = threading.Event()
+    state = {"ops_ok": 0, "incr_ok": 0, "last_ok": time.monotonic(), "max_gap": 0.0, "mark": None}
+
+    def ok(incr=False):
+        with lock:
+            t = time.monotonic()
+            state["max_gap"] = max(state["max_gap"], t - state["last_ok"])
+            state["last_ok"] = t
+            state["ops_ok"] += 1
+            if incr:
+                state["incr_ok"] += 1
+
+    def worker(w):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                r.incr("ctr")
+                ok(incr=True)
+                r.set(f"pk{w}", i)
+                ok()
+                got = r.get(f"pk{w}")
+                if got != str(i).encode():
+                    fail("stale", f"stale read: GET pk{w} gave {got!r}, wrote {i}")
+                else:
+                    ok()
+                p = r.pipeline(transaction=True)
+                p.incr("ctr")
+                p.set(f"pt{w}", i)
+                p.execute()
+                ok(incr=True)
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                fail("exception", f"{type(e).__name__}: {e}")
+            time.sleep(0.002)
+
+    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(args.threads)]
+    for t in threads:
+        t.start()
+    print("READY", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "mark":
+            with lock:
+                state["mark"] = {"t_ms": now_ms(), "ops_ok": state["ops_ok"], "incr_ok": state["incr_ok"],
+                                 "errors": sum(by_class.values())}
+        elif line.strip() == "stop":
+            break
+    stop.set()
+    for t in threads:
+        t.join(10)
+    # Time since the last success counts too: a client stuck on errors until the end has a gap.
+    state["max_gap"] = max(state["max_gap"], time.monotonic() - state["last_ok"])
+    end = None
+    try:
+        end = where(r)
+        end["laddr"] = laddr(r)
+    except Exception as e:  # noqa: BLE001
+        fail("final", f"{type(e).__name__}: {e}")
+    r.close()
+    return {
+        "client": "redis-py",
+        "maint": args.maint,
+        "ops_ok": state["ops_ok"],
+        "incr_ok": state["incr_ok"],
+        "max_gap_ms": round(state["max_gap"] * 1000),
+        "mark": state["mark"],
+        "end": end,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=6379)
+    p.add_argument("--maint", default="default", choices=["default", "disabled"])
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--idle", type=int, default=3)
+    p.add_argument("--late", action="store_true")
+    args = p.parse_args()
+    handler = LoggedErrors(level=logging.ERROR)
+    logging.getLogger("redis").addHandler(handler)
+    threading.excepthook = thread_excepthook
+    try:
+        result = late(args) if args.late else load(args)
+    except Exception as e:  # noqa: BLE001
+        fail("fatal", f"{type(e).__name__}: {e}")
+        result = {"client": "redis-py", "fatal": True}
+    with lock:
+        result["error_count"] = sum(by_class.values())
+        result["errors_by_class"] = dict(by_class)
+        result["errors"] = list(errors)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
