@@ -5,8 +5,8 @@ default retry) doing read-your-writes work in 4 threads while the server pair fa
     python3 py_load.py --host 127.0.0.1 --port P [--maint auto|disabled] [--threads 4] [--idle 3]
     python3 py_load.py --host 127.0.0.1 --port P --late     (one fresh client: INCR, where am I)
 
-Load mode first checks out and releases `--idle` extra pooled connections, so they sit idle in
-the pool across the switchover; prints `READY`; works until stdin says `stop` (or closes); a
+Load mode first checks out and releases one pooled connection per thread plus `--idle` more,
+so some sit idle in the pool across the switchover; prints `READY`; works until stdin says `stop` (or closes); a
 `mark` line records the counters at that moment. It ends with one line `RESULT {json}`:
 successes, every error (exceptions out of redis-py, exceptions in threads, errors redis-py
 logged and swallowed, such as a push it could not handle, stale reads), and where the pool and
@@ -16,6 +16,7 @@ each pooled connection point at the end. Every error counts.
 import argparse
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -112,13 +113,14 @@ def late(args):
 def load(args):
     r = make_client(args)
     r.ping()
-    # Connections that stay idle in the pool across the switchover: the first command each
-    # sends after MOVING lands on the old node.
-    idle = [r.connection_pool.get_connection() for _ in range(args.idle)]
-    for c in idle:
+    # One pooled connection per thread plus `--idle` more, all connected and released: the
+    # pool hands out the most recently released first, so the extra ones sit idle across the
+    # switchover (they get no reply to read the MOVING from; the pool re-targets them).
+    conns = [r.connection_pool.get_connection() for _ in range(args.threads + args.idle)]
+    for c in conns:
         c.send_command("PING")
         c.read_response()
-    for c in idle:
+    for c in conns:
         r.connection_pool.release(c)
 
     stop = threading.Event()
@@ -212,6 +214,9 @@ def main():
         result["errors_by_class"] = dict(by_class)
         result["errors"] = list(errors)
     print("RESULT " + json.dumps(result), flush=True)
+    # redis-py arms a non-daemon threading.Timer for each MOVING (the ttl revert, 15 s): do not
+    # wait for it.
+    os._exit(0)
 
 
 if __name__ == "__main__":
