@@ -250,6 +250,8 @@ def switchover(pair, workloads):
     log(f"FAILOVER replied {reply!r} after {(time.monotonic() - t_fo) * 1000:.0f} ms")
     switched = None
     try:
+        if reply != "OK":
+            raise TimeoutError("FAILOVER was refused: not waiting for the roles to swap")
         wait_until(FAILOVER_TIMEOUT_MS / 1000 + 5, "the roles to swap", lambda: roles_swapped(pair),
                    interval=0.005)
         switched = time.monotonic()
@@ -280,7 +282,8 @@ def wait_replica_synced(pair):
         ia, ib = pair.a.info(), pair.b.info()
         return ia.get("master_link_status") == "up" and ia.get("master_repl_offset") == ib.get("master_repl_offset")
     try:
-        wait_until(10, "A to catch up with B", same)
+        if roles_swapped(pair):
+            wait_until(10, "A to catch up with B", same)
     except TimeoutError:
         pass
 
