@@ -15,6 +15,8 @@ TIMEOUT 5000`. Scenarios:
              counters, no full resync; plus the follow-ups (a) late connect and (c) pub/sub
     control  the negative control (§5.5 e): the same clients with maintenance notifications
              disabled must see READONLY (or similar) errors, proving the test can fail
+    control-server  (not run by default) the same with default clients and
+             `maint-notifications no` on both servers: the server's switch must turn it off
 
 Prints one line per check, `<check>: N passed, N failed` (the form .ci/run counts), with the
 evidence under any failure, and a `measured:` line per scenario. Exits 1 if any check failed.
@@ -72,6 +74,7 @@ def free_port_on_both():
 class Node:
     def __init__(self, binary, host, port, workdir, extra):
         self.binary, self.host, self.port = binary, host, port
+        self._client = None
         self.dir = os.path.join(workdir, host)
         os.makedirs(self.dir, exist_ok=True)
         self.log_path = os.path.join(self.dir, "server.log")
@@ -82,9 +85,16 @@ class Node:
 
     def client(self):
         # RESP2 and no maintenance handshake: the orchestrator's own connection must not be
-        # moved or counted.
-        return redis.Redis(host=self.host, port=self.port, protocol=2, socket_timeout=5,
-                           decode_responses=True)
+        # moved or counted. One per node, reused (the role polling is tight).
+        if self._client is None:
+            self._client = redis.Redis(host=self.host, port=self.port, protocol=2, socket_timeout=5,
+                                       decode_responses=True)
+        return self._client
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.host}:{self.port} exited with status {self.proc.returncode}")
+        return True
 
     def info(self):
         return self.client().info("all")
@@ -93,6 +103,8 @@ class Node:
         return self.client().execute_command("ROLE")
 
     def stop(self):
+        if self._client is not None:
+            self._client.close()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -123,19 +135,22 @@ def wait_until(secs, what, cond, interval=0.02):
 
 
 class Pair:
-    def __init__(self, binary, keep=False):
+    def __init__(self, binary, keep=False, extra=()):
         self.binary, self.keep = binary, keep
         self.workdir = tempfile.mkdtemp(prefix="handoff-switchover-")
         self.port = free_port_on_both()
-        self.a = Node(binary, A_HOST, self.port, self.workdir, [])
+        self.a = Node(binary, A_HOST, self.port, self.workdir, list(extra))
         # The replica announces its own address: it connects out from 127.0.0.1, and
         # `FAILOVER TO 127.0.0.2 P` names it by the address clients reach it at.
         self.b = Node(binary, B_HOST, self.port, self.workdir,
-                      ["--replicaof", A_HOST, str(self.port), "--replica-announce-ip", B_HOST])
+                      ["--replicaof", A_HOST, str(self.port), "--replica-announce-ip", B_HOST] + list(extra))
 
     def start(self):
         for n in (self.a, self.b):
-            wait_until(10, f"{n.host}:{n.port} to answer PING", lambda n=n: n.client().ping())
+            try:
+                wait_until(10, f"{n.host}:{n.port} to answer PING", lambda n=n: n.alive() and n.client().ping())
+            except (TimeoutError, RuntimeError) as e:
+                raise RuntimeError(f"{e}; its log ends:\n{n.log_tail(5)}") from None
         wait_until(30, "master_link_status:up on B",
                    lambda: self.b.info().get("master_link_status") == "up")
         wait_until(10, "A to list B as an online replica",
@@ -395,21 +410,27 @@ def scenario_main(binary, checks, keep):
         pair.stop()
 
 
-def scenario_control(binary, checks, keep):
-    pair = Pair(binary, keep)
+def scenario_control(binary, checks, keep, server_off=False):
+    """The negative control: maintenance notifications off in the clients, or (`control-server`)
+    default clients and `maint-notifications no` on the servers."""
+    name = "control-server" if server_off else "control"
+    pair = Pair(binary, keep, ["--maint-notifications", "no"] if server_off else [])
     try:
         pair.start()
-        log(f"control: pair up on port {pair.port}, clients with maintenance notifications disabled")
-        node, py = node_load(pair.port, "disabled"), py_load(pair.port, "disabled")
+        log(f"{name}: pair up on port {pair.port}, maintenance notifications off in the "
+            + ("servers" if server_off else "clients"))
+        maint = "default" if server_off else "disabled"
+        node, py = node_load(pair.port, maint), py_load(pair.port, maint)
         timing = switchover(pair, [node, py])
         nr, pr = node.finish(), py.finish()
         ro = ("READONLY", "EXECABORT")
+        kind = name
         for name, r in (("node-redis", nr), ("redis-py", pr)):
             classes = r.get("errors_by_class") or {}
-            checks.check(f"switchover-control-{name}-sees-errors",
+            checks.check(f"switchover-{kind}-{name}-sees-errors",
                          timing["switch_ms"] is not None and any(classes.get(k, 0) > 0 for k in ro),
                          {"switch_ms": timing["switch_ms"], "failover_reply": timing["failover_reply"]} | brief(r))
-        print("measured: control " + json.dumps({
+        print(f"measured: {kind} " + json.dumps({
             "switch_ms": timing["switch_ms"],
             "node-redis": {k: nr.get(k) for k in ("ops_ok", "max_gap_ms", "error_count", "errors_by_class")},
             "redis-py": {k: pr.get(k) for k in ("ops_ok", "max_gap_ms", "error_count", "errors_by_class")}}),
@@ -418,7 +439,11 @@ def scenario_control(binary, checks, keep):
         pair.stop()
 
 
-SCENARIOS = {"main": scenario_main, "control": scenario_control}
+SCENARIOS = {
+    "main": scenario_main,
+    "control": scenario_control,
+    "control-server": lambda binary, checks, keep: scenario_control(binary, checks, keep, server_off=True),
+}
 
 
 def main():
