@@ -4,6 +4,7 @@
 //
 //   node node_load.mjs --host 127.0.0.1 --port P [--maint auto|disabled] [--loops 4]
 //   node node_load.mjs --host 127.0.0.1 --port P --late      (one fresh client: INCR, where am I)
+//   node node_load.mjs --host H --port P --hold [--maint enabled] [--resp 2]   (handshake check)
 //
 // Load mode prints `READY` once connected, then works until stdin says `stop` (or closes); a
 // `mark` line on stdin records the counters at that moment (the orchestrator sends it when the
@@ -25,6 +26,8 @@ const PORT = Number(arg('--port', '6379'));
 const MAINT = arg('--maint', 'default');
 const LOOPS = Number(arg('--loops', '4'));
 const LATE = argv.includes('--late');
+const HOLD = argv.includes('--hold');
+const RESP = arg('--resp', null);
 
 const started = performance.now();
 const now = () => Math.round(performance.now() - started);
@@ -50,6 +53,9 @@ process.on('uncaughtException', (e) => fail('uncaughtException', e));
 function makeClient() {
   const opts = { socket: { host: HOST, port: PORT } };
   if (MAINT !== 'default') opts.maintNotifications = MAINT;
+  if (RESP !== null) opts.RESP = Number(RESP);
+  // A handshake check wants the one connection attempt's outcome, not retries.
+  if (HOLD) opts.socket.reconnectStrategy = false;
   const c = createClient(opts);
   c.on('error', (e) => fail('error-event', e));
   return c;
@@ -75,6 +81,28 @@ async function late() {
   }
   await c.close().catch(() => c.destroy());
   console.log(`RESULT ${JSON.stringify({ client: 'node-redis', incr_ok: incr === null ? 0 : 1, error_count: Object.values(byKind).reduce((a, b) => a + b, 0), errors_by_class: byKind, errors, end: where })}`);
+}
+
+// Handshake check (§5.5 d): connect and PING, then keep the connection open (so the server's
+// maint_notifications_clients can be read) until `stop`.
+async function hold() {
+  const c = makeClient();
+  let connected = false;
+  try {
+    await c.connect();
+    await c.ping();
+    connected = true;
+  } catch (e) {
+    fail('connect', e);
+  }
+  console.log('READY');
+  await new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (line) => line.trim() === 'stop' && resolve());
+    rl.on('close', resolve);
+  });
+  c.destroy();
+  console.log(`RESULT ${JSON.stringify({ client: 'node-redis', maint: MAINT, resp: RESP, connected, error_count: Object.values(byKind).reduce((a, b) => a + b, 0), errors_by_class: byKind, errors })}`);
 }
 
 async function load() {
@@ -152,7 +180,7 @@ async function load() {
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 
-(LATE ? late() : load()).then(
+(LATE ? late() : HOLD ? hold() : load()).then(
   () => process.exit(0),
   (e) => {
     fail('fatal', e);

@@ -4,6 +4,7 @@ default retry) doing read-your-writes work in 4 threads while the server pair fa
 
     python3 py_load.py --host 127.0.0.1 --port P [--maint auto|disabled] [--threads 4] [--idle 3]
     python3 py_load.py --host 127.0.0.1 --port P --late     (one fresh client: INCR, where am I)
+    python3 py_load.py --host H --port P --hold [--maint enabled] [--resp 2]   (handshake check)
 
 Load mode first checks out and releases one pooled connection per thread plus `--idle` more,
 so some sit idle in the pool across the switchover; prints `READY`; works until stdin says `stop` (or closes); a
@@ -66,6 +67,10 @@ def make_client(args):
     kw = {"host": args.host, "port": args.port, "socket_timeout": 2}
     if args.maint == "disabled":
         kw["maint_notifications_config"] = MaintNotificationsConfig(enabled=False)
+    elif args.maint == "enabled":
+        kw["maint_notifications_config"] = MaintNotificationsConfig(enabled=True)
+    if args.resp is not None:
+        kw["protocol"] = args.resp
     return redis.Redis(**kw)
 
 
@@ -108,6 +113,23 @@ def late(args):
         fail("late", f"{type(e).__name__}: {e}")
     r.close()
     return {"client": "redis-py", "incr_ok": incr_ok, "end": end}
+
+
+def hold(args):
+    """Handshake check (§5.5 d): one connection and a PING, kept open until `stop`."""
+    r = make_client(args)
+    connected = False
+    try:
+        r.ping()
+        connected = True
+    except Exception as e:  # noqa: BLE001 - every failure is reported
+        fail("connect", f"{type(e).__name__}: {e}")
+    print("READY", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "stop":
+            break
+    r.close()
+    return {"client": "redis-py", "maint": args.maint, "resp": args.resp, "connected": connected}
 
 
 def load(args):
@@ -196,7 +218,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=6379)
-    p.add_argument("--maint", default="default", choices=["default", "disabled"])
+    p.add_argument("--maint", default="default", choices=["default", "disabled", "enabled"])
+    p.add_argument("--resp", type=int, choices=[2, 3], default=None)
+    p.add_argument("--hold", action="store_true")
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--idle", type=int, default=3)
     p.add_argument("--late", action="store_true")
@@ -205,7 +229,7 @@ def main():
     logging.getLogger("redis").addHandler(handler)
     threading.excepthook = thread_excepthook
     try:
-        result = late(args) if args.late else load(args)
+        result = late(args) if args.late else hold(args) if args.hold else load(args)
     except Exception as e:  # noqa: BLE001
         fail("fatal", f"{type(e).__name__}: {e}")
         result = {"client": "redis-py", "fatal": True}

@@ -15,6 +15,9 @@ TIMEOUT 5000`. Scenarios:
              counters, no full resync; plus the follow-ups (a) late connect and (c) pub/sub
     control  the negative control (§5.5 e): the same clients with maintenance notifications
              disabled must see READONLY (or similar) errors, proving the test can fail
+    handshake  §5.5 d: RESP2 clients never opt in, default RESP3 ones do, "enabled" connects;
+             against a server with `maint-notifications no`, "auto" (the default) connects and
+             "enabled" fails (node-redis cannot connect, redis-py raises ResponseError)
     control-server  (not run by default) the same with default clients and
              `maint-notifications no` on both servers: the server's switch must turn it off
 
@@ -439,9 +442,71 @@ def scenario_control(binary, checks, keep, server_off=False):
         pair.stop()
 
 
+def hold_client(kind, host, port, maint="default", resp=None):
+    """A client that connects, PINGs and keeps its connection open until `stop`."""
+    cmd = ["node", "node_load.mjs"] if kind == "node-redis" else [sys.executable, "py_load.py"]
+    extra = ["--resp", str(resp)] if resp else []
+    return Proc(kind, cmd + ["--host", host, "--port", str(port), "--hold", "--maint", maint] + extra)
+
+
+def held(procs):
+    for p in procs:
+        if not p.ready.wait(15):
+            raise RuntimeError(f"{p.name} did not get ready: {p.stderr[-5:]}")
+    return procs
+
+
+def scenario_handshake(binary, checks, keep):
+    """§5.5 d: who opts in, and what happens against a server with the feature switched off."""
+    workdir = tempfile.mkdtemp(prefix="handoff-handshake-")
+    on = Node(binary, A_HOST, free_port_on_both(), workdir, [])
+    off = Node(binary, B_HOST, free_port_on_both(), workdir, ["--maint-notifications", "no"])
+    try:
+        for n in (on, off):
+            try:
+                wait_until(10, f"{n.host}:{n.port} to answer PING", lambda n=n: n.alive() and n.client().ping())
+            except (TimeoutError, RuntimeError) as e:
+                raise RuntimeError(f"{e}; its log ends:\n{n.log_tail(5)}") from None
+        sch = lambda n: int_field(n.info(), "maint_notifications_clients")  # noqa: E731
+        # RESP2 connections never send the handshake; default (RESP3) ones do.
+        resp2 = held([hold_client(k, on.host, on.port, resp=2) for k in ("node-redis", "redis-py")])
+        after_resp2 = sch(on)
+        resp3 = held([hold_client(k, on.host, on.port) for k in ("node-redis", "redis-py")])
+        after_resp3 = sch(on)
+        results = [p.finish() for p in resp2 + resp3]
+        checks.check("switchover-handshake-only-resp-three-opts-in",
+                     after_resp2 == 0 and after_resp3 == 2
+                     and all(r.get("connected") and r.get("error_count") == 0 for r in results),
+                     {"maint_notifications_clients with 2 RESP2 clients": after_resp2,
+                      "... and 2 default RESP3 clients": after_resp3, "clients": results})
+        enabled = [p.finish() for p in held([hold_client(k, on.host, on.port, "enabled")
+                                             for k in ("node-redis", "redis-py")])]
+        checks.check("switchover-handshake-enabled-connects",
+                     all(r.get("connected") and r.get("error_count") == 0 for r in enabled), enabled)
+        # Switched off: "auto" (the default) connects quietly, "enabled" fails.
+        auto = held([hold_client(k, off.host, off.port) for k in ("node-redis", "redis-py")])
+        off_count = sch(off)
+        auto = [p.finish() for p in auto]
+        checks.check("switchover-handshake-off-auto-connects",
+                     off_count == 0 and all(r.get("connected") and r.get("error_count") == 0 for r in auto),
+                     {"maint_notifications_clients": off_count, "clients": auto})
+        refused = [p.finish() for p in held([hold_client(k, off.host, off.port, "enabled")
+                                             for k in ("node-redis", "redis-py")])]
+        checks.check("switchover-handshake-off-enabled-fails",
+                     all(not r.get("connected") and r.get("error_count", 0) > 0 for r in refused)
+                     and any("ResponseError" in e.get("msg", "") for e in refused[1].get("errors", [])),
+                     refused)
+    finally:
+        for n in (on, off):
+            n.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 SCENARIOS = {
     "main": scenario_main,
     "control": scenario_control,
+    "handshake": scenario_handshake,
     "control-server": lambda binary, checks, keep: scenario_control(binary, checks, keep, server_off=True),
 }
 
@@ -449,7 +514,7 @@ SCENARIOS = {
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--server", required=True, help="handoff-server (or redis-server/valkey-server) binary")
-    p.add_argument("--scenario", default="main,control", help="comma-separated: " + ",".join(SCENARIOS))
+    p.add_argument("--scenario", default="main,control,handshake", help="comma-separated: " + ",".join(SCENARIOS))
     p.add_argument("--keep", action="store_true", help="keep the servers' work directories (logs)")
     args = p.parse_args()
     binary = shutil.which(args.server) or os.path.abspath(args.server)
