@@ -144,6 +144,18 @@ def load(args):
         c.read_response()
     for c in conns:
         r.connection_pool.release(c)
+    stale = None
+    if args.stale:
+        # §5.5 b, deterministic form: a connection object made before the switchover and not
+        # connected when MOVING arrives (the pool re-targets connections by peer address, so it
+        # keeps the old host), used after it while the MOVING is still in redis-py's dedup
+        # window. The pool hands out its free list from the end: keep it at the front until then.
+        pool = r.connection_pool
+        stale = conns[-1]
+        stale.disconnect()
+        with pool._lock:
+            pool._available_connections.remove(stale)
+            pool._available_connections.insert(0, stale)
 
     stop = threading.Event()
     state = {"ops_ok": 0, "incr_ok": 0, "last_ok": time.monotonic(), "max_gap": 0.0, "mark": None}
@@ -196,6 +208,14 @@ def load(args):
         t.join(10)
     # Time since the last success counts too: a client stuck on errors until the end has a gap.
     state["max_gap"] = max(state["max_gap"], time.monotonic() - state["last_ok"])
+    stale_result = None
+    if stale is not None:
+        stale_result = use_stale(r, stale)
+        state["incr_ok"] += stale_result.get("incr_ok", 0)
+    revert = None
+    if args.revert_after is not None:
+        revert = ttl_revert(r, args)
+        state["incr_ok"] += revert["incr_ok"]
     end = None
     try:
         end = where(r)
@@ -210,8 +230,57 @@ def load(args):
         "incr_ok": state["incr_ok"],
         "max_gap_ms": round(state["max_gap"] * 1000),
         "mark": state["mark"],
+        "revert": revert,
+        "stale": stale_result,
         "end": end,
     }
+
+
+def use_stale(r, stale):
+    """One INCR through the pool on the stale connection (see `--stale`). Its errors are its own
+    (not the workload's): it must succeed, on the new node."""
+    pool = r.connection_pool
+    with pool._lock:
+        free = pool._available_connections
+        if stale not in free:
+            return {"error": "the stale connection was not free in the pool", "host_before": stale.host}
+        free.remove(stale)
+        free.append(stale)
+    out = {"host_before": stale.host, "incr_ok": 0}
+    t0 = time.monotonic()
+    try:
+        r.incr("ctr")
+        out["incr_ok"] = 1
+    except Exception as e:  # noqa: BLE001 - reported in the result
+        out["error"] = f"{type(e).__name__}: {e}"
+    out["ms"] = round((time.monotonic() - t0) * 1000)
+    out["host_after"] = stale.host
+    return out
+
+
+def ttl_revert(r, args):
+    """§5.5 b: idle past the MOVING ttl (the pool goes back to the configured host), drop every
+    pooled connection, then 20 threads INCR once each on new connections: each reaches the old
+    node first, gets a handshake MOVING (with a fresh seq) and is bounced to the new one."""
+    time.sleep(args.revert_after)
+    kw_before = r.connection_pool.connection_kwargs.get("host")
+    r.connection_pool.disconnect()
+    ok = [0]
+
+    def one():
+        try:
+            r.incr("ctr")
+            with lock:
+                ok[0] += 1
+        except Exception as e:  # noqa: BLE001 - every failure is reported
+            fail("revert", f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return {"pool_host_after_ttl": kw_before, "incr_ok": ok[0]}
 
 
 def main():
@@ -224,6 +293,10 @@ def main():
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--idle", type=int, default=3)
     p.add_argument("--late", action="store_true")
+    p.add_argument("--stale", action="store_true",
+                   help="keep one unconnected pooled connection aimed at the old node; use it after `stop`")
+    p.add_argument("--revert-after", type=float, default=None,
+                   help="after `stop`: idle this many seconds, then the §5.5 b burst")
     args = p.parse_args()
     handler = LoggedErrors(level=logging.ERROR)
     logging.getLogger("redis").addHandler(handler)

@@ -12,12 +12,16 @@ TIMEOUT 5000`. Scenarios:
 
     main     the §5.4 assertions: zero client errors, `GET ctr` on B equals the acknowledged INCRs
              of both clients, roles swapped, the clients talk to 127.0.0.2, the maint INFO
-             counters, no full resync; plus the follow-ups (a) late connect and (c) pub/sub
+             counters, no full resync; plus the follow-ups (a) late connect, (c) pub/sub and
+             the deterministic form of (b): a stale pooled redis-py connection used after it
     control  the negative control (§5.5 e): the same clients with maintenance notifications
              disabled must see READONLY (or similar) errors, proving the test can fail
     handshake  §5.5 d: RESP2 clients never opt in, default RESP3 ones do, "enabled" connects;
              against a server with `maint-notifications no`, "auto" (the default) connects and
              "enabled" fails (node-redis cannot connect, redis-py raises ResponseError)
+    ttl-revert  (not run by default) §5.5 b: A with `maint-moving-ttl 3`; redis-py idles past
+             the ttl (its pool goes back to A), drops its connections, 20 threads INCR once:
+             each new connection is bounced to B by a handshake MOVING, with no error
     control-server  (not run by default) the same with default clients and
              `maint-notifications no` on both servers: the server's switch must turn it off
 
@@ -227,9 +231,9 @@ def node_load(port, maint="default", late=False):
     return Proc("node-redis", args + (["--late"] if late else []))
 
 
-def py_load(port, maint="default", late=False):
+def py_load(port, maint="default", late=False, extra=()):
     args = [sys.executable, "py_load.py", "--host", A_HOST, "--port", str(port), "--maint", maint]
-    return Proc("redis-py", args + (["--late"] if late else []))
+    return Proc("redis-py", args + (["--late"] if late else []) + list(extra))
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -322,7 +326,7 @@ def scenario_main(binary, checks, keep):
         ac = pair.a.client()
         for i in range(10):
             ac.publish("news", f"before-{i}")
-        node, py = node_load(pair.port), py_load(pair.port)
+        node, py = node_load(pair.port), py_load(pair.port, extra=["--stale"])
         timing = switchover(pair, [node, py])
         bc = pair.b.client()
         after = [f"after-{i}" for i in range(20)]
@@ -350,6 +354,14 @@ def scenario_main(binary, checks, keep):
             checks.check(f"switchover-{name}-works-after-switch",
                          timing["switch_ms"] is not None and r.get("ops_ok", 0) > mark.get("ops_ok", 1 << 60),
                          {"switch_ms": timing["switch_ms"], "mark": mark, "ops_ok": r.get("ops_ok")})
+        # §5.5 b, deterministic form: a pooled connection that was not connected when MOVING
+        # came keeps the old host; used within the MOVING's dedup window it reaches A, whose
+        # handshake MOVING must carry a fresh seq (redis-py ignores a seq it has seen, and would
+        # retry against A until it gives up).
+        st = pr.get("stale") or {}
+        checks.check("switchover-redis-py-stale-connection",
+                     st.get("host_before") == A_HOST and st.get("incr_ok") == 1 and "error" not in st
+                     and st.get("host_after") == B_HOST, st)
         expected = nr.get("incr_ok", 0) + pr.get("incr_ok", 0)
         checks.check("switchover-counter-exact", ctr_b == expected and ctr_a == expected,
                      {"GET ctr on B": ctr_b, "GET ctr on A": ctr_a, "node-redis INCRs": nr.get("incr_ok"),
@@ -442,6 +454,34 @@ def scenario_control(binary, checks, keep, server_off=False):
         pair.stop()
 
 
+def scenario_ttl_revert(binary, checks, keep):
+    """§5.5 b: with `maint-moving-ttl 3`, redis-py goes back to A 3 s after the MOVING; new
+    connections are bounced to B by a handshake MOVING with a fresh seq, with no error."""
+    pair = Pair(binary, keep, ["--maint-moving-ttl", "3"])
+    try:
+        pair.start()
+        log(f"ttl-revert: pair up on port {pair.port}, maint-moving-ttl 3")
+        py = py_load(pair.port, extra=["--revert-after", "4"])
+        timing = switchover(pair, [py])
+        moving_before = int_field(pair.a.info(), "maint_moving_sent")
+        pr = py.finish(60)
+        wait_replica_synced(pair)
+        ctr_b = int(pair.b.client().get("ctr") or 0)
+        moving_after = int_field(pair.a.info(), "maint_moving_sent")
+        rev = pr.get("revert") or {}
+        checks.check("switchover-ttl-revert-redis-py-zero-errors",
+                     timing["switch_ms"] is not None and pr.get("error_count") == 0 and rev.get("incr_ok") == 20
+                     and rev.get("pool_host_after_ttl") == A_HOST
+                     and (pr.get("end") or {}).get("laddr") == f"{B_HOST}:{pair.port}", brief(pr))
+        checks.check("switchover-ttl-revert-counter-exact", ctr_b == pr.get("incr_ok"),
+                     {"GET ctr on B": ctr_b, "redis-py INCRs": pr.get("incr_ok")})
+        checks.check("switchover-ttl-revert-handshake-moving-sent",
+                     None not in (moving_before, moving_after) and moving_after > moving_before,
+                     {"A maint_moving_sent after the switch": moving_before, "after the burst": moving_after})
+    finally:
+        pair.stop()
+
+
 def hold_client(kind, host, port, maint="default", resp=None):
     """A client that connects, PINGs and keeps its connection open until `stop`."""
     cmd = ["node", "node_load.mjs"] if kind == "node-redis" else [sys.executable, "py_load.py"]
@@ -507,6 +547,7 @@ SCENARIOS = {
     "main": scenario_main,
     "control": scenario_control,
     "handshake": scenario_handshake,
+    "ttl-revert": scenario_ttl_revert,
     "control-server": lambda binary, checks, keep: scenario_control(binary, checks, keep, server_off=True),
 }
 
