@@ -3,13 +3,13 @@
 # redis-py 8.1.0, unmodified and with default settings, through a FAILOVER of a server pair on
 # 127.0.0.1:P / 127.0.0.2:P. See switchover.py for the scenarios and checks.
 #
-#   interop/switchover/run.sh <handoff-server binary> [--scenario main,control] [--keep]
+#   interop/switchover/run.sh <handoff-server binary> [--scenario main,control,handshake] [--keep]
 #
 # Needs node with interop/node_modules (npm ci in interop/), python3 with redis==8.1.0 (no
 # hiredis), and redis-cli. Prints `<check>: N passed, N failed` per check; exits 1 on a failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-server=${1:?usage: run.sh <handoff-server binary> [--scenario main,control] [--keep]}
+server=${1:?usage: run.sh <handoff-server binary> [--scenario main,control,handshake] [--keep]}
 shift
 [ -d "$here/../node_modules/redis" ] || { echo "interop/node_modules missing: run npm ci in interop/" >&2; exit 2; }
 command -v redis-cli >/dev/null || { echo "redis-cli not found" >&2; exit 2; }

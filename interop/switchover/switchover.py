@@ -28,7 +28,7 @@ TIMEOUT 5000`. Scenarios:
 Prints one line per check, `<check>: N passed, N failed` (the form .ci/run counts), with the
 evidence under any failure, and a `measured:` line per scenario. Exits 1 if any check failed.
 
-    python3 switchover.py --server path/to/handoff-server [--scenario main,control] [--keep]
+    python3 switchover.py --server path/to/handoff-server [--scenario main,control,handshake] [--keep]
 
 The binary may also be redis-server or valkey-server (same command line), which is how the
 harness is checked: those pairs have no maintenance notifications, so `main` must fail there.
@@ -37,7 +37,6 @@ harness is checked: those pairs have no maintenance notifications, so `main` mus
 import argparse
 import json
 import os
-import queue
 import re
 import shutil
 import signal
