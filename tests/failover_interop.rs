@@ -121,14 +121,13 @@ fn assert_has_acked(c: &mut Connection, acked: &Acked, who: &str) {
 /// Runs `FAILOVER TO 127.0.0.1 <target_port> TIMEOUT 5000` on `old` while a
 /// writer writes to it, waits until `old` is a connected replica of the
 /// target and the target a primary, and returns what the writer got
-/// acknowledged. None when `old` has no FAILOVER command (handoff before it
-/// was built): the caller skips.
+/// acknowledged.
 fn failover_under_writes(
     old: &mut Connection,
     old_port: u16,
     new: &mut Connection,
     new_port: u16,
-) -> Option<Acked> {
+) -> Acked {
     let stop = Arc::new(AtomicBool::new(false));
     let writer = start_writer(old_port, stop.clone());
     std::thread::sleep(Duration::from_millis(300));
@@ -136,11 +135,6 @@ fn failover_under_writes(
     let reply = old
         .call(&["FAILOVER", "TO", "127.0.0.1", &target, "TIMEOUT", "5000"])
         .expect("FAILOVER round trip");
-    if matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR unknown command 'FAILOVER'")) {
-        stop.store(true, Ordering::Relaxed);
-        writer.join().unwrap();
-        return None;
-    }
     assert_eq!(reply, common::simple("OK"), "FAILOVER reply");
     wait_for(20, "the roles to swap", || {
         let r_old = role(old);
@@ -158,7 +152,7 @@ fn failover_under_writes(
         info_field(old, "replication", "master_failover_state").as_deref(),
         Some("no-failover")
     );
-    Some(acked)
+    acked
 }
 
 /// After a clean switchover: the new primary counts exactly one partial
@@ -215,8 +209,7 @@ fn real_primary_hands_over_to_handoff(binary: &str) {
     wait_link_up(&mut oc, "the oracle");
     write_mixed(&mut pc, "stream", 3);
     wait_offsets(&mut pc, &mut hc, "handoff");
-    let acked = failover_under_writes(&mut pc, peer.port, &mut hc, hport)
-        .unwrap_or_else(|| panic!("{binary} has FAILOVER"));
+    let acked = failover_under_writes(&mut pc, peer.port, &mut hc, hport);
     assert_clean_handover(&mut hc, &mut pc, &acked, "handoff", binary);
     assert_eq!(role(&mut hc)[0], "master");
     wait_offsets(
@@ -251,12 +244,7 @@ fn handoff_hands_over_to_real_replica(binary: &str) {
     wait_link_up(&mut pc, binary);
     write_mixed(&mut hc, "stream", 3);
     wait_offsets(&mut hc, &mut pc, binary);
-    let Some(acked) = failover_under_writes(&mut hc, hport, &mut pc, peer.port) else {
-        eprintln!(
-            "SKIPPED: handoff has no FAILOVER command yet (issue 5); this test runs once it has"
-        );
-        return;
-    };
+    let acked = failover_under_writes(&mut hc, hport, &mut pc, peer.port);
     assert_clean_handover(&mut pc, &mut hc, &acked, binary, "handoff");
     assert_eq!(role(&mut pc)[0], "master");
     assert_same(
