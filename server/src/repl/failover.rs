@@ -232,7 +232,13 @@ pub fn abort(srv: &mut Server, reason: &str) {
                 super::propagate(
                     srv,
                     None,
-                    &["REPLCONF", "handoff-prepare", "0", "handoff-target", &endpoint],
+                    &[
+                        "REPLCONF",
+                        "handoff-prepare",
+                        "0",
+                        "handoff-target",
+                        &endpoint,
+                    ],
                 );
             }
         }

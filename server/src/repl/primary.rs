@@ -194,7 +194,10 @@ pub fn psync(ctx: &mut Ctx) -> CmdResult {
         }
         log::warn!("Failover request received for replid {id}.");
         super::replica::promote(ctx.srv);
-        log::info!("failover: promoted (failover request from {})", ctx.client.addr);
+        log::info!(
+            "failover: promoted (failover request from {})",
+            ctx.client.addr
+        );
     }
     if ctx.srv.repl.failover.active() {
         return Err("NOMASTERLINK Can't SYNC while failing over".into());
