@@ -22,8 +22,17 @@ struct Proc {
 }
 
 impl Proc {
+    /// Starts the binary in a directory of its own: a server stopped by a
+    /// signal saves `dump.rdb` in its working directory, which another
+    /// test's server must not load.
     fn spawn(args: &[&str]) -> Proc {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cwd = std::env::temp_dir().join(format!("handoff-bin-cwd-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cwd);
+        std::fs::create_dir_all(&cwd).unwrap();
         let mut child = Command::new(BIN)
+            .current_dir(&cwd)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
