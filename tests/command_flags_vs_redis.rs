@@ -9,8 +9,14 @@ use common::{call, ExternalServer, TestServer};
 use handoff::protocol::Frame;
 
 /// Commands newer than redis-server 7.0 (the reference installed here):
-/// they exist in Redis 7.2+ or Valkey and are checked by their own tests.
-const NOT_IN_REFERENCE: &[&str] = &["client|setinfo", "client|no-touch", "client|capa"];
+/// they exist in Redis 7.2+, Valkey or Redis 8 (MAINT_NOTIFICATIONS) and
+/// are checked by their own tests.
+const NOT_IN_REFERENCE: &[&str] = &[
+    "client|setinfo",
+    "client|no-touch",
+    "client|capa",
+    "client|maint_notifications",
+];
 
 /// Arities Redis 7.2 changed after 7.0 (the reference here): ZRANK and
 /// ZREVRANK gained WITHSCORE. Each entry is (command, 7.0 arity, our arity).
