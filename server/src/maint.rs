@@ -277,9 +277,11 @@ pub fn send_back(srv: &mut Server, since: Instant) {
 /// MOVING to the primary at once, with a fresh seq (redis-py drops a
 /// repeated one).
 pub fn moving_on_handshake(srv: &mut Server, c: &mut Client) {
+    // Not while clients are arriving for this replica's promotion.
     if !(srv.maint.demoted_by_failover
         && srv.config.maint_moving_after_demotion
-        && srv.repl.is_replica())
+        && srv.repl.is_replica()
+        && srv.pause.incoming_until.is_none())
     {
         return;
     }
