@@ -1,0 +1,157 @@
+//! The protocol crate's `FollowingClient` against real peers: a valkey-server pair whose
+//! roles are swapped under load must be followed through `-REDIRECT` with zero errors,
+//! exact counters, and the connection's name and db kept on every new connection.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::ExternalServer;
+use handoff::protocol::{Connection, FollowConfig, FollowingClient, Frame};
+
+fn info_field(c: &mut Connection, field: &str) -> String {
+    let Frame::Bulk(info) = c.call(&["INFO", "replication"]).unwrap() else {
+        panic!("INFO replication is not a bulk");
+    };
+    String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn ok(c: &mut Connection, args: &[&str]) {
+    let reply = c.call(args).unwrap();
+    assert!(!reply.is_error(), "{args:?}: {}", reply.to_string_lossy());
+}
+
+/// Moves the primary role from `from` to `to` without losing a write: writes held on
+/// `from`, `to` catches up and is promoted, `from` follows it, and the held writes are
+/// released (to meet `-REDIRECT` on a capable connection).
+fn swap(from: &ExternalServer, to: &ExternalServer) {
+    let mut a = from.connect();
+    let mut b = to.connect();
+    ok(&mut a, &["CLIENT", "PAUSE", "10000", "WRITE"]);
+    let offset = info_field(&mut a, "master_repl_offset");
+    wait_for("the replica to catch up", || {
+        info_field(&mut b, "master_repl_offset") == offset
+    });
+    ok(&mut b, &["REPLICAOF", "NO", "ONE"]);
+    ok(&mut a, &["REPLICAOF", "127.0.0.1", &to.port.to_string()]);
+    ok(&mut a, &["CLIENT", "UNPAUSE"]);
+    wait_for("the demoted node's link", || {
+        info_field(&mut a, "master_link_status") == "up"
+    });
+}
+
+fn valkey() -> Option<ExternalServer> {
+    ExternalServer::start("valkey-server", &["--repl-diskless-sync-delay", "0"])
+}
+
+#[test]
+fn the_following_client_follows_valkey_redirects_through_role_swaps_with_zero_errors() {
+    let Some(first) = valkey() else { return };
+    let Some(second) = valkey() else { return };
+    let mut b = second.connect();
+    ok(&mut b, &["REPLICAOF", "127.0.0.1", &first.port.to_string()]);
+    wait_for("the replica link", || {
+        info_field(&mut b, "master_link_status") == "up"
+    });
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let endpoint = format!("127.0.0.1:{}", first.port);
+    let loader = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let config = FollowConfig {
+                client_name: Some("follower".into()),
+                db: 2,
+                ..FollowConfig::default()
+            };
+            let mut c = FollowingClient::connect(endpoint, config).unwrap();
+            let mut acked = 0u64;
+            let mut errors = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                match c.call(&["INCR", "counter"]) {
+                    Ok(Frame::Integer(n)) => {
+                        acked += 1;
+                        assert_eq!(n as u64, acked, "INCR skipped or repeated");
+                    }
+                    other => errors.push(format!("{other:?}")),
+                }
+            }
+            (c, acked, errors)
+        })
+    };
+    thread::sleep(Duration::from_millis(300));
+    swap(&first, &second);
+    thread::sleep(Duration::from_millis(300));
+    swap(&second, &first);
+    thread::sleep(Duration::from_millis(300));
+    swap(&first, &second);
+    thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let (mut c, acked, errors) = loader.join().unwrap();
+
+    assert_eq!(errors, Vec::<String>::new());
+    assert!(acked > 0);
+    assert_eq!(c.counters().redirects, 3, "{:?}", c.counters());
+    assert_eq!(c.endpoint(), format!("127.0.0.1:{}", second.port));
+    // The connection now open was made by a redirect: it must carry the name and db.
+    let Frame::Bulk(info) = c.call(&["CLIENT", "INFO"]).unwrap() else {
+        panic!("CLIENT INFO is not a bulk");
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(info.contains(" name=follower "), "{info}");
+    assert!(info.contains(" db=2 "), "{info}");
+    let mut primary = second.connect();
+    ok(&mut primary, &["SELECT", "2"]);
+    assert_eq!(
+        primary.call(&["GET", "counter"]).unwrap().as_int(),
+        Some(acked as i64)
+    );
+}
+
+#[test]
+fn the_following_client_returns_the_redirect_when_its_hops_run_out() {
+    let Some(first) = valkey() else { return };
+    let Some(second) = valkey() else { return };
+    let mut b = second.connect();
+    ok(&mut b, &["REPLICAOF", "127.0.0.1", &first.port.to_string()]);
+    let config = FollowConfig {
+        max_hops: 0,
+        ..FollowConfig::default()
+    };
+    let mut c = FollowingClient::connect(format!("127.0.0.1:{}", second.port), config).unwrap();
+    assert!(c.counters().capa_accepted);
+    let reply = c.call(&["SET", "k", "v"]).unwrap();
+    assert_eq!(
+        reply.error_text(),
+        Some(format!("REDIRECT 127.0.0.1:{}", first.port).as_bytes())
+    );
+    // With one hop allowed the same write lands on the primary.
+    let mut c = FollowingClient::connect(
+        format!("127.0.0.1:{}", second.port),
+        FollowConfig {
+            max_hops: 1,
+            ..FollowConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        c.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(c.endpoint(), format!("127.0.0.1:{}", first.port));
+}
