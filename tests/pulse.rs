@@ -20,7 +20,10 @@ fn pair(binary: &str) -> Option<(ExternalServer, ExternalServer)> {
     let replica = ExternalServer::start(binary, &extra)?;
     let mut c = replica.connect();
     let port = primary.port.to_string();
-    assert!(!c.call(&["REPLICAOF", "127.0.0.1", &port]).unwrap().is_error());
+    assert!(!c
+        .call(&["REPLICAOF", "127.0.0.1", &port])
+        .unwrap()
+        .is_error());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let Frame::Bulk(info) = c.call(&["INFO", "replication"]).unwrap() else {
@@ -29,7 +32,10 @@ fn pair(binary: &str) -> Option<(ExternalServer, ExternalServer)> {
         if String::from_utf8_lossy(&info).contains("master_link_status:up") {
             return Some((primary, replica));
         }
-        assert!(Instant::now() < deadline, "{binary} replica link never came up");
+        assert!(
+            Instant::now() < deadline,
+            "{binary} replica link never came up"
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
@@ -59,7 +65,9 @@ fn assert_nothing_lost(r: &Report) {
 
 #[test]
 fn pulse_sees_readonly_errors_when_a_plain_client_rides_a_redis_failover() {
-    let Some((a, b)) = pair("redis-server") else { return };
+    let Some((a, b)) = pair("redis-server") else {
+        return;
+    };
     let r = pulse::run(&options(&a, &b, ClientMode::Plain)).unwrap();
     println!("{}", r.to_table());
     assert_eq!(r.completed_switchovers(), 1, "{}", r.to_table());
@@ -74,7 +82,9 @@ fn pulse_sees_readonly_errors_when_a_plain_client_rides_a_redis_failover() {
 
 #[test]
 fn pulse_sees_no_error_when_redirect_and_follow_clients_ride_valkey_failovers() {
-    let Some((a, b)) = pair("valkey-server") else { return };
+    let Some((a, b)) = pair("valkey-server") else {
+        return;
+    };
     for client in [ClientMode::Redirect, ClientMode::Follow] {
         let r = pulse::run(&options(&a, &b, client)).unwrap();
         println!("{}", r.to_table());

@@ -20,6 +20,9 @@ pub struct Switch {
     pub reply_us: Option<u64>,
     /// The reply, as text.
     pub reply: String,
+    /// Whether the command was answered without an error (a refused command started no
+    /// switchover, so it has no window).
+    pub accepted: bool,
     /// When ROLE first showed the roles swapped; None if it never did within the settle
     /// time (aborted, refused, or a switch command that does not swap roles).
     pub done_us: Option<u64>,
@@ -145,7 +148,7 @@ pub fn analyse(workers: &[Vec<Op>], switches: &[Switch], end_us: u64) -> RunStat
     let spans: Vec<Option<(u64, u64, Option<u64>)>> = switches
         .iter()
         .map(|s| {
-            let trigger = s.trigger_us?;
+            let trigger = s.trigger_us.filter(|_| s.accepted)?;
             let reference = s.done_us.or(s.reply_us).unwrap_or(trigger);
             let recovered = workers
                 .iter()
@@ -224,6 +227,7 @@ mod tests {
             trigger_us: Some(trigger),
             reply_us: Some(trigger + 10),
             done_us: Some(done),
+            accepted: true,
             ..Switch::default()
         }
     }
@@ -308,5 +312,16 @@ mod tests {
         let stats = analyse(&[vec![ok(0, 10)]], &[Switch::default()], 100);
         assert_eq!(stats.switches[0].window_us, None);
         assert_eq!(stats.before.count, 1);
+    }
+
+    #[test]
+    fn a_refused_switch_command_has_no_window() {
+        let refused = Switch {
+            accepted: false,
+            ..switch(20, 30)
+        };
+        let stats = analyse(&[vec![ok(0, 10), ok(10, 90)]], &[refused], 100);
+        assert_eq!(stats.switches[0].window_us, None);
+        assert_eq!(stats.before.count, 2);
     }
 }

@@ -77,6 +77,7 @@ fn switch_once(opts: &Options, start: Instant) -> Switch {
                 s.problem = Some(format!("switch command refused: {}", s.reply));
                 return s;
             }
+            s.accepted = true;
         }
         Err(e) => {
             s.problem = Some(format!("switch command failed: {e}"));
