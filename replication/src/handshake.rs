@@ -31,6 +31,9 @@ pub enum Action {
     Continue { replid: Option<String> },
     /// This attempt failed; retry later (the log line says why).
     Fail(String),
+    /// The primary answered PSYNC with something else than `+CONTINUE` or
+    /// `+FULLRESYNC` (a FAILOVER gives up on this; otherwise like `Fail`).
+    Rejected(String),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -91,7 +94,7 @@ impl Handshake {
             let line = String::from_utf8_lossy(&line).into_owned();
             if let Some(a) = self.on_line(&line) {
                 actions.push(a);
-                if matches!(actions.last(), Some(Action::Fail(_))) {
+                if matches!(actions.last(), Some(Action::Fail(_) | Action::Rejected(_))) {
                     self.state = State::Done;
                 }
             }
@@ -152,7 +155,7 @@ impl Handshake {
                         replid: (id.len() == 40).then(|| id.to_string()),
                     })
                 } else {
-                    Some(Action::Fail(format!(
+                    Some(Action::Rejected(format!(
                         "Unexpected reply to PSYNC from master: {line}"
                     )))
                 }

@@ -8,8 +8,10 @@
 //! - [`handshake`]: the replica's side of the handshake, reply by reply.
 //! - [`transfer`]: the framing of the RDB payload after `+FULLRESYNC`.
 //! - [`stream`]: what a replica writes on the stream (ACKs).
+//! - [`failover`]: FAILOVER's phases on the primary and when to switch.
 
 pub mod backlog;
+pub mod failover;
 pub mod handshake;
 pub mod ids;
 pub mod psync;

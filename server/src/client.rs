@@ -115,6 +115,14 @@ pub struct Client {
     pub no_touch: bool,
     /// Capabilities declared with CLIENT CAPA (e.g. `redirect`).
     pub capa_redirect: bool,
+    /// READONLY was sent: reads are served here even on a replica.
+    pub readonly_mode: bool,
+    /// Held by a pause: the command in `args` runs again when it ends, and
+    /// nothing more is read from `read_buf` until then.
+    pub postponed: bool,
+    /// When the held command first arrived (a blocking command's timeout
+    /// counts from then).
+    pub postponed_since: Option<Instant>,
     /// Close once pending replies are written (QUIT, protocol error).
     pub close_after_reply: bool,
     /// Close at the next opportunity without writing more (CLIENT KILL, limits).
@@ -184,6 +192,9 @@ impl Client {
             no_evict: false,
             no_touch: false,
             capa_redirect: false,
+            readonly_mode: false,
+            postponed: false,
+            postponed_since: None,
             close_after_reply: false,
             close_asap: false,
             created: now,
@@ -241,11 +252,14 @@ impl Client {
         if self.in_pubsub() {
             f.push('P');
         }
-        if self.blocked.is_some() {
+        if self.blocked.is_some() || self.postponed {
             f.push('b');
         }
         if self.watch_dirty {
             f.push('d');
+        }
+        if self.readonly_mode {
+            f.push('r');
         }
         if self.no_touch {
             f.push('T');

@@ -17,6 +17,7 @@ pub mod keyspace;
 pub mod logging;
 pub mod multi;
 pub mod net;
+pub mod pause;
 pub mod persist;
 pub mod pubsub;
 pub mod rdb;

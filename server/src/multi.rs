@@ -15,6 +15,9 @@ pub struct MultiState {
     pub queued: Vec<(usize, Vec<Bytes>)>,
     /// An error while queueing: EXEC answers EXECABORT.
     pub abort: bool,
+    /// Union of the queued commands' effective flags (decides whether EXEC
+    /// is a write, a read, or may replicate).
+    pub flags: u32,
 }
 
 /// Who watches which key: (db, key) -> client slots.

@@ -145,6 +145,8 @@ pub struct Server {
     pub repl: crate::repl::Replication,
     /// Snapshot child, save points, load and save counters (persist.rs).
     pub persist: crate::persist::PersistState,
+    /// CLIENT PAUSE / FAILOVER pauses and the clients they hold.
+    pub pause: crate::pause::Pause,
 }
 
 impl Server {
@@ -180,7 +182,15 @@ impl Server {
             repl: crate::repl::Replication::new(),
             scripting: Default::default(),
             persist: Default::default(),
+            pause: Default::default(),
         }
+    }
+
+    /// Keys expire (lazily and actively) only on a primary that is not
+    /// paused: a replica waits for its primary's DEL, and a pause freezes
+    /// the dataset (expired keys read as missing but stay until it ends).
+    pub fn refresh_expire_mode(&mut self) {
+        self.keyspace.expire_keys = !self.repl.is_replica() && !self.pause.writes_paused();
     }
 
     /// Keyspace change tracking is needed while anyone watches keys or

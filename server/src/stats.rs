@@ -68,6 +68,11 @@ pub struct Stats {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Commands held by a pause or a failover (each hold counted once).
+    pub held_commands: u64,
+    /// FAILOVERs accepted, and commands answered with -REDIRECT.
+    pub failovers: u64,
+    pub redirects: u64,
     /// Bytes read from the primary link before it became a client.
     pub net_repl_input_bytes: u64,
     /// Highest used-memory estimate seen (INFO `used_memory_peak`; reset by CONFIG RESETSTAT).

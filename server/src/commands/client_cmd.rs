@@ -157,6 +157,34 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, "", "@slow
             "Unblocks a client blocked by a blocking command from a different connection.",
             "O(log N) where N is the number of client connections",
         ),
+        CommandSpec::new(
+            "pause",
+            -3,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            pause,
+        )
+        .doc(
+            "connection",
+            "3.0.0",
+            "Suspends commands processing.",
+            "O(1)",
+        ),
+        CommandSpec::new(
+            "unpause",
+            2,
+            "admin noscript loading stale",
+            ADMIN_CONN,
+            NO_KEYS,
+            unpause,
+        )
+        .doc(
+            "connection",
+            "6.2.0",
+            "Resumes processing of clients that were paused.",
+            "O(N) Where N is the number of paused clients",
+        ),
         CommandSpec::new("help", 2, "loading stale", CONN, NO_KEYS, help).doc(
             "connection",
             "5.0.0",
@@ -199,6 +227,12 @@ const HELP: &[&str] = &[
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "MAINT_NOTIFICATIONS (ON [moving-endpoint-type <type>]|OFF)",
+    "    Receive MOVING / FAILING_OVER / FAILED_OVER pushes around a switchover (RESP3).",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "NO-TOUCH (ON|OFF)",
@@ -587,6 +621,51 @@ fn capa(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked on keys.
+/// CLIENT PAUSE timeout [WRITE|ALL]: held commands wait, never fail. Inside
+/// MULTI or a script the pause starts after it (only dispatch holds).
+fn pause(ctx: &mut Ctx) -> CmdResult {
+    use crate::pause::{Actions, Purpose};
+    if ctx.args.len() > 4 {
+        let text = format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&ctx.args[1])
+        );
+        return Err(text.into());
+    }
+    let actions = match ctx.args.get(3) {
+        None => Actions::All,
+        Some(a) if is(a, "write") => Actions::Write,
+        Some(a) if is(a, "all") => Actions::All,
+        Some(_) => return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into()),
+    };
+    let ms = parse_i64(&ctx.args[2])
+        .map_err(|_| super::CmdError::from("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(errors::TIMEOUT_NEGATIVE.into());
+    }
+    // Redis 7 accepts any length; a century is as good as forever.
+    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+    let now = std::time::Instant::now();
+    let end = now + std::time::Duration::from_millis(ms as u64).min(CENTURY);
+    ctx.srv
+        .pause
+        .pause(Purpose::ClientPause, actions, Some(end), now);
+    ctx.srv.refresh_expire_mode();
+    ctx.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE: ends CLIENT PAUSE (not a FAILOVER's pause).
+fn unpause(ctx: &mut Ctx) -> CmdResult {
+    ctx.srv.pause.unpause(
+        crate::pause::Purpose::ClientPause,
+        std::time::Instant::now(),
+    );
+    ctx.srv.refresh_expire_mode();
+    ctx.ok();
+    Ok(())
+}
+
 fn unblock(ctx: &mut Ctx) -> CmdResult {
     let id = parse_i64(&ctx.args[2])?;
     let reply = match ctx.args.get(3) {

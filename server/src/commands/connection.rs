@@ -1,4 +1,6 @@
-//! Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT.
+//! Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT, and
+//! READONLY / READWRITE (reads served on a replica for a redirect-capable
+//! client, as Valkey allows in standalone mode).
 
 use super::ctx::{is, CmdResult, Ctx};
 use super::spec::{CommandSpec, NO_KEYS};
@@ -7,6 +9,34 @@ use crate::config::REDIS_VERSION;
 use crate::errors;
 
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "readonly",
+        1,
+        "loading stale fast",
+        "@fast @connection",
+        NO_KEYS,
+        readonly,
+    )
+    .doc(
+        "cluster",
+        "3.0.0",
+        "Enables read-only queries for a connection to a replica.",
+        "O(1)",
+    ),
+    CommandSpec::new(
+        "readwrite",
+        1,
+        "loading stale fast",
+        "@fast @connection",
+        NO_KEYS,
+        readwrite,
+    )
+    .doc(
+        "cluster",
+        "3.0.0",
+        "Enables read-write queries for a connection to a replica.",
+        "O(1)",
+    ),
     CommandSpec::new("ping", -1, "fast", "@fast @connection", NO_KEYS, ping)
         .doc(
             "connection",
@@ -118,6 +148,18 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn readonly(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.readonly_mode = true;
+    ctx.ok();
+    Ok(())
+}
+
+fn readwrite(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.readonly_mode = false;
+    ctx.ok();
+    Ok(())
+}
+
 fn reset(ctx: &mut Ctx) -> CmdResult {
     ctx.client.multi = None;
     ctx.srv.unwatch_all(ctx.client);
@@ -131,6 +173,8 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
     c.no_touch = false;
+    // The redirect capability survives RESET; READONLY does not.
+    c.readonly_mode = false;
     c.authenticated = ctx.srv.config.requirepass.is_empty();
     ctx.simple(b"RESET");
     Ok(())

@@ -126,7 +126,10 @@ impl Ctx<'_> {
             // A re-run that blocks again keeps its first deadline.
             deadline: match self.srv.blocking.inherit_deadline.take() {
                 Some(original) => original,
-                None => timeout.map(|t| self.clock.last() + t),
+                // A command held by a pause counts from its arrival.
+                None => {
+                    timeout.map(|t| self.client.postponed_since.unwrap_or(self.clock.last()) + t)
+                }
             },
             on_timeout,
             cmd: self.cmd,

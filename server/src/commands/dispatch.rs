@@ -5,21 +5,32 @@
 //! This is the one place where flags turn into decisions; handlers never check
 //! roles or permissions themselves.
 
+use std::time::Instant;
+
 use bytes::Bytes;
+use handoff_replication::failover::Phase;
 
 use super::ctx::Ctx;
+use super::gate;
 use super::spec::flag;
 use crate::client::{Client, ClientKind, ReplyMode};
 use crate::clock::CmdClock;
 use crate::errors;
 use crate::server::Server;
 
-/// Runs the request held in `client.args`.
+/// Runs the request held in `client.args`. A command held by a pause keeps
+/// its arguments in `client.args` (and `client.postponed` is set) to be
+/// dispatched again when the pause ends.
 pub fn execute(srv: &mut Server, client: &mut Client, clock: &mut CmdClock) {
     let args = std::mem::take(&mut client.args);
     if !args.is_empty() {
         let out_before = client.out.len();
         run(srv, client, &args, clock);
+        if client.postponed {
+            client.args = args;
+            return;
+        }
+        client.postponed_since = None;
         apply_reply_mode(client, out_before);
     }
     client.args = args;
@@ -27,16 +38,37 @@ pub fn execute(srv: &mut Server, client: &mut Client, clock: &mut CmdClock) {
 }
 
 /// Rejects a command before it runs: the error is counted for the command,
-/// and an open transaction is flagged so that EXEC aborts.
+/// and an open transaction is flagged so that EXEC aborts. A rejected EXEC
+/// discards the transaction: `-REDIRECT` as is, other errors wrapped in
+/// EXECABORT, as Redis does.
 fn reject(srv: &mut Server, client: &mut Client, id: Option<usize>, text: &str) {
-    if let Some(m) = client.multi.as_mut() {
-        m.abort = true;
-    }
-    srv.stats.count_error(text);
+    let is_exec = id.is_some_and(|i| srv.commands.entries[i].spec.name == "exec");
+    let text = if is_exec && client.multi.take().is_some() {
+        srv.unwatch_all(client);
+        if text.starts_with("REDIRECT ") {
+            text.to_string()
+        } else {
+            format!("EXECABORT Transaction discarded because of: {text}")
+        }
+    } else {
+        if let Some(m) = client.multi.as_mut() {
+            m.abort = true;
+        }
+        text.to_string()
+    };
+    srv.stats.count_error(&text);
     if let Some(id) = id {
         srv.stats.commands[id].rejected_calls += 1;
     }
     handoff_protocol::encode::error(&mut client.out, text.as_bytes());
+}
+
+/// Holds the client's command until the pause (or the failover) ends.
+fn postpone(srv: &mut Server, client: &mut Client) {
+    client.postponed = true;
+    client.postponed_since.get_or_insert_with(Instant::now);
+    srv.pause.postponed.push_back(client.slot);
+    srv.stats.held_commands += 1;
 }
 
 fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClock) {
@@ -69,7 +101,45 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         reject(srv, client, Some(id), errors::NOAUTH);
         return;
     }
-
+    let queueing = client.multi.is_some() && !controls_transaction(spec.name);
+    if queueing && spec.has(flag::NO_MULTI) {
+        reject(
+            srv,
+            client,
+            Some(id),
+            "ERR Command not allowed inside a transaction",
+        );
+        return;
+    }
+    // The role and pause checks need the effective flags; a primary that
+    // is not paused and has no transaction open skips computing them.
+    let checks = client.multi.is_some()
+        || srv.repl.is_replica()
+        || srv.pause.active != crate::pause::Actions::None
+        || srv.config.min_replicas_to_write > 0;
+    let flags = if checks {
+        gate::effective_flags(srv, client, spec, args)
+    } else {
+        spec.flags
+    };
+    if checks && client.kind != ClientKind::PrimaryLink {
+        if gate::redirects(srv, client, flags) {
+            // Both nodes may be replicas for a moment: hold rather than send
+            // the client back and forth.
+            if srv.repl.failover.phase() == Phase::InProgress {
+                postpone(srv, client);
+            } else {
+                let text = gate::redirect_error(srv);
+                srv.stats.redirects += 1;
+                reject(srv, client, Some(id), &text);
+            }
+            return;
+        }
+        if let Some(text) = gate::write_gate(srv, flags) {
+            reject(srv, client, Some(id), text);
+            return;
+        }
+    }
     if client.resp == 2 && client.in_pubsub() && !allowed_while_subscribed(spec.name) {
         let text = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -78,54 +148,27 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         reject(srv, client, Some(id), &text);
         return;
     }
-    if client.kind != ClientKind::PrimaryLink {
-        if let Some(text) = replication_gate(srv, spec) {
-            reject(srv, client, Some(id), text);
+    if checks {
+        if client.kind != ClientKind::PrimaryLink {
+            if let Some(text) = gate::stale_gate(srv, flags) {
+                reject(srv, client, Some(id), text);
+                return;
+            }
+        }
+        if gate::paused(srv, client, flags) {
+            postpone(srv, client);
             return;
         }
     }
-    if client.multi.is_some() && !controls_transaction(spec.name) {
-        if spec.has(flag::NO_MULTI) {
-            reject(
-                srv,
-                client,
-                Some(id),
-                "ERR Command not allowed inside a transaction",
-            );
-            return;
-        }
+    if queueing {
         if let Some(m) = client.multi.as_mut() {
+            m.flags |= flags;
             m.queued.push((id, args.to_vec()));
         }
         client.out.extend_from_slice(b"+QUEUED\r\n");
         return;
     }
     call(srv, client, id, args, clock);
-}
-
-/// The role checks Redis makes before running a command: writes on a
-/// read-only replica, writes without enough good replicas, commands while
-/// the primary link is down (`replica-serve-stale-data no`) or a snapshot
-/// loads.
-fn replication_gate(srv: &Server, spec: &super::CommandSpec) -> Option<&'static str> {
-    let write = spec.has(flag::WRITE);
-    if srv.repl.is_replica() {
-        if write && srv.config.replica_read_only {
-            return Some(errors::READONLY);
-        }
-        if !srv.repl.link_up() && !spec.has(flag::STALE) && !srv.config.replica_serve_stale_data() {
-            return Some(errors::MASTERDOWN);
-        }
-        if srv.repl.loading() && !spec.has(flag::LOADING) {
-            return Some(errors::LOADING);
-        }
-    } else if write
-        && srv.config.min_replicas_to_write > 0
-        && !crate::repl::primary::enough_good_replicas(srv)
-    {
-        return Some(errors::NOREPLICAS);
-    }
-    None
 }
 
 /// What a RESP2 client in subscribed mode may still send.

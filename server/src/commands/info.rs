@@ -207,7 +207,10 @@ fn clients_section(srv: &Server, w: &mut Section) {
     w.field("maxclients", srv.config.maxclients);
     w.field("client_recent_max_input_buffer", max_in);
     w.field("client_recent_max_output_buffer", max_out);
-    w.field("blocked_clients", srv.blocking.blocked_clients());
+    w.field(
+        "blocked_clients",
+        srv.blocking.blocked_clients() + srv.pause.postponed.len(),
+    );
     w.field("tracking_clients", 0);
     w.field("pubsub_clients", pubsub);
     w.field("watching_clients", 0);
@@ -215,6 +218,13 @@ fn clients_section(srv: &Server, w: &mut Section) {
     w.field("total_watched_keys", 0);
     w.field("total_blocking_keys", srv.blocking.blocking_keys());
     w.field("total_blocking_keys_on_nokey", 0);
+    // Valkey 8.1's pause fields.
+    w.field("paused_reason", srv.pause.reason());
+    w.field("paused_actions", srv.pause.active.info_name());
+    w.field(
+        "paused_timeout_milliseconds",
+        srv.pause.remaining_ms(std::time::Instant::now()),
+    );
 }
 
 /// The memory figures INFO memory and MEMORY STATS report.
@@ -553,6 +563,10 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("acl_access_denied_cmd", 0);
     w.field("acl_access_denied_key", 0);
     w.field("acl_access_denied_channel", 0);
+    // handoff's switchover counters (not in Redis).
+    w.field("failovers", s.failovers);
+    w.field("held_commands", s.held_commands);
+    w.field("redirected_commands", s.redirects);
 }
 
 fn replication_section(srv: &Server, w: &mut Section) {
@@ -631,7 +645,7 @@ fn replication_section(srv: &Server, w: &mut Section) {
             ),
         );
     }
-    w.field("master_failover_state", "no-failover");
+    w.field("master_failover_state", repl.failover.phase().info_name());
     w.field("master_replid", &repl.ids.replid);
     w.field("master_replid2", &repl.ids.replid2);
     w.field("master_repl_offset", repl.offset());

@@ -15,6 +15,7 @@ pub mod debug;
 pub mod dispatch;
 pub mod dump_restore;
 pub mod expire_cmds;
+pub mod gate;
 pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;

@@ -1,9 +1,10 @@
-//! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal
-//! PSYNC, SYNC and REPLCONF a replica sends. The work is in `crate::repl`.
+//! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, FAILOVER, and the
+//! internal PSYNC, SYNC and REPLCONF a replica sends. The work is in
+//! `crate::repl`.
 
 use super::ctx::{CmdResult, Ctx};
 use super::spec::{CommandSpec, NO_KEYS};
-use crate::repl::{primary, replica};
+use crate::repl::{failover, primary, replica};
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
@@ -11,6 +12,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("server", "5.0.0", "Configures a server as replica of another, or promotes it to a master.", "O(1)"),
     CommandSpec::new("slaveof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous", NO_KEYS, replicaof)
         .doc("server", "1.0.0", "Sets a Redis server as a replica of another, or promotes it to being a master.", "O(1)"),
+    CommandSpec::new("failover", -1, "admin noscript stale", "@admin @slow @dangerous", NO_KEYS, failover_cmd)
+        .doc("server", "6.2.0", "Starts a coordinated failover from a server to one of its replicas.", "O(1)"),
     CommandSpec::new("role", 1, "noscript loading stale fast", "@admin @fast @dangerous", NO_KEYS, role)
         .doc("server", "2.8.12", "Returns the replication role.", "O(1)"),
     CommandSpec::new("wait", 3, "noscript", "@slow @connection", NO_KEYS, primary::wait)
@@ -26,6 +29,9 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 /// REPLICAOF host port | NO ONE.
 fn replicaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.repl.failover.active() {
+        return Err("ERR REPLICAOF not allowed while failing over.".into());
+    }
     if ctx.arg_is(1, "no") && ctx.arg_is(2, "one") {
         if ctx.srv.repl.is_replica() {
             let who = format!("id={} addr={}", ctx.client.id, ctx.client.addr);
@@ -47,12 +53,64 @@ fn replicaof(ctx: &mut Ctx) -> CmdResult {
             return Ok(());
         }
     }
+    let was_primary = !ctx.srv.repl.is_replica();
     replica::set_primary(ctx.srv, host.clone(), port);
+    if was_primary {
+        replica::release_blocked_on_demotion(ctx.srv);
+    }
     log::info!(
         "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
         ctx.client.id,
         ctx.client.addr
     );
+    ctx.ok();
+    Ok(())
+}
+
+/// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT.
+fn failover_cmd(ctx: &mut Ctx) -> CmdResult {
+    if ctx.args.len() == 2 && ctx.arg_is(1, "abort") {
+        if !ctx.srv.repl.failover.active() {
+            return Err("ERR No failover in progress.".into());
+        }
+        failover::abort(ctx.srv, "Failover manually aborted");
+        ctx.ok();
+        return Ok(());
+    }
+    let mut target: Option<(String, i64)> = None;
+    let mut timeout: Option<i64> = None;
+    let mut force = false;
+    let mut i = 1;
+    while i < ctx.args.len() {
+        let left = ctx.args.len() - i - 1;
+        if ctx.arg_is(i, "timeout") && left >= 1 && timeout.is_none() {
+            let ms = super::ctx::parse_i64(&ctx.args[i + 1])
+                .map_err(|_| super::CmdError::from(crate::errors::NOT_INTEGER))?;
+            if ms <= 0 {
+                return Err("ERR FAILOVER timeout must be greater than 0".into());
+            }
+            timeout = Some(ms);
+            i += 2;
+        } else if ctx.arg_is(i, "to") && left >= 2 && target.is_none() {
+            let port = super::ctx::parse_i64(&ctx.args[i + 2])
+                .map_err(|_| super::CmdError::from(crate::errors::NOT_INTEGER))?;
+            target = Some((String::from_utf8_lossy(&ctx.args[i + 1]).into_owned(), port));
+            i += 3;
+        } else if ctx.arg_is(i, "force") && !force {
+            force = true;
+            i += 1;
+        } else {
+            return Err(crate::errors::SYNTAX.into());
+        }
+    }
+    let req = failover::Request {
+        // A port outside 0..65535 matches no replica.
+        target: target.map(|(h, p)| (h, u16::try_from(p).unwrap_or(0))),
+        timeout: timeout.map(|ms| std::time::Duration::from_millis(ms as u64)),
+        force,
+    };
+    failover::check(ctx.srv, &req)?;
+    failover::start(ctx.srv, req);
     ctx.ok();
     Ok(())
 }

@@ -429,6 +429,21 @@ impl Config {
     }
 
     /// `replica-announce-ip`, if set.
+    /// The address the link to a primary is made from: `bind-source-addr`,
+    /// else the first specific `bind` address (as Redis 6 did), so that a
+    /// replica bound to 127.0.0.2 is seen there by its primary (FAILOVER TO
+    /// matches replicas by that address).
+    pub fn link_source_addr(&self) -> Option<std::net::IpAddr> {
+        let explicit = self.other.get("bind-source-addr").filter(|v| !v.is_empty());
+        if let Some(a) = explicit {
+            return a.parse().ok();
+        }
+        self.bind
+            .first()
+            .and_then(|b| b.trim_start_matches('-').parse::<std::net::IpAddr>().ok())
+            .filter(|ip| !ip.is_unspecified())
+    }
+
     pub fn replica_announce_ip(&self) -> Option<String> {
         self.other
             .get("replica-announce-ip")

@@ -54,7 +54,7 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
         }
         let idle = now.saturating_duration_since(c.last_interaction);
         // Blocked clients wait on purpose: their own timeout applies instead.
-        let waiting = c.blocked.is_some();
+        let waiting = c.blocked.is_some() || c.postponed;
         if timeout > 0
             && c.kind == ClientKind::Normal
             && !waiting

@@ -111,10 +111,13 @@ impl EventLoop {
             let now = Instant::now();
             let timeout = if self.pending_reads.is_empty() && !self.repl_busy {
                 let cron = self.next_cron.saturating_duration_since(now);
-                match self.server.blocking.next_deadline(now) {
-                    Some(d) => cron.min(d),
-                    None => cron,
-                }
+                [
+                    self.server.blocking.next_deadline(now),
+                    self.server.pause.next_deadline(now),
+                ]
+                .into_iter()
+                .flatten()
+                .fold(cron, Duration::min)
             } else {
                 Duration::ZERO
             };
@@ -380,6 +383,7 @@ impl EventLoop {
         while !c.close_after_reply
             && !c.close_asap
             && c.blocked.is_none()
+            && !c.postponed
             && self.server.shutdown.is_none()
         {
             match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
@@ -474,6 +478,9 @@ impl EventLoop {
                 self.link_client_closed(slot, c.db);
             }
             self.server.unwatch_all(&mut c);
+            if c.postponed {
+                self.server.pause.forget(slot);
+            }
             if let Some(state) = c.blocked.take() {
                 self.server.blocking.remove(slot, &state);
                 self.server.update_tracking();
@@ -529,7 +536,42 @@ impl EventLoop {
         self.pending_reads.extend(resumed);
     }
 
+    /// Ends expired pauses and re-runs the commands of the clients a pause
+    /// held, in the order they were held, against the node's current role
+    /// (they may run, be redirected, be refused, or be held again).
+    fn release_postponed(&mut self) {
+        let before = self.server.pause.active;
+        self.server.pause.expire(Instant::now());
+        if self.server.pause.active != before {
+            self.server.refresh_expire_mode();
+        }
+        if !std::mem::take(&mut self.server.pause.release_pending) {
+            return;
+        }
+        let held = std::mem::take(&mut self.server.pause.postponed);
+        let mut clock = CmdClock::new();
+        for slot in held {
+            let Some(mut c) = self.server.clients.take(slot) else {
+                continue;
+            };
+            if c.postponed {
+                c.postponed = false;
+                if c.kind == ClientKind::PrimaryLink {
+                    self.apply_from_primary(&mut c, &mut clock);
+                } else {
+                    dispatch::execute(&mut self.server, &mut c, &mut clock);
+                }
+                if !c.postponed && c.blocked.is_none() {
+                    self.pending_reads.push(slot);
+                }
+            }
+            self.server.clients.put_back(c);
+            self.server.schedule_write(slot);
+        }
+    }
+
     fn before_sleep(&mut self) {
+        self.release_postponed();
         self.expire_blocked();
         self.serve_blocked();
         self.repl_busy = self.repl_before_sleep();

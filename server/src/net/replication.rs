@@ -19,7 +19,7 @@ use super::EventLoop;
 use crate::client::{Client, ClientKind, Stream};
 use crate::persist::ChildPurpose;
 use crate::rdb::{LoadOptions, RdbLoader};
-use crate::repl::{primary, replica, replica::LinkState};
+use crate::repl::{failover, primary, replica, replica::LinkState};
 use crate::server::unix_ms;
 
 pub const LINK: Token = Token(usize::MAX - 2);
@@ -53,6 +53,9 @@ impl EventLoop {
             self.snapshot_pipe_closed();
         }
         primary::send_getack(&mut self.server);
+        if failover::tick(&mut self.server) {
+            self.link_connect();
+        }
         if std::mem::take(&mut self.server.repl.acks_changed) {
             for slot in primary::satisfied_waiters(&mut self.server) {
                 if let Some(mut c) = self.server.clients.take(slot) {
@@ -157,7 +160,15 @@ impl EventLoop {
                 return;
             }
         };
-        match mio::net::TcpStream::connect(addr) {
+        let source = self
+            .server
+            .config
+            .link_source_addr()
+            .filter(|ip| ip.is_ipv4() == addr.is_ipv4());
+        let Some(link) = self.server.repl.link.as_mut() else {
+            return;
+        };
+        match connect_from(addr, source) {
             Ok(mut sock) => {
                 let _ = sock.set_nodelay(true);
                 if let Err(e) = self.poll.registry().register(
@@ -350,17 +361,28 @@ impl EventLoop {
                     };
                     if let Err(e) = write_all_nonblocking(sock, &bytes) {
                         log::warn!("Error writing to MASTER: {e}");
-                        self.link_failed();
+                        if self.handing_over() {
+                            failover::abort(&mut self.server, "Write error to failover target");
+                        } else {
+                            self.link_failed();
+                        }
                         return false;
                     }
                 }
                 Action::FullSync { replid, offset } => {
                     replica::begin_full_sync(&mut self.server, replid, offset);
+                    failover::succeeded(&mut self.server);
                 }
                 Action::Continue { replid } => {
                     replica::continue_sync(&mut self.server, replid);
+                    failover::succeeded(&mut self.server);
                 }
-                Action::Fail(reason) => {
+                Action::Rejected(reason) if self.handing_over() => {
+                    log::warn!("{reason}");
+                    failover::abort(&mut self.server, "Failover target rejected psync request");
+                    return false;
+                }
+                Action::Fail(reason) | Action::Rejected(reason) => {
                     log::warn!("{reason}");
                     self.link_failed();
                     return false;
@@ -368,6 +390,11 @@ impl EventLoop {
             }
         }
         true
+    }
+
+    /// The link is this node's `PSYNC ... FAILOVER` to its successor.
+    fn handing_over(&self) -> bool {
+        self.server.repl.link.as_ref().is_some_and(|l| l.failover)
     }
 
     fn start_loading(&mut self, rdb: Vec<u8>) {
@@ -493,8 +520,21 @@ impl EventLoop {
         clock: &mut crate::clock::CmdClock,
     ) {
         // Encoded before it runs: dispatch consumes the arguments.
+        let mark = self
+            .server
+            .repl
+            .link
+            .as_ref()
+            .map_or(0, |l| l.multi_buf.len());
         replica::received(&mut self.server, &c.args);
         crate::commands::dispatch::execute(&mut self.server, c, clock);
+        if c.postponed {
+            // Held by a pause: it is received again when it runs.
+            if let Some(l) = self.server.repl.link.as_mut() {
+                l.multi_buf.truncate(mark);
+            }
+            return;
+        }
         if std::mem::take(&mut self.server.repl.ack_now) {
             self.server.repl.last_ack = Instant::now();
             c.out
@@ -502,6 +542,30 @@ impl EventLoop {
         }
         replica::applied(&mut self.server, c.multi.is_some());
     }
+}
+
+/// Starts a non-blocking connection to `addr`, from `source` when given.
+fn connect_from(
+    addr: std::net::SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<mio::net::TcpStream> {
+    let Some(ip) = source else {
+        return mio::net::TcpStream::connect(addr);
+    };
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    sock.set_nonblocking(true)?;
+    // Best effort, as Redis: an address that cannot be bound is not used.
+    let _ = sock.bind(&std::net::SocketAddr::new(ip, 0).into());
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(mio::net::TcpStream::from_std(sock.into()))
 }
 
 /// Writes a handshake message on the non-blocking socket. These are a few

@@ -6,11 +6,13 @@
 //!   feeding the stream to the backlog and to connected replicas;
 //! - [`primary`]: what a primary does for its replicas (PSYNC, REPLCONF,
 //!   full sync scheduling, ACKs, WAIT);
-//! - [`replica`]: this node as a replica (the link to its primary).
+//! - [`replica`]: this node as a replica (the link to its primary);
+//! - [`failover`]: FAILOVER, handing the primary role to a replica.
 //!
 //! Decisions that need no server (handshake, PSYNC, backlog) live in the
 //! `handoff-replication` crate.
 
+pub mod failover;
 pub mod primary;
 pub mod replica;
 
@@ -69,6 +71,13 @@ pub struct Replication {
     pub acks_changed: bool,
     /// When this replica last sent an ACK.
     pub last_ack: Instant,
+    /// FAILOVER's phase and target.
+    pub failover: handoff_replication::failover::Failover,
+    /// master_repl_offset after the last byte that was not a GETACK asked
+    /// for by FAILOVER (what the target must acknowledge).
+    pub data_offset: i64,
+    /// The bytes being fed are FAILOVER's own GETACK.
+    pub feeding_getack: bool,
     scratch: BytesMut,
 }
 
@@ -91,6 +100,9 @@ impl Replication {
             ack_now: false,
             acks_changed: false,
             last_ack: Instant::now(),
+            failover: Default::default(),
+            data_offset: 0,
+            feeding_getack: false,
             scratch: BytesMut::new(),
         }
     }
@@ -200,6 +212,9 @@ pub fn feed(srv: &mut Server, data: &[u8]) {
         return;
     };
     backlog.feed(data);
+    if !srv.repl.feeding_getack {
+        srv.repl.data_offset = backlog.offset();
+    }
     for i in 0..srv.repl.replicas.len() {
         let slot = srv.repl.replicas[i];
         if primary::deliver(srv, slot, data) {

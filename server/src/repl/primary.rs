@@ -195,6 +195,9 @@ pub fn psync(ctx: &mut Ctx) -> CmdResult {
         log::warn!("Failover request received for replid {id}.");
         super::replica::promote(ctx.srv);
     }
+    if ctx.srv.repl.failover.active() {
+        return Err("NOMASTERLINK Can't SYNC while failing over".into());
+    }
     let addr = ctx.client.addr.clone();
     let decision = decide(
         &ctx.srv.repl.ids,
@@ -249,6 +252,9 @@ pub fn sync(ctx: &mut Ctx) -> CmdResult {
     }
     if ctx.srv.repl.is_replica() && !ctx.srv.repl.link_up() {
         return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
+    }
+    if ctx.srv.repl.failover.active() {
+        return Err("NOMASTERLINK Can't SYNC while failing over".into());
     }
     make_replica(ctx.srv, ctx.client);
     if let Some(info) = ctx.client.replica.as_deref_mut() {
@@ -746,7 +752,11 @@ pub fn cron(srv: &mut Server) -> Vec<usize> {
         return drop;
     }
     let period = Duration::from_secs(srv.config.repl_ping_replica_period.max(1));
-    if now.duration_since(srv.repl.last_ping) >= period && !srv.repl.is_replica() {
+    // A pause freezes the offset (replicas and FAILOVER compare it).
+    if now.duration_since(srv.repl.last_ping) >= period
+        && !srv.repl.is_replica()
+        && !srv.pause.writes_paused()
+    {
         srv.repl.last_ping = now;
         super::propagate(srv, None, &[b"PING".as_ref()]);
     }
@@ -774,6 +784,10 @@ pub fn cron(srv: &mut Server) -> Vec<usize> {
 
 /// The bytes a WAIT needs: `REPLCONF GETACK *` once per loop turn.
 pub fn send_getack(srv: &mut Server) {
+    // Not while paused (it would move the offset); WAIT asks again after.
+    if srv.pause.writes_paused() {
+        return;
+    }
     if std::mem::take(&mut srv.repl.getack_pending) && !srv.repl.replicas.is_empty() {
         super::propagate(
             srv,

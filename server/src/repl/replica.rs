@@ -131,32 +131,48 @@ pub fn set_primary(srv: &mut Server, host: String, port: u16) {
             srv.repl.last_offset,
         ));
     }
-    srv.keyspace.expire_keys = false;
     log::info!("Connecting to MASTER {host}:{port}");
     srv.repl.link = Some(Link::new(host, port));
-    disconnect_blocked(srv);
+    srv.refresh_expire_mode();
 }
 
-/// Clients blocked on keys are released when the role changes, as Redis
-/// does (their commands may no longer make sense on a replica).
-fn disconnect_blocked(srv: &mut Server) {
+/// Clients blocked on keys when this node became a replica (REPLICAOF, or
+/// the end of a FAILOVER): as Valkey 9, a redirect-capable client gets
+/// `-REDIRECT` to the new primary for a command it would be redirected for;
+/// a blocked read of a READONLY client keeps waiting (the replica serves
+/// reads); every other one gets `-UNBLOCKED` and is disconnected, as Redis
+/// does (its command makes no sense on a replica).
+pub fn release_blocked_on_demotion(srv: &mut Server) {
+    const UNBLOCKED: &str = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
     let slots: Vec<usize> = srv
         .clients
         .iter()
         .filter(|c| c.blocked.is_some())
         .map(|c| c.slot)
         .collect();
+    let redirect = crate::commands::gate::redirect_error(srv);
     for slot in slots {
-        if let Some(mut c) = srv.clients.take(slot) {
-            srv.unblock(
-                &mut c,
-                Some(crate::server::UnblockReply::Error(
-                    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
-                )),
-            );
-            srv.clients.put_back(c);
-            srv.schedule_write(slot);
+        let Some(mut c) = srv.clients.take(slot) else {
+            continue;
+        };
+        let flags = c
+            .blocked
+            .as_ref()
+            .map_or(0, |b| srv.commands.entries[b.cmd].spec.flags);
+        let redirected = crate::commands::gate::redirects(srv, &c, flags);
+        let keeps_reading = c.readonly_mode
+            && flags & crate::commands::spec::flag::READONLY != 0
+            && flags & crate::commands::spec::flag::WRITE == 0;
+        if redirected {
+            srv.unblock(&mut c, None);
+            srv.stats.count_error(&redirect);
+            handoff_protocol::encode::error(&mut c.out, redirect.as_bytes());
+        } else if !keeps_reading {
+            srv.unblock(&mut c, Some(crate::server::UnblockReply::Error(UNBLOCKED)));
+            c.close_after_reply = true;
         }
+        srv.clients.put_back(c);
+        srv.schedule_write(slot);
     }
 }
 
@@ -197,7 +213,7 @@ pub fn promote(srv: &mut Server) {
     let offset = srv.repl.offset();
     srv.repl.ids.shift(offset, crate::server::unix_us() as u64);
     srv.repl.stream_db = None;
-    srv.keyspace.expire_keys = true;
+    srv.refresh_expire_mode();
     if srv.repl.backlog.is_none() {
         srv.repl.backlog = Some(Backlog::new(srv.config.repl_backlog_size as usize, offset));
     }

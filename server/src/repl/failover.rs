@@ -1,0 +1,178 @@
+//! FAILOVER on this node (switchover-spec.md §2): holding writes, asking
+//! the replicas for their offset, demoting this node to the target's
+//! replica with `PSYNC ... FAILOVER`, and ending it (success or abort).
+//!
+//! When to switch is decided by `handoff_replication::failover`; this
+//! module carries the decisions out on the server. The event loop calls
+//! [`tick`] every turn and connects the link when it returns a target.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use handoff_replication::failover::{Offsets, Phase, ReplicaView, Step};
+
+use super::primary::{self, ReplicaState};
+use super::replica;
+use crate::pause::{Actions, Purpose};
+use crate::server::Server;
+
+/// A FAILOVER request that passed its checks.
+pub struct Request {
+    pub target: Option<(String, u16)>,
+    pub timeout: Option<Duration>,
+    pub force: bool,
+}
+
+/// The replicas FAILOVER may hand over to, as the state machine sees them.
+fn replica_views(srv: &Server) -> Vec<ReplicaView> {
+    primary::attached(srv)
+        .filter(|(_, i)| i.state == ReplicaState::Online)
+        .map(|(c, i)| ReplicaView {
+            host: i.ip(&c.addr),
+            port: i.listening_port,
+            ack: i.ack_offset,
+        })
+        .collect()
+}
+
+/// Checks FAILOVER's preconditions, in Redis's order, after the syntax.
+pub fn check(srv: &Server, req: &Request) -> Result<(), &'static str> {
+    if srv.repl.failover.active() {
+        return Err("ERR FAILOVER already in progress.");
+    }
+    if srv.repl.is_replica() {
+        return Err("ERR FAILOVER is not valid when server is a replica.");
+    }
+    if srv.repl.replicas.is_empty() {
+        return Err("ERR FAILOVER requires connected replicas.");
+    }
+    if req.force && (req.timeout.is_none() || req.target.is_none()) {
+        return Err(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        );
+    }
+    if let Some((host, port)) = &req.target {
+        let found = primary::attached(srv)
+            .find(|(c, i)| i.ip(&c.addr).eq_ignore_ascii_case(host) && i.listening_port == *port);
+        match found {
+            None => return Err("ERR FAILOVER target HOST and PORT is not a replica."),
+            Some((_, i)) if i.state != ReplicaState::Online => {
+                return Err("ERR FAILOVER target replica is not online.")
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// An accepted FAILOVER: writes are held from now on.
+pub fn start(srv: &mut Server, req: Request) {
+    let now = Instant::now();
+    match &req.target {
+        Some((h, p)) => log::info!("FAILOVER requested to {h}:{p}."),
+        None => log::info!("FAILOVER requested to any replica."),
+    }
+    srv.repl
+        .failover
+        .begin(now, req.target, req.timeout, req.force);
+    srv.pause
+        .pause(Purpose::Failover, Actions::Write, None, now);
+    srv.refresh_expire_mode();
+    srv.stats.failovers += 1;
+}
+
+/// Advances a running failover; returns true when the link to the target
+/// must be connected now (this node just became its replica).
+pub fn tick(srv: &mut Server) -> bool {
+    if srv.repl.failover.phase() != Phase::WaitingForSync {
+        return false;
+    }
+    let now = Instant::now();
+    let offsets = Offsets {
+        master: srv.repl.offset(),
+        data: srv.repl.data_offset,
+    };
+    let views = replica_views(srv);
+    match srv.repl.failover.step(now, offsets, &views) {
+        Step::Wait => false,
+        Step::SendGetack => {
+            srv.repl.failover.getack_sent(offsets.master, now);
+            srv.repl.feeding_getack = true;
+            super::propagate(
+                srv,
+                None,
+                &[
+                    Bytes::from_static(b"REPLCONF"),
+                    Bytes::from_static(b"GETACK"),
+                    Bytes::from_static(b"*"),
+                ],
+            );
+            srv.repl.feeding_getack = false;
+            false
+        }
+        Step::Switch {
+            host,
+            port,
+            caught_up,
+        } => {
+            let ms = srv.repl.failover.elapsed(now).as_millis();
+            if caught_up {
+                log::info!(
+                    "failover: target {host}:{port} caught up at offset {} after {ms} ms",
+                    offsets.master
+                );
+            } else {
+                log::warn!("FAILOVER to {host}:{port} time out exceeded, failing over.");
+            }
+            replica::set_primary(srv, host, port);
+            if let Some(link) = srv.repl.link.as_mut() {
+                link.failover = true;
+            }
+            log::info!("failover: demoted after {ms} ms, handing over with PSYNC FAILOVER");
+            true
+        }
+        Step::Abort(reason) => {
+            abort(srv, reason);
+            false
+        }
+    }
+}
+
+/// The target accepted `PSYNC ... FAILOVER`: this node stays its replica,
+/// and the clients held meanwhile run again (now redirected or refused as
+/// on any replica).
+pub fn succeeded(srv: &mut Server) {
+    if srv.repl.failover.phase() != Phase::InProgress {
+        return;
+    }
+    let ms = srv.repl.failover.elapsed(Instant::now()).as_millis();
+    log::info!("failover: completed after {ms} ms; writes released");
+    if let Some(link) = srv.repl.link.as_mut() {
+        link.failover = false;
+    }
+    finish(srv);
+    replica::release_blocked_on_demotion(srv);
+}
+
+/// Ends a failover that cannot complete: the node is (again) a primary,
+/// under a new replication id when it had already switched, so its
+/// replicas resync partially from it.
+pub fn abort(srv: &mut Server, reason: &str) {
+    if !srv.repl.failover.active() {
+        return;
+    }
+    match srv.repl.failover.target() {
+        Some((h, p)) => log::warn!("FAILOVER to {h}:{p} aborted: {reason}"),
+        None => log::warn!("FAILOVER to any replica aborted: {reason}"),
+    }
+    if srv.repl.failover.phase() == Phase::InProgress {
+        replica::promote(srv);
+    }
+    finish(srv);
+}
+
+fn finish(srv: &mut Server) {
+    srv.repl.failover.clear();
+    srv.pause.unpause(Purpose::Failover, Instant::now());
+    srv.refresh_expire_mode();
+}

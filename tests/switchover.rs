@@ -1,0 +1,214 @@
+//! FAILOVER between handoff servers in one process, over real sockets: the
+//! role change with a partial resync, the write pause and what held
+//! clients get afterwards (-REDIRECT, READONLY, or execution after an
+//! abort), CLIENT PAUSE, and the FAILOVER errors of switchover-spec.md §2.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::workload::{info_field, must, wait_for};
+use common::{bulk, err, simple, TestServer};
+use handoff::protocol::{Connection, Frame};
+
+fn server() -> TestServer {
+    TestServer::with(|c| c.repl_diskless_sync_delay = 0)
+}
+
+fn port_of(s: &TestServer) -> String {
+    s.addr().port().to_string()
+}
+
+/// Two servers, the second replicating the first, link up.
+fn pair() -> (TestServer, TestServer) {
+    let p = server();
+    let r = server();
+    let mut rc = r.connect();
+    must(&mut rc, &["REPLICAOF", "127.0.0.1", &port_of(&p)]);
+    wait_link(&mut rc);
+    wait_online(&mut p.connect());
+    (p, r)
+}
+
+fn wait_link(c: &mut Connection) {
+    wait_for(20, "master_link_status:up", || {
+        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+    });
+}
+
+fn wait_online(c: &mut Connection) {
+    wait_for(20, "an online replica", || {
+        info_field(c, "replication", "slave0").is_some_and(|l| l.contains("state=online"))
+    });
+}
+
+fn failover_state(c: &mut Connection) -> String {
+    info_field(c, "replication", "master_failover_state").unwrap_or_default()
+}
+
+fn role(c: &mut Connection) -> String {
+    info_field(c, "replication", "role").unwrap_or_default()
+}
+
+fn stat(c: &mut Connection, section: &str, name: &str) -> i64 {
+    info_field(c, section, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+fn wait_no_failover(c: &mut Connection) {
+    wait_for(20, "master_failover_state:no-failover", || {
+        failover_state(c) == "no-failover"
+    });
+}
+
+#[test]
+fn failover_hands_the_primary_role_to_the_replica_with_a_partial_resync() {
+    let (p, r) = pair();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    for i in 0..100 {
+        must(&mut pc, &["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    let started = Instant::now();
+    assert_eq!(must(&mut pc, &["FAILOVER"]), simple("OK"));
+    wait_no_failover(&mut pc);
+    let took = started.elapsed();
+    assert_eq!(role(&mut pc), "slave");
+    assert_eq!(role(&mut rc), "master");
+    wait_link(&mut pc);
+    assert_eq!(stat(&mut rc, "stats", "sync_partial_ok"), 1);
+    assert_eq!(stat(&mut rc, "stats", "sync_full"), 0);
+    assert_eq!(must(&mut rc, &["GET", "k99"]), bulk("99"));
+    assert!(
+        took < Duration::from_secs(1),
+        "the switch waited for no periodic ACK: {took:?}"
+    );
+    // And back again.
+    assert_eq!(must(&mut rc, &["FAILOVER"]), simple("OK"));
+    wait_no_failover(&mut rc);
+    assert_eq!(role(&mut pc), "master");
+    assert_eq!(role(&mut rc), "slave");
+}
+
+#[test]
+fn a_redirect_capable_write_held_by_the_failover_is_redirected_to_the_new_primary() {
+    let (p, r) = pair();
+    let mut pc = p.connect();
+    let mut capa = p.connect();
+    must(&mut capa, &["CLIENT", "CAPA", "redirect"]);
+    // A client paused first so the FAILOVER's hold is observable.
+    must(&mut pc, &["CLIENT", "PAUSE", "300", "WRITE"]);
+    capa.send(&["SET", "held", "1"]).unwrap();
+    capa.flush().unwrap();
+    wait_for(5, "the SET to be held", || {
+        stat(&mut pc, "clients", "blocked_clients") == 1
+    });
+    must(&mut pc, &["FAILOVER"]);
+    wait_no_failover(&mut pc);
+    let reply = capa.read_frame().unwrap();
+    assert_eq!(reply, err(&format!("REDIRECT 127.0.0.1:{}", port_of(&r))));
+    // A plain client gets Valkey's READONLY for writes, reads are served.
+    let mut plain = p.connect();
+    assert_eq!(
+        plain.call(&["SET", "x", "1"]).unwrap(),
+        err("READONLY You can't write against a read only replica.")
+    );
+    assert_eq!(must(&mut plain, &["GET", "held"]), Frame::NullBulk);
+}
+
+#[test]
+fn failover_errors_match_valkey() {
+    let lone = server();
+    let mut c = lone.connect();
+    assert_eq!(
+        c.call(&["FAILOVER"]).unwrap(),
+        err("ERR FAILOVER requires connected replicas.")
+    );
+    assert_eq!(
+        c.call(&["FAILOVER", "ABORT"]).unwrap(),
+        err("ERR No failover in progress.")
+    );
+    assert_eq!(
+        c.call(&["FAILOVER", "ABORT", "TIMEOUT", "5"]).unwrap(),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        c.call(&["FAILOVER", "TIMEOUT", "0"]).unwrap(),
+        err("ERR FAILOVER timeout must be greater than 0")
+    );
+    assert_eq!(
+        c.call(&["FAILOVER", "TIMEOUT", "x"]).unwrap(),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.call(&["FAILOVER", "TO", "h"]).unwrap(),
+        err("ERR syntax error")
+    );
+    let (p, r) = pair();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    assert_eq!(
+        pc.call(&["FAILOVER", "FORCE", "TIMEOUT", "100"]).unwrap(),
+        err("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+    );
+    assert_eq!(
+        pc.call(&["FAILOVER", "TO", "localhost", &port_of(&r)])
+            .unwrap(),
+        err("ERR FAILOVER target HOST and PORT is not a replica.")
+    );
+    assert_eq!(
+        rc.call(&["FAILOVER"]).unwrap(),
+        err("ERR FAILOVER is not valid when server is a replica.")
+    );
+}
+
+#[test]
+fn client_pause_write_holds_writes_serves_reads_and_releases_in_order() {
+    let s = server();
+    let mut admin = s.connect();
+    let mut w = s.connect();
+    must(&mut admin, &["SET", "k", "v"]);
+    must(&mut admin, &["CLIENT", "PAUSE", "100000", "WRITE"]);
+    assert_eq!(
+        info_field(&mut admin, "clients", "paused_actions").as_deref(),
+        Some("write")
+    );
+    w.send(&["SET", "k", "1"]).unwrap();
+    w.send(&["INCR", "k"]).unwrap();
+    w.flush().unwrap();
+    let mut r = s.connect();
+    assert_eq!(must(&mut r, &["GET", "k"]), bulk("v"));
+    wait_for(5, "the SET to be held", || {
+        stat(&mut admin, "clients", "blocked_clients") == 1
+    });
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "10", "bogus"]).unwrap(),
+        err("ERR CLIENT PAUSE mode must be WRITE or ALL")
+    );
+    must(&mut admin, &["CLIENT", "UNPAUSE"]);
+    assert_eq!(w.read_frame().unwrap(), simple("OK"));
+    assert_eq!(w.read_frame().unwrap(), Frame::Integer(2));
+    assert_eq!(
+        info_field(&mut admin, "clients", "paused_reason").as_deref(),
+        Some("none")
+    );
+}
+
+#[test]
+fn a_blocking_command_held_by_a_pause_keeps_its_own_timeout() {
+    let s = server();
+    let mut admin = s.connect();
+    let mut b = s.connect();
+    must(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]);
+    let sent = Instant::now();
+    assert_eq!(
+        b.call(&["BLPOP", "nothing", "0.2"]).unwrap(),
+        Frame::NullArray
+    );
+    let took = sent.elapsed();
+    assert!(
+        took < Duration::from_millis(480),
+        "released with its timeout already spent: {took:?}"
+    );
+}
