@@ -1,6 +1,7 @@
 //! The protocol crate's `FollowingClient` against real peers: a valkey-server pair whose
-//! roles are swapped under load must be followed through `-REDIRECT` with zero errors,
-//! exact counters, and the connection's name and db kept on every new connection.
+//! roles are swapped under load, and a handoff pair failed over back and forth, must be
+//! followed through `-REDIRECT` with zero errors, exact counters, and the connection's
+//! name and db kept on every new connection.
 
 mod common;
 
@@ -154,4 +155,85 @@ fn the_following_client_returns_the_redirect_when_its_hops_run_out() {
         Frame::Simple("OK".into())
     );
     assert_eq!(c.endpoint(), format!("127.0.0.1:{}", first.port));
+}
+
+fn handoff_server() -> common::TestServer {
+    common::TestServer::with(|c| c.repl_diskless_sync_delay = 0)
+}
+
+fn replication(c: &mut Connection, field: &str) -> String {
+    common::workload::info_field(c, "replication", field).unwrap_or_default()
+}
+
+/// Waits until `primary` is primary with an online replica and no failover running.
+fn wait_settled(primary: &mut Connection) {
+    common::workload::wait_for(20, "a settled pair", || {
+        replication(primary, "role") == "master"
+            && replication(primary, "master_failover_state") == "no-failover"
+            && replication(primary, "slave0").contains("state=online")
+    });
+}
+
+#[test]
+fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors() {
+    let a = handoff_server();
+    let b = handoff_server();
+    let mut bc = b.connect();
+    ok(
+        &mut bc,
+        &["REPLICAOF", "127.0.0.1", &a.addr().port().to_string()],
+    );
+    wait_settled(&mut a.connect());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let endpoint = a.addr().to_string();
+    let loader = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let config = FollowConfig {
+                client_name: Some("follower".into()),
+                db: 2,
+                ..FollowConfig::default()
+            };
+            let mut c = FollowingClient::connect(endpoint, config).unwrap();
+            let mut acked = 0u64;
+            let mut errors = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                match c.call(&["INCR", "counter"]) {
+                    Ok(Frame::Integer(n)) => {
+                        acked += 1;
+                        assert_eq!(n as u64, acked, "INCR skipped or repeated");
+                    }
+                    other => errors.push(format!("{other:?}")),
+                }
+            }
+            (c, acked, errors)
+        })
+    };
+    let nodes = [&a, &b];
+    for i in 0..4 {
+        thread::sleep(Duration::from_millis(200));
+        let (from, to) = (nodes[i % 2], nodes[(i + 1) % 2]);
+        ok(&mut from.connect(), &["FAILOVER", "TIMEOUT", "5000"]);
+        wait_settled(&mut to.connect());
+    }
+    thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let (mut c, acked, errors) = loader.join().unwrap();
+
+    assert_eq!(errors, Vec::<String>::new());
+    assert!(c.counters().redirects >= 4, "{:?}", c.counters());
+    assert_eq!(c.endpoint(), a.addr().to_string());
+    let Frame::Bulk(info) = c.call(&["CLIENT", "INFO"]).unwrap() else {
+        panic!("CLIENT INFO is not a bulk");
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(info.contains(" name=follower "), "{info}");
+    assert!(info.contains(" db=2 "), "{info}");
+    let mut primary = a.connect();
+    ok(&mut primary, &["SELECT", "2"]);
+    assert_eq!(
+        primary.call(&["GET", "counter"]).unwrap().as_int(),
+        Some(acked as i64)
+    );
 }

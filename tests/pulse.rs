@@ -1,6 +1,6 @@
 //! The `handoff-pulse` library against real pairs: it must see the failure a plain client
 //! meets on a redis-server 7.0 FAILOVER (READONLY errors), and see none with a
-//! redirect-following client on a valkey-server pair; in both cases every acknowledged
+//! redirect-following client on a valkey-server pair or a handoff pair; in every case each acknowledged
 //! write must be on the final primary and the INCR total exact.
 
 mod common;
@@ -95,5 +95,32 @@ fn pulse_sees_no_error_when_redirect_and_follow_clients_ride_valkey_failovers() 
         let json = r.to_json();
         assert_eq!(json["errors_total"], 0);
         assert_eq!(json["final_check"]["clean"], true);
+    }
+}
+
+#[test]
+fn pulse_sees_no_error_when_a_follow_client_rides_handoff_failovers() {
+    let a = common::TestServer::with(|c| c.repl_diskless_sync_delay = 0);
+    let b = common::TestServer::with(|c| c.repl_diskless_sync_delay = 0);
+    let mut c = b.connect();
+    let port = a.addr().port().to_string();
+    assert!(!c
+        .call(&["REPLICAOF", "127.0.0.1", &port])
+        .unwrap()
+        .is_error());
+    let mut o = Options::new(vec![a.addr().to_string(), b.addr().to_string()]);
+    o.connections = 4;
+    o.duration = Duration::from_secs(5);
+    o.switch_at = vec![Duration::from_millis(1500), Duration::from_millis(3000)];
+    o.preload = 1000;
+    for client in [ClientMode::Follow, ClientMode::Redirect] {
+        o.client = client;
+        // Each run counts its INCRs from zero.
+        o.key_prefix = format!("pulse-test-{}", client.name());
+        let r = pulse::run(&o).unwrap();
+        println!("{}", r.to_table());
+        assert_eq!(r.completed_switchovers(), 2, "{}", r.to_table());
+        assert_eq!(r.total_errors(), 0, "{}", r.to_table());
+        assert_nothing_lost(&r);
     }
 }

@@ -338,11 +338,12 @@ impl Report {
                 );
                 let _ = writeln!(
                     t,
-                    "INCR: {} acknowledged, {} on the primary ({}), {} uncertain",
+                    "INCR: {} acknowledged, {} on the primary ({}), {} uncertain, {} counters out of bounds",
                     v.incr_acked,
                     v.incr_final,
                     if v.incr_exact() { "exact" } else { "NOT exact" },
-                    v.incr_uncertain
+                    v.incr_uncertain,
+                    v.counters_wrong
                 );
             }
             Err(e) => {
