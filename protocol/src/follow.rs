@@ -461,6 +461,12 @@ mod tests {
     /// (HELLO with an empty map) and then runs `script` (one entry per further command).
     /// Every command line seen is sent to the returned channel as "port: CMD ARGS".
     fn fake(scripts: Vec<Vec<Act>>) -> (u16, mpsc::Receiver<String>) {
+        fake_pushing(scripts, Vec::new())
+    }
+
+    /// [`fake`] that also writes `after_maint` right after its `+OK` to
+    /// `CLIENT MAINT_NOTIFICATIONS` (a demoted node telling a late connection to move).
+    fn fake_pushing(scripts: Vec<Vec<Act>>, after_maint: Vec<u8>) -> (u16, mpsc::Receiver<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = mpsc::channel();
@@ -469,7 +475,7 @@ mod tests {
                 let Ok((stream, _)) = listener.accept() else {
                     return;
                 };
-                serve(stream, script, port, &tx);
+                serve(stream, script, port, &tx, &after_maint);
             }
         });
         (port, rx)
@@ -490,7 +496,13 @@ mod tests {
         Some(args)
     }
 
-    fn serve(stream: TcpStream, script: Vec<Act>, port: u16, tx: &mpsc::Sender<String>) {
+    fn serve(
+        stream: TcpStream,
+        script: Vec<Act>,
+        port: u16,
+        tx: &mpsc::Sender<String>,
+        after_maint: &[u8],
+    ) {
         let mut w = stream.try_clone().unwrap();
         let mut r = BufReader::new(stream);
         let mut script = script.into_iter();
@@ -506,6 +518,9 @@ mod tests {
                     b"+OK\r\n"
                 };
                 w.write_all(reply).unwrap();
+                if args.get(1).is_some_and(|a| a == "MAINT_NOTIFICATIONS") {
+                    w.write_all(after_maint).unwrap();
+                }
                 continue;
             }
             match script.next() {
@@ -590,7 +605,7 @@ mod tests {
                 let Ok((s, _)) = listener.accept() else {
                     return;
                 };
-                serve(s, vec![reply(redirect.as_bytes())], port, &tx);
+                serve(s, vec![reply(redirect.as_bytes())], port, &tx, &[]);
             }
         });
         let mut c = FollowingClient::new(
@@ -689,5 +704,31 @@ mod tests {
         assert_eq!(c.counters().connects, 1);
         assert_eq!(c.counters().moves, 0);
         assert_eq!(c.endpoint(), format!("127.0.0.1:{port}"));
+    }
+
+    #[test]
+    fn a_moving_pushed_during_the_handshake_sends_the_first_command_to_the_new_endpoint() {
+        let (new_port, new_rx) = fake(vec![vec![reply(b"+OK\r\n")]]);
+        let push = moving(9, &format!("127.0.0.1:{new_port}"));
+        let (old_port, old_rx) = fake_pushing(vec![vec![]], push);
+        let mut c = FollowingClient::new(
+            format!("127.0.0.1:{old_port}"),
+            FollowConfig {
+                resp3: true,
+                maint_notifications: true,
+                ..config()
+            },
+        );
+        assert_eq!(
+            c.call(&["SET", "k", "v"]).unwrap(),
+            Frame::Simple("OK".into())
+        );
+        assert_eq!(c.endpoint(), format!("127.0.0.1:{new_port}"));
+        thread::sleep(Duration::from_millis(50));
+        assert!(seen(&old_rx).iter().all(|l| !l.ends_with("SET k v")));
+        assert_eq!(
+            seen(&new_rx).last().map(String::as_str),
+            Some(format!("{new_port}: SET k v").as_str())
+        );
     }
 }

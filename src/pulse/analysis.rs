@@ -107,7 +107,8 @@ fn first_success_after(ops: &[Op], from_us: u64) -> Option<u64> {
 /// `successes` sorted.
 fn longest_gap(successes: &[u64], from: u64, to: u64) -> u64 {
     let lo = successes.partition_point(|&t| t <= from);
-    let hi = successes.partition_point(|&t| t <= to);
+    // `to` before `from` (a clock oddity) gives an empty stretch, not a bad slice.
+    let hi = successes.partition_point(|&t| t <= to).max(lo);
     let mut last = from;
     let mut gap = 0;
     for &t in &successes[lo..hi] {
