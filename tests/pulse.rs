@@ -122,5 +122,10 @@ fn pulse_sees_no_error_when_a_follow_client_rides_handoff_failovers() {
         assert_eq!(r.completed_switchovers(), 2, "{}", r.to_table());
         assert_eq!(r.total_errors(), 0, "{}", r.to_table());
         assert_nothing_lost(&r);
+        // Once the server takes maintenance notifications, a follow client must be moved
+        // by MOVING pushes (before the switch), not only redirected after it.
+        if client == ClientMode::Follow && r.clients.maint_accepted > 0 {
+            assert!(r.clients.moves > 0, "{}", r.to_table());
+        }
     }
 }

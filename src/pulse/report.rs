@@ -325,6 +325,13 @@ impl Report {
             "\nclient: {} connects, {} redirects followed, {} moves followed, {} retries after close, {} rediscoveries, {} stale reads",
             c.connects, c.redirects, c.moves, c.retries_after_close, c.rediscoveries, c.stale_reads
         );
+        if self.client != "plain" {
+            let _ = writeln!(
+                t,
+                "  accepted by the server (connections): CLIENT CAPA redirect {}/{}, CLIENT MAINT_NOTIFICATIONS {}/{}",
+                c.capa_accepted, self.connections, c.maint_accepted, self.connections
+            );
+        }
         for s in &c.other_samples {
             let _ = writeln!(t, "  other error: {s}");
         }
