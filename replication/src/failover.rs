@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     NoFailover,
+    /// Clients told to move (maintenance notifications) are leaving; writes
+    /// are still served. Shown as `waiting-for-sync`, Valkey's vocabulary.
+    Draining,
     WaitingForSync,
     InProgress,
 }
@@ -27,7 +30,7 @@ impl Phase {
     pub fn info_name(self) -> &'static str {
         match self {
             Phase::NoFailover => "no-failover",
-            Phase::WaitingForSync => "waiting-for-sync",
+            Phase::Draining | Phase::WaitingForSync => "waiting-for-sync",
             Phase::InProgress => "failover-in-progress",
         }
     }
@@ -75,6 +78,7 @@ pub struct Failover {
     /// TO host port (None: any replica that catches up).
     target: Option<(String, u16)>,
     deadline: Option<Instant>,
+    timeout: Option<Duration>,
     force: bool,
     started: Instant,
     /// (offset before, when) of the latest GETACK sent.
@@ -87,6 +91,7 @@ impl Default for Failover {
             phase: Phase::NoFailover,
             target: None,
             deadline: None,
+            timeout: None,
             force: false,
             started: Instant::now(),
             last_getack: None,
@@ -113,26 +118,47 @@ impl Failover {
         self.deadline.is_some()
     }
 
+    /// The announced length of the write-held phase, in whole seconds
+    /// (FAILING_OVER's time; 5 without TIMEOUT).
+    pub fn timeout_secs(&self) -> i64 {
+        self.timeout.map_or(5, |t| t.as_secs().max(1) as i64)
+    }
+
     pub fn elapsed(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.started)
     }
 
-    /// An accepted `FAILOVER`: writes are held from now on.
+    /// An accepted `FAILOVER`: writes are held from now on, or, with
+    /// `drain`, once moved clients have left (see [`Failover::drained`]).
     pub fn begin(
         &mut self,
         now: Instant,
         target: Option<(String, u16)>,
         timeout: Option<Duration>,
         force: bool,
+        drain: bool,
     ) {
         *self = Failover {
-            phase: Phase::WaitingForSync,
+            phase: Phase::Draining,
             target,
-            deadline: timeout.map(|t| now + t),
+            deadline: None,
+            timeout,
             force,
             started: now,
             last_getack: None,
         };
+        if !drain {
+            self.drained(now);
+        }
+    }
+
+    /// The drain is over: writes are held and TIMEOUT starts counting (it
+    /// bounds the write-held phase only).
+    pub fn drained(&mut self, now: Instant) {
+        if self.phase == Phase::Draining {
+            self.phase = Phase::WaitingForSync;
+            self.deadline = self.timeout.map(|t| now + t);
+        }
     }
 
     /// The GETACK asked for by [`Step::SendGetack`] went out; `before` is
@@ -228,7 +254,7 @@ mod tests {
     fn a_replica_that_already_acked_everything_is_switched_to_at_once() {
         let now = Instant::now();
         let mut f = Failover::default();
-        f.begin(now, None, None, false);
+        f.begin(now, None, None, false, false);
         assert_eq!(f.phase(), Phase::WaitingForSync);
         let step = f.step(now, offs(100, 100), &[replica(100)]);
         assert_eq!(
@@ -246,7 +272,7 @@ mod tests {
     fn a_behind_replica_is_asked_for_an_ack_and_its_answer_to_the_last_getack_completes() {
         let now = Instant::now();
         let mut f = Failover::default();
-        f.begin(now, None, None, false);
+        f.begin(now, None, None, false, false);
         assert_eq!(
             f.step(now, offs(100, 100), &[replica(60)]),
             Step::SendGetack
@@ -268,7 +294,7 @@ mod tests {
     fn an_answer_to_an_older_getack_waits_for_the_answer_to_the_latest() {
         let now = Instant::now();
         let mut f = Failover::default();
-        f.begin(now, None, None, false);
+        f.begin(now, None, None, false, false);
         f.getack_sent(100, now);
         f.getack_sent(137, now);
         // Answer to the first GETACK: data complete but a GETACK still in flight.
@@ -283,7 +309,7 @@ mod tests {
     fn an_unanswered_getack_is_repeated_after_a_while() {
         let now = Instant::now();
         let mut f = Failover::default();
-        f.begin(now, None, None, false);
+        f.begin(now, None, None, false, false);
         f.getack_sent(100, now);
         assert_eq!(f.step(now, offs(137, 100), &[replica(50)]), Step::Wait);
         assert_eq!(
@@ -297,7 +323,7 @@ mod tests {
         let now = Instant::now();
         let later = now + Duration::from_millis(600);
         let mut f = Failover::default();
-        f.begin(now, None, Some(Duration::from_millis(500)), false);
+        f.begin(now, None, Some(Duration::from_millis(500)), false, false);
         assert_eq!(
             f.step(later, offs(100, 100), &[replica(10)]),
             Step::Abort("Replica never caught up before timeout")
@@ -306,7 +332,7 @@ mod tests {
 
         let mut f = Failover::default();
         let to = Some(("127.0.0.1".to_string(), 7002));
-        f.begin(now, to, Some(Duration::from_millis(500)), true);
+        f.begin(now, to, Some(Duration::from_millis(500)), true, false);
         assert!(matches!(
             f.step(later, offs(100, 100), &[replica(10)]),
             Step::Switch {
@@ -317,10 +343,26 @@ mod tests {
     }
 
     #[test]
+    fn a_drain_comes_before_the_write_hold_and_the_timeout() {
+        let now = Instant::now();
+        let mut f = Failover::default();
+        f.begin(now, None, Some(Duration::from_millis(100)), false, true);
+        assert_eq!(f.phase(), Phase::Draining);
+        let later = now + Duration::from_millis(500);
+        assert_eq!(f.step(later, offs(100, 100), &[replica(10)]), Step::Wait);
+        f.drained(later);
+        assert_eq!(f.phase(), Phase::WaitingForSync);
+        assert_eq!(
+            f.step(later, offs(100, 100), &[replica(10)]),
+            Step::SendGetack
+        );
+    }
+
+    #[test]
     fn with_to_only_the_named_replica_counts() {
         let now = Instant::now();
         let mut f = Failover::default();
-        f.begin(now, Some(("127.0.0.1".into(), 7003)), None, false);
+        f.begin(now, Some(("127.0.0.1".into(), 7003)), None, false, false);
         let other = ReplicaView {
             host: "127.0.0.1".into(),
             port: 7003,

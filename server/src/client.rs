@@ -117,6 +117,8 @@ pub struct Client {
     pub capa_redirect: bool,
     /// READONLY was sent: reads are served here even on a replica.
     pub readonly_mode: bool,
+    /// CLIENT MAINT_NOTIFICATIONS ON: endpoint type and moving state.
+    pub maint: Option<crate::maint::MaintClient>,
     /// Held by a pause: the command in `args` runs again when it ends, and
     /// nothing more is read from `read_buf` until then.
     pub postponed: bool,
@@ -193,6 +195,7 @@ impl Client {
             no_touch: false,
             capa_redirect: false,
             readonly_mode: false,
+            maint: None,
             postponed: false,
             postponed_since: None,
             close_after_reply: false,

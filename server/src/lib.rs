@@ -15,6 +15,7 @@ pub mod geohash;
 pub mod hll;
 pub mod keyspace;
 pub mod logging;
+pub mod maint;
 pub mod multi;
 pub mod net;
 pub mod pause;

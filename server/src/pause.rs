@@ -59,6 +59,9 @@ pub struct Pause {
     pub postponed: VecDeque<usize>,
     /// The pause became less restrictive: held clients must be re-run.
     pub release_pending: bool,
+    /// This replica is about to be promoted by a FAILOVER whose clients are
+    /// moving here: keyspace commands wait for the promotion (or this end).
+    pub incoming_until: Option<Instant>,
 }
 
 impl Pause {
@@ -97,6 +100,21 @@ impl Pause {
         if self.active != Actions::None {
             self.recompute(now);
         }
+        if self.incoming_until.is_some_and(|e| e <= now) {
+            self.end_incoming();
+        }
+    }
+
+    /// Holds keyspace commands until `end` (see `incoming_until`).
+    pub fn hold_incoming(&mut self, end: Instant) {
+        self.incoming_until = Some(end);
+    }
+
+    /// The promotion came (or the hold timed out): held commands run again.
+    pub fn end_incoming(&mut self) {
+        if self.incoming_until.take().is_some() {
+            self.release_pending = true;
+        }
     }
 
     fn recompute(&mut self, now: Instant) {
@@ -129,6 +147,7 @@ impl Pause {
             .iter()
             .flatten()
             .filter_map(|s| s.end)
+            .chain(self.incoming_until)
             .min()
             .map(|e| e.saturating_duration_since(now))
     }

@@ -147,6 +147,8 @@ pub struct Server {
     pub persist: crate::persist::PersistState,
     /// CLIENT PAUSE / FAILOVER pauses and the clients they hold.
     pub pause: crate::pause::Pause,
+    /// Maintenance notifications: sequence ids, demotion, counters.
+    pub maint: crate::maint::Maint,
 }
 
 impl Server {
@@ -183,6 +185,7 @@ impl Server {
             scripting: Default::default(),
             persist: Default::default(),
             pause: Default::default(),
+            maint: Default::default(),
         }
     }
 

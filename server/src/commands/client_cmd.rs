@@ -158,6 +158,20 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, "", "@slow
             "O(log N) where N is the number of client connections",
         ),
         CommandSpec::new(
+            "maint_notifications",
+            -3,
+            "noscript loading stale",
+            CONN,
+            NO_KEYS,
+            maint_notifications,
+        )
+        .doc(
+            "connection",
+            "8.0.2",
+            "Turns maintenance notifications (MOVING, FAILING_OVER, FAILED_OVER pushes) on or off.",
+            "O(1)",
+        ),
+        CommandSpec::new(
             "pause",
             -3,
             "admin noscript loading stale",
@@ -295,6 +309,16 @@ fn getname(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// handoff's own field: the maintenance-notification endpoint type, and
+/// whether the connection was told to move.
+fn maint_field(c: &Client) -> String {
+    match &c.maint {
+        None => String::new(),
+        Some(m) if m.moved_at.is_some() => format!(" maint={} moved=1", m.endpoint.name()),
+        Some(m) => format!(" maint={}", m.endpoint.name()),
+    }
+}
+
 /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), with
 /// Redis 7.2's fields.
 pub fn describe(srv: &Server, c: &Client, now: Instant) -> String {
@@ -310,7 +334,7 @@ pub fn describe(srv: &Server, c: &Client, now: Instant) -> String {
             .into_owned()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={}{} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}{}",
         c.id,
         c.addr,
         c.laddr,
@@ -319,6 +343,8 @@ pub fn describe(srv: &Server, c: &Client, now: Instant) -> String {
         now.saturating_duration_since(c.created).as_secs(),
         now.saturating_duration_since(c.last_interaction).as_secs(),
         c.flag_letters(),
+        // Valkey 8.1 shows the redirect capability here.
+        if c.capa_redirect { " capa=r" } else { "" },
         c.db,
         c.read_buf.len(),
         c.read_buf.capacity().saturating_sub(c.read_buf.len()),
@@ -333,6 +359,7 @@ pub fn describe(srv: &Server, c: &Client, now: Instant) -> String {
         c.resp,
         s(&c.lib_name),
         s(&c.lib_ver),
+        maint_field(c),
     )
 }
 
@@ -621,6 +648,50 @@ fn capa(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked on keys.
+/// CLIENT MAINT_NOTIFICATIONS ON [moving-endpoint-type <type>] | OFF.
+/// RESP3 only (the notifications are pushes). On a node FAILOVER demoted,
+/// the client is told at once where the primary went.
+fn maint_notifications(ctx: &mut Ctx) -> CmdResult {
+    use crate::maint::{EndpointType, MaintClient};
+    if !ctx.srv.config.maint_notifications {
+        return Err(errors::unknown_subcommand(&ctx.args[1], "client").into());
+    }
+    let on = match ctx.args.get(2) {
+        Some(a) if is(a, "on") => true,
+        Some(a) if is(a, "off") => false,
+        _ => return Err(errors::SYNTAX.into()),
+    };
+    if !on {
+        if ctx.args.len() != 3 {
+            return Err(errors::SYNTAX.into());
+        }
+        ctx.client.maint = None;
+        ctx.ok();
+        return Ok(());
+    }
+    let endpoint = match &ctx.args[3..] {
+        [] => EndpointType::InternalIp,
+        [k, v] if is(k, "moving-endpoint-type") => EndpointType::parse(v).ok_or_else(|| {
+            super::CmdError::from(format!(
+                "ERR Invalid moving-endpoint-type '{}'",
+                String::from_utf8_lossy(v)
+            ))
+        })?,
+        _ => return Err(errors::SYNTAX.into()),
+    };
+    if ctx.client.resp < 3 {
+        return Err("ERR CLIENT MAINT_NOTIFICATIONS requires RESP3 (HELLO 3)".into());
+    }
+    ctx.client.maint = Some(MaintClient {
+        endpoint,
+        moved_at: None,
+        failing_over: false,
+    });
+    ctx.ok();
+    crate::maint::moving_on_handshake(ctx.srv, ctx.client);
+    Ok(())
+}
+
 /// CLIENT PAUSE timeout [WRITE|ALL]: held commands wait, never fail. Inside
 /// MULTI or a script the pause starts after it (only dispatch holds).
 fn pause(ctx: &mut Ctx) -> CmdResult {

@@ -175,6 +175,7 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     c.no_touch = false;
     // The redirect capability survives RESET; READONLY does not.
     c.readonly_mode = false;
+    c.maint = None;
     c.authenticated = ctx.srv.config.requirepass.is_empty();
     ctx.simple(b"RESET");
     Ok(())
@@ -232,6 +233,10 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
         ctx.client.name = (!name.is_empty()).then_some(name);
     }
     ctx.client.resp = proto;
+    if proto < 3 {
+        // Pushes need RESP3.
+        ctx.client.maint = None;
+    }
     ctx.map(7);
     ctx.bulk(b"server");
     ctx.bulk(b"redis");

@@ -123,6 +123,18 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         spec.flags
     };
     if checks && client.kind != ClientKind::PrimaryLink {
+        if crate::maint::closes_moved(srv, client, flags) {
+            // Told to move before the switch: not run here, the connection
+            // closes and the client retries on the new primary.
+            srv.maint.moved_closed += 1;
+            client.close_after_reply = true;
+            return;
+        }
+        if gate::held_incoming(srv, client, flags) {
+            srv.maint.incoming_held += 1;
+            postpone(srv, client);
+            return;
+        }
         if gate::redirects(srv, client, flags) {
             // Both nodes may be replicas for a moment: hold rather than send
             // the client back and forth.

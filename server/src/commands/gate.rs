@@ -88,6 +88,15 @@ pub fn redirects(srv: &Server, client: &Client, flags: u32) -> bool {
         && (flags & flag::WRITE != 0 || (flags & flag::READONLY != 0 && !client.readonly_mode))
 }
 
+/// A replica about to be promoted holds the keyspace commands of the
+/// clients moving to it (reads too: they must see their own writes).
+pub fn held_incoming(srv: &Server, client: &Client, flags: u32) -> bool {
+    srv.pause.incoming_until.is_some()
+        && is_plain_client(client)
+        && srv.repl.is_replica()
+        && flags & (flag::WRITE | flag::READONLY) != 0
+}
+
 /// The redirect error: the primary exactly as REPLICAOF named it.
 pub fn redirect_error(srv: &Server) -> String {
     match &srv.repl.link {

@@ -567,6 +567,13 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("failovers", s.failovers);
     w.field("held_commands", s.held_commands);
     w.field("redirected_commands", s.redirects);
+    let m = &srv.maint;
+    let maint_clients = srv.clients.iter().filter(|c| c.maint.is_some()).count();
+    w.field("maint_notifications_clients", maint_clients);
+    w.field("maint_moving_sent", m.moving_sent);
+    w.field("maint_moved_closed", m.moved_closed);
+    w.field("maint_incoming_held_cmds", m.incoming_held);
+    w.field("maint_seq", m.seq);
 }
 
 fn replication_section(srv: &Server, w: &mut Section) {

@@ -54,6 +54,7 @@ fn replicaof(ctx: &mut Ctx) -> CmdResult {
         }
     }
     let was_primary = !ctx.srv.repl.is_replica();
+    ctx.srv.maint.demoted_by_failover = false;
     replica::set_primary(ctx.srv, host.clone(), port);
     if was_primary {
         replica::release_blocked_on_demotion(ctx.srv);

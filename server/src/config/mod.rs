@@ -223,6 +223,19 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// Replication timeout in seconds.
     pub repl_timeout: u64,
+    /// Maintenance notifications (CLIENT MAINT_NOTIFICATIONS, MOVING pushes).
+    pub maint_notifications: bool,
+    /// Seconds a MOVING announces (clients' relaxed-timeout window).
+    pub maint_moving_ttl: u64,
+    /// Longest wait, in ms, for moved connections to drain before the pause.
+    pub maint_drain_max: u64,
+    /// A moved connection silent this many ms counts as drained.
+    pub maint_drain_quiet: u64,
+    /// A node demoted by FAILOVER sends MOVING to late maint connections.
+    pub maint_moving_after_demotion: bool,
+    /// Connections that asked for endpoint type `none` are moved too (the
+    /// address they connect to follows the primary: a VIP or DNS name).
+    pub maint_none_endpoint_floats: bool,
     /// Seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
     /// Full sync streams the snapshot without a disk file.
@@ -329,6 +342,12 @@ impl Default for Config {
             masteruser: String::new(),
             repl_backlog_size: 1 << 20,
             repl_timeout: 60,
+            maint_notifications: true,
+            maint_moving_ttl: 15,
+            maint_drain_max: 1000,
+            maint_drain_quiet: 30,
+            maint_moving_after_demotion: true,
+            maint_none_endpoint_floats: false,
             repl_ping_replica_period: 10,
             repl_diskless_sync: true,
             repl_diskless_sync_delay: 5,

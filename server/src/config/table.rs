@@ -514,6 +514,24 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     strf!("logfile", [], IMMUTABLE, logfile, ""),
     enumf!("loglevel", [], 0, loglevel, LogLevel, "notice"),
+    intf!("maint-drain-max", [], 0, maint_drain_max, 0, I32, "1000"),
+    intf!("maint-drain-quiet", [], 0, maint_drain_quiet, 1, I32, "30"),
+    boolf!(
+        "maint-moving-after-demotion",
+        [],
+        0,
+        maint_moving_after_demotion,
+        "yes"
+    ),
+    intf!("maint-moving-ttl", [], 0, maint_moving_ttl, 1, I32, "15"),
+    boolf!(
+        "maint-none-endpoint-floats",
+        [],
+        0,
+        maint_none_endpoint_floats,
+        "no"
+    ),
+    boolf!("maint-notifications", [], 0, maint_notifications, "yes"),
     strf!("masterauth", [], SENSITIVE, masterauth, ""),
     strf!("masteruser", [], 0, masteruser, ""),
     intf!("maxclients", [], 0, maxclients, 1, u32::MAX as i64, "10000"),

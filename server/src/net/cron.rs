@@ -47,6 +47,8 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     let mut close = Vec::new();
     let now = Instant::now();
     let timeout = srv.config.timeout;
+    let demoted = srv.repl.is_replica();
+    let moving_ttl = Duration::from_secs(srv.config.maint_moving_ttl);
     for c in srv.clients.iter_mut() {
         if c.close_asap {
             close.push(c.slot);
@@ -55,6 +57,10 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
         let idle = now.saturating_duration_since(c.last_interaction);
         // Blocked clients wait on purpose: their own timeout applies instead.
         let waiting = c.blocked.is_some() || c.postponed;
+        if demoted && crate::maint::expired_moved(c, moving_ttl, now) {
+            close.push(c.slot);
+            continue;
+        }
         if timeout > 0
             && c.kind == ClientKind::Normal
             && !waiting

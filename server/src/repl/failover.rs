@@ -65,29 +65,85 @@ pub fn check(srv: &Server, req: &Request) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// An accepted FAILOVER: writes are held from now on.
+/// An accepted FAILOVER. With maintenance-notification clients to move,
+/// they are sent MOVING first (the target holds their commands until it is
+/// promoted) and writes are held once they have drained; otherwise writes
+/// are held from now on.
 pub fn start(srv: &mut Server, req: Request) {
     let now = Instant::now();
     match &req.target {
         Some((h, p)) => log::info!("FAILOVER requested to {h}:{p}."),
         None => log::info!("FAILOVER requested to any replica."),
     }
+    srv.stats.failovers += 1;
+    let drain = crate::maint::has_movable(srv);
+    // Clients are told where to go, so the target is chosen now: the most
+    // up to date online replica unless TO named one.
+    let target = match req.target {
+        None if drain => replica_views(srv)
+            .into_iter()
+            .max_by_key(|r| r.ack)
+            .map(|r| (r.host, r.port)),
+        t => t,
+    };
     srv.repl
         .failover
-        .begin(now, req.target, req.timeout, req.force);
+        .begin(now, target.clone(), req.timeout, req.force, drain);
+    let Some((host, port)) = target.filter(|_| drain) else {
+        hold_writes(srv, now);
+        return;
+    };
+    let endpoint = format!("{host}:{port}");
+    let hold_ms =
+        srv.config.maint_drain_max + req.timeout.map_or(10_000, |t| t.as_millis() as u64) + 1000;
+    super::propagate(
+        srv,
+        None,
+        &[
+            "REPLCONF",
+            "handoff-prepare",
+            &hold_ms.to_string(),
+            "handoff-target",
+            &endpoint,
+        ],
+    );
+    let n = crate::maint::send_moving(srv, &endpoint);
+    srv.maint.drain_since = Some(now);
+    log::info!("failover: MOVING to {endpoint} sent to {n} connections, draining them");
+}
+
+/// The write pause of a failover (waiting-for-sync starts).
+fn hold_writes(srv: &mut Server, now: Instant) {
+    srv.repl.failover.drained(now);
     srv.pause
         .pause(Purpose::Failover, Actions::Write, None, now);
     srv.refresh_expire_mode();
-    srv.stats.failovers += 1;
+    let secs = srv.repl.failover.timeout_secs();
+    crate::maint::send_failing_over(srv, secs);
+    log::info!("failover: writes held");
 }
 
 /// Advances a running failover; returns true when the link to the target
 /// must be connected now (this node just became its replica).
 pub fn tick(srv: &mut Server) -> bool {
+    let now = Instant::now();
+    if srv.repl.failover.phase() == Phase::Draining {
+        let since = srv.maint.drain_since.unwrap_or(now);
+        let waited = now.saturating_duration_since(since);
+        let max = Duration::from_millis(srv.config.maint_drain_max);
+        if !crate::maint::drained(srv, now) && waited < max {
+            return false;
+        }
+        log::info!(
+            "failover: moved connections drained after {} ms",
+            waited.as_millis()
+        );
+        srv.maint.drain_since = None;
+        hold_writes(srv, now);
+    }
     if srv.repl.failover.phase() != Phase::WaitingForSync {
         return false;
     }
-    let now = Instant::now();
     let offsets = Offsets {
         master: srv.repl.offset(),
         data: srv.repl.data_offset,
@@ -151,6 +207,7 @@ pub fn succeeded(srv: &mut Server) {
         link.failover = false;
     }
     finish(srv);
+    srv.maint.demoted_by_failover = true;
     replica::release_blocked_on_demotion(srv);
 }
 
@@ -172,6 +229,8 @@ pub fn abort(srv: &mut Server, reason: &str) {
 }
 
 fn finish(srv: &mut Server) {
+    crate::maint::send_failed_over(srv);
+    srv.maint.drain_since = None;
     srv.repl.failover.clear();
     srv.pause.unpause(Purpose::Failover, Instant::now());
     srv.refresh_expire_mode();

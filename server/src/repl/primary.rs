@@ -281,6 +281,7 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
         return Err(crate::errors::SYNTAX.into());
     }
     let mut i = 1;
+    let mut prepare: Option<(i64, Bytes)> = None;
     while i + 1 < ctx.args.len() {
         let opt = ctx.args[i].to_ascii_lowercase();
         let val = ctx.args[i + 1].clone();
@@ -323,6 +324,14 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
                 info_of(ctx.client).rdb_only = on == 1;
             }
             b"rdb-filter-only" => {}
+            // From a primary whose FAILOVER moves clients to its target
+            // (handoff's own option): `handoff-prepare <ms> handoff-target <host:port>`.
+            b"handoff-prepare" => prepare = Some((ctx.arg_i64(i + 1)?, Bytes::new())),
+            b"handoff-target" => {
+                if let Some(p) = prepare.as_mut() {
+                    p.1 = val;
+                }
+            }
             _ => {
                 return Err(format!(
                     "ERR Unrecognized REPLCONF option: {}",
@@ -333,8 +342,34 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
         }
         i += 2;
     }
+    if let Some((ms, target)) = prepare {
+        if ctx.client.kind == ClientKind::PrimaryLink && is_me(ctx.srv, &target) {
+            let end = Instant::now() + Duration::from_millis(ms.clamp(0, 60_000) as u64);
+            log::info!(
+                "failover: clients are moving here; holding keyspace commands until promoted"
+            );
+            ctx.srv.pause.hold_incoming(end);
+        }
+        return Ok(());
+    }
     ctx.ok();
     Ok(())
+}
+
+/// `host:port` names this node: its port and one of its addresses (or the
+/// announced one).
+fn is_me(srv: &Server, target: &[u8]) -> bool {
+    let target = String::from_utf8_lossy(target);
+    let Some((host, port)) = target.rsplit_once(':') else {
+        return false;
+    };
+    if port.parse::<u16>().ok() != Some(srv.port()) {
+        return false;
+    }
+    srv.config.replica_announce_ip().as_deref() == Some(host)
+        || srv.listening.iter().any(|a| {
+            a.ip().is_unspecified() || host.parse::<std::net::IpAddr>().ok() == Some(a.ip())
+        })
 }
 
 /// The replica state a REPLCONF sets, created before PSYNC attaches it.

@@ -214,6 +214,8 @@ pub fn promote(srv: &mut Server) {
     srv.repl.ids.shift(offset, crate::server::unix_us() as u64);
     srv.repl.stream_db = None;
     srv.refresh_expire_mode();
+    srv.pause.end_incoming();
+    srv.maint.demoted_by_failover = false;
     if srv.repl.backlog.is_none() {
         srv.repl.backlog = Some(Backlog::new(srv.config.repl_backlog_size as usize, offset));
     }
