@@ -174,8 +174,12 @@ fn wait_settled(primary: &mut Connection) {
     });
 }
 
-#[test]
-fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors() {
+/// Four FAILOVERs back and forth of a handoff pair while a following client made with
+/// `config` runs INCRs: zero errors, exact total, name and db kept. Returns its counters
+/// and the endpoints it went through (for the assertion messages).
+fn ride_handoff_failovers(
+    config: FollowConfig,
+) -> (handoff::protocol::FollowCounters, Vec<String>) {
     let a = handoff_server();
     let b = handoff_server();
     let mut bc = b.connect();
@@ -190,16 +194,16 @@ fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors(
     let loader = {
         let stop = stop.clone();
         thread::spawn(move || {
-            let config = FollowConfig {
-                client_name: Some("follower".into()),
-                db: 2,
-                ..FollowConfig::default()
-            };
             let mut c = FollowingClient::connect(endpoint, config).unwrap();
             let mut acked = 0u64;
             let mut errors = Vec::new();
+            let mut path = vec![c.endpoint().to_string()];
             while !stop.load(Ordering::Relaxed) {
-                match c.call(&["INCR", "counter"]) {
+                let reply = c.call(&["INCR", "counter"]);
+                if path.last().map(String::as_str) != Some(c.endpoint()) {
+                    path.push(c.endpoint().to_string());
+                }
+                match reply {
                     Ok(Frame::Integer(n)) => {
                         acked += 1;
                         assert_eq!(n as u64, acked, "INCR skipped or repeated");
@@ -207,7 +211,7 @@ fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors(
                     other => errors.push(format!("{other:?}")),
                 }
             }
-            (c, acked, errors)
+            (c, acked, errors, path)
         })
     };
     let nodes = [&a, &b];
@@ -219,15 +223,13 @@ fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors(
     }
     thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);
-    let (mut c, acked, errors) = loader.join().unwrap();
+    let (mut c, acked, errors, path) = loader.join().unwrap();
 
     assert_eq!(errors, Vec::<String>::new());
-    assert!(c.counters().redirects >= 4, "{:?}", c.counters());
     assert_eq!(c.endpoint(), a.addr().to_string());
-    let Frame::Bulk(info) = c.call(&["CLIENT", "INFO"]).unwrap() else {
-        panic!("CLIENT INFO is not a bulk");
-    };
-    let info = String::from_utf8_lossy(&info).into_owned();
+    // A bulk in RESP2, a verbatim string in RESP3.
+    let reply = c.call(&["CLIENT", "INFO"]).unwrap();
+    let info = String::from_utf8_lossy(reply.as_bytes().expect("CLIENT INFO text")).into_owned();
     assert!(info.contains(" name=follower "), "{info}");
     assert!(info.contains(" db=2 "), "{info}");
     let mut primary = a.connect();
@@ -236,4 +238,35 @@ fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors(
         primary.call(&["GET", "counter"]).unwrap().as_int(),
         Some(acked as i64)
     );
+    (c.counters(), path)
+}
+
+fn follower() -> FollowConfig {
+    FollowConfig {
+        client_name: Some("follower".into()),
+        db: 2,
+        ..FollowConfig::default()
+    }
+}
+
+#[test]
+fn the_following_client_rides_handoff_failovers_back_and_forth_with_zero_errors() {
+    let (counters, path) = ride_handoff_failovers(follower());
+    assert!(counters.redirects >= 4, "{counters:?} {path:?}");
+    assert_eq!(counters.moves, 0, "{counters:?} {path:?}");
+}
+
+#[test]
+fn the_following_client_is_moved_by_handoff_moving_pushes_with_zero_errors() {
+    let (counters, path) = ride_handoff_failovers(FollowConfig {
+        resp3: true,
+        maint_notifications: true,
+        ..follower()
+    });
+    assert!(counters.maint_accepted, "{counters:?}");
+    // MOVING goes out while the old node is still primary, so the client leaves before
+    // the switch and needs no redirect. At least one move per failover: more hops within
+    // one command cost a reconnect each but no error (they are bounded by max_hops).
+    assert!(counters.moves >= 4, "{counters:?} {path:?}");
+    assert_eq!(counters.redirects, 0, "{counters:?} {path:?}");
 }
