@@ -5,7 +5,8 @@
 //!
 //! This facade crate re-exports what an embedding program needs: the server
 //! ([`Server`], [`ServerHandle`], [`Config`]) and the protocol client
-//! ([`protocol::Connection`]).
+//! ([`protocol::Connection`]), and [`pulse`], the switchover probe behind the
+//! `handoff-pulse` binary.
 //!
 //! ## Embedding a server
 //!
@@ -25,6 +26,8 @@
 //!
 //! server.shutdown(); // also happens when the handle is dropped
 //! ```
+
+pub mod pulse;
 
 pub use handoff_protocol as protocol;
 pub use handoff_server::{Config, Server, ServerHandle};

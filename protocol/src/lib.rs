@@ -5,6 +5,8 @@
 //! - [`encode`]: reply and request writers, and Redis's number formatting.
 //! - [`frame`]: a RESP2+RESP3 reply decoder whose frames re-encode byte for byte.
 //! - [`client`]: a blocking [`Connection`] for tests, tools and replication.
+//! - [`follow`]: a [`FollowingClient`] on top of it that follows `-REDIRECT` and `MOVING`
+//!   across a primary/replica switchover.
 //!
 //! This crate never touches the keyspace, the event loop or server configuration.
 //!
@@ -21,9 +23,11 @@
 
 pub mod client;
 pub mod encode;
+pub mod follow;
 pub mod frame;
 pub mod request;
 
 pub use client::{cmd, Connection};
+pub use follow::{FollowConfig, FollowCounters, FollowingClient};
 pub use frame::{Frame, FrameError};
 pub use request::{Limits, Parsed, ProtocolError, RequestParser};
