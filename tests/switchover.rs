@@ -212,3 +212,108 @@ fn a_blocking_command_held_by_a_pause_keeps_its_own_timeout() {
         "released with its timeout already spent: {took:?}"
     );
 }
+
+/// Issue 5's in-process acceptance: 8 connections of the project's own
+/// following client (half RESP2 with `CLIENT CAPA redirect`, half RESP3 with
+/// maintenance notifications too) doing reads, writes and INCRs through 10
+/// FAILOVERs back and forth.
+#[test]
+fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() {
+    use handoff::protocol::follow::{FollowConfig, FollowingClient};
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let (a, b) = pair();
+    let full_a = stat(&mut a.connect(), "stats", "sync_full");
+    let full_b = stat(&mut b.connect(), "stats", "sync_full");
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let stop = stop.clone();
+            let endpoint = a.addr().to_string();
+            std::thread::spawn(move || {
+                let config = FollowConfig {
+                    resp3: w % 2 == 1,
+                    maint_notifications: w % 2 == 1,
+                    client_name: Some(format!("worker{w}")),
+                    ..FollowConfig::default()
+                };
+                let mut c = FollowingClient::connect(endpoint, config).unwrap();
+                let mut errors = Vec::new();
+                let mut incrs = 0i64;
+                let mut acked: HashMap<String, String> = HashMap::new();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let key = format!("w{w}:k{}", i % 50);
+                    let val = i.to_string();
+                    match c.call(&["SET", &key, &val]) {
+                        Ok(Frame::Simple(_)) => {
+                            acked.insert(key.clone(), val.clone());
+                        }
+                        other => errors.push(format!("SET {other:?}")),
+                    }
+                    match c.call(&["GET", &key]) {
+                        Ok(Frame::Bulk(v)) if v == val.as_bytes() => {}
+                        other => errors.push(format!("GET {key} {other:?} want {val}")),
+                    }
+                    match c.call(&["INCR", "total"]) {
+                        Ok(Frame::Integer(_)) => incrs += 1,
+                        other => errors.push(format!("INCR {other:?}")),
+                    }
+                }
+                (errors, incrs, acked)
+            })
+        })
+        .collect();
+    let nodes = [&a, &b];
+    for i in 0..10 {
+        std::thread::sleep(Duration::from_millis(150));
+        let (from, to) = (nodes[i % 2], nodes[(i + 1) % 2]);
+        let mut fc = from.connect();
+        let partial_before = stat(&mut to.connect(), "stats", "sync_partial_ok");
+        assert_eq!(
+            must(&mut fc, &["FAILOVER", "TIMEOUT", "5000"]),
+            simple("OK")
+        );
+        wait_no_failover(&mut fc);
+        assert_eq!(role(&mut fc), "slave", "failover {i}");
+        let mut tc = to.connect();
+        assert_eq!(role(&mut tc), "master", "failover {i}");
+        wait_for(20, "the demoted primary to rejoin", || {
+            info_field(&mut tc, "replication", "slave0").is_some_and(|l| l.contains("state=online"))
+        });
+        assert_eq!(
+            stat(&mut tc, "stats", "sync_partial_ok"),
+            partial_before + 1,
+            "failover {i}: the demoted primary continued with +CONTINUE"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    let mut primary = a.connect();
+    assert_eq!(role(&mut primary), "master");
+    for w in workers {
+        let (errors, incrs, acked) = w.join().unwrap();
+        assert_eq!(errors, Vec::<String>::new());
+        total += incrs;
+        for (k, v) in acked {
+            assert_eq!(must(&mut primary, &["GET", &k]), bulk(&v), "{k}");
+        }
+    }
+    assert!(total > 0);
+    assert_eq!(
+        must(&mut primary, &["GET", "total"]),
+        bulk(&total.to_string())
+    );
+    assert_eq!(
+        (full_a, full_b),
+        (
+            stat(&mut a.connect(), "stats", "sync_full"),
+            stat(&mut b.connect(), "stats", "sync_full")
+        ),
+        "no full sync after the first one"
+    );
+}
