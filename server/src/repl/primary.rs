@@ -125,8 +125,11 @@ pub struct SnapshotJob {
 /// Hands stream bytes to the replica in `slot`: straight into its output
 /// when online (true: it needs a flush), into its pending buffer while its
 /// snapshot is sent, nowhere before its snapshot starts (it will hold them).
+/// A replica being disconnected gets nothing more: it was dropped because
+/// the history changed (a promotion), and bytes of the new history would
+/// count, on its side, under the old replication id.
 pub fn deliver(srv: &mut Server, slot: usize, data: &[u8]) -> bool {
-    let Some(c) = srv.clients.get_mut(slot) else {
+    let Some(c) = srv.clients.get_mut(slot).filter(|c| !c.close_asap) else {
         return false;
     };
     let Some(info) = c.replica.as_deref_mut() else {
