@@ -18,7 +18,7 @@ use crate::server::Server;
 
 /// Commands Redis marks MAY_REPLICATE internally (`COMMAND INFO` does not
 /// show that flag, so the table does not carry it).
-fn may_replicate(name: &str) -> bool {
+pub fn may_replicate(name: &str) -> bool {
     matches!(
         name,
         "eval" | "evalsha" | "fcall" | "publish" | "spublish" | "pfcount"

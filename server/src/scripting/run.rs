@@ -238,7 +238,9 @@ fn script_call(
     if spec.has(flag::NOSCRIPT) {
         return err_value(lua, "ERR This Redis command is not allowed from script");
     }
-    if read_only && spec.has(flag::WRITE) {
+    // What may replicate (PUBLISH, PFCOUNT) counts as a write: a read-only
+    // script is not held by CLIENT PAUSE WRITE, so it must not propagate.
+    if read_only && (spec.has(flag::WRITE) || crate::commands::gate::may_replicate(spec.name)) {
         return err_value(
             lua,
             "ERR Write commands are not allowed from read-only scripts.",
