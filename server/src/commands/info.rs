@@ -600,7 +600,10 @@ fn replication_section(srv: &Server, w: &mut Section) {
                     | crate::repl::replica::LinkState::Loading
             );
             w.field("master_sync_in_progress", syncing as u8);
-            w.field("slave_read_repl_offset", repl.offset());
+            w.field(
+                "slave_read_repl_offset",
+                crate::repl::replica::read_offset(srv),
+            );
             w.field("slave_repl_offset", repl.offset());
             if syncing {
                 let received = link.transfer.as_ref().map_or(0, |t| t.received());

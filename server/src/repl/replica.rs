@@ -229,6 +229,33 @@ pub fn promote(srv: &mut Server) {
     log::info!("MASTER MODE enabled");
 }
 
+/// INFO `slave_read_repl_offset`: the applied offset plus what came from
+/// the primary and waits to be applied (an open MULTI, a command held by a
+/// pause, unparsed bytes). A paused replica keeps reading its primary.
+pub fn read_offset(srv: &Server) -> i64 {
+    let Some(link) = &srv.repl.link else {
+        return srv.repl.offset();
+    };
+    let mut pending = link.multi_buf.len() + link.rest.len();
+    if let Some(c) = link.slot.and_then(|s| srv.clients.get(s)) {
+        pending += c.read_buf.len();
+        if c.postponed {
+            pending += encoded_len(&c.args);
+        }
+    }
+    srv.repl.offset() + pending as i64
+}
+
+/// The length of `args` as a RESP multibulk.
+fn encoded_len(args: &[bytes::Bytes]) -> usize {
+    let header = |n: usize| n.to_string().len() + 3;
+    header(args.len())
+        + args
+            .iter()
+            .map(|a| header(a.len()) + a.len() + 2)
+            .sum::<usize>()
+}
+
 /// The PSYNC arguments this node offers: its history and offset.
 pub fn cached_primary(srv: &Server) -> Option<(String, i64)> {
     srv.repl
@@ -296,4 +323,20 @@ pub fn applied(srv: &mut Server, in_multi: bool) {
     }
     let bytes = link.multi_buf.split();
     super::feed(srv, &bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_len_is_the_length_of_the_resp_encoding() {
+        let args: Vec<bytes::Bytes> = ["SET", "key", &"v".repeat(12)]
+            .iter()
+            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let mut out = bytes::BytesMut::new();
+        handoff_protocol::encode::encode_command(&mut out, &args);
+        assert_eq!(encoded_len(&args), out.len());
+    }
 }
