@@ -12,6 +12,7 @@ use handoff::protocol::{Connection, Frame};
 use handoff::{Config, Server, ServerHandle};
 
 pub mod dataset;
+pub mod nodes;
 pub mod script;
 pub mod stream;
 pub mod workload;
