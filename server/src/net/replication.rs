@@ -73,7 +73,10 @@ impl EventLoop {
     }
 
     /// Deregisters the pipe once the child closed it, and reaps the child
-    /// if it is already gone.
+    /// if it is already gone. The child may have been reaped before the
+    /// pipe's end was read (the cron reaps too, and in a process running
+    /// several servers a sibling's child can hold the write end a little
+    /// longer): the transfer then completes here.
     fn snapshot_pipe_closed(&mut self) {
         let Some(job) = self.server.repl.sync.as_mut() else {
             return;
@@ -84,6 +87,7 @@ impl EventLoop {
                 let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
             }
             self.reap();
+            primary::finish_if_complete(&mut self.server);
         }
     }
 
