@@ -317,3 +317,78 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
         "no full sync after the first one"
     );
 }
+
+/// Reads frames until a push arrives; returns it with its exact bytes.
+fn next_push(c: &mut Connection) -> (Frame, bytes::Bytes) {
+    loop {
+        let (frame, raw) = c.read_raw_frame().unwrap();
+        if raw.starts_with(b">") {
+            return (frame, raw);
+        }
+    }
+}
+
+#[test]
+fn a_maint_connection_gets_moving_with_exact_bytes_before_the_switch_and_after_it() {
+    let (p, r) = pair();
+    let target = format!("127.0.0.1:{}", port_of(&r));
+    let mut resp2 = p.connect();
+    assert_eq!(
+        resp2
+            .call(&["CLIENT", "MAINT_NOTIFICATIONS", "ON"])
+            .unwrap(),
+        err("ERR CLIENT MAINT_NOTIFICATIONS requires RESP3 (HELLO 3)")
+    );
+    let mut sch = p.connect();
+    must(&mut sch, &["HELLO", "3"]);
+    let on = [
+        "CLIENT",
+        "MAINT_NOTIFICATIONS",
+        "ON",
+        "moving-endpoint-type",
+        "internal-ip",
+    ];
+    assert_eq!(must(&mut sch, &on), simple("OK"));
+    let mut admin = p.connect();
+    must(&mut admin, &["FAILOVER"]);
+    let (_, raw) = next_push(&mut sch);
+    let want = format!(
+        ">4\r\n$6\r\nMOVING\r\n:1\r\n:15\r\n${}\r\n{target}\r\n",
+        target.len()
+    );
+    assert_eq!(raw, want.as_bytes(), "{}", String::from_utf8_lossy(&raw));
+    wait_no_failover(&mut admin);
+    // A moved connection's next keyspace command is not run: the
+    // connection closes (the client retries where MOVING said).
+    sch.send(&["SET", "after", "1"]).unwrap();
+    sch.flush().unwrap();
+    assert!(sch.read_frame().is_err(), "closed without a reply");
+    assert_eq!(
+        must(&mut r.connect(), &["EXISTS", "after"]),
+        Frame::Integer(0)
+    );
+    // A late maint connection to the demoted node is told at once, with a
+    // fresh sequence id.
+    let mut late = p.connect();
+    must(&mut late, &["HELLO", "3"]);
+    assert_eq!(must(&mut late, &on), simple("OK"));
+    let (push, _) = next_push(&mut late);
+    let Frame::Push(parts) = push else {
+        panic!("{push:?}")
+    };
+    assert_eq!(parts[0], bulk("MOVING"));
+    assert!(matches!(parts[1], Frame::Integer(seq) if seq > 1), "{parts:?}");
+    assert_eq!(parts[3], bulk(&target));
+    let mut none = p.connect();
+    must(&mut none, &["HELLO", "3"]);
+    let on_none = [
+        "CLIENT",
+        "MAINT_NOTIFICATIONS",
+        "ON",
+        "moving-endpoint-type",
+        "none",
+    ];
+    assert_eq!(must(&mut none, &on_none), simple("OK"));
+    assert_eq!(must(&mut none, &["PING"]), simple("PONG"));
+    assert!(none.pushes().is_empty(), "a null MOVING only when floating");
+}
