@@ -377,7 +377,10 @@ fn a_maint_connection_gets_moving_with_exact_bytes_before_the_switch_and_after_i
         panic!("{push:?}")
     };
     assert_eq!(parts[0], bulk("MOVING"));
-    assert!(matches!(parts[1], Frame::Integer(seq) if seq > 1), "{parts:?}");
+    assert!(
+        matches!(parts[1], Frame::Integer(seq) if seq > 1),
+        "{parts:?}"
+    );
     assert_eq!(parts[3], bulk(&target));
     let mut none = p.connect();
     must(&mut none, &["HELLO", "3"]);
