@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::workload::{info_field, must, wait_for};
+use common::workload::{info_field, must, wait_for, wait_link_up};
 use common::{bulk, err, simple, TestServer};
 use handoff::protocol::{Connection, Frame};
 
@@ -25,15 +25,9 @@ fn pair() -> (TestServer, TestServer) {
     let r = server();
     let mut rc = r.connect();
     must(&mut rc, &["REPLICAOF", "127.0.0.1", &port_of(&p)]);
-    wait_link(&mut rc);
+    wait_link_up(&mut rc, "replica");
     wait_online(&mut p.connect());
     (p, r)
-}
-
-fn wait_link(c: &mut Connection) {
-    wait_for(20, "master_link_status:up", || {
-        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-    });
 }
 
 fn wait_online(c: &mut Connection) {
@@ -76,7 +70,7 @@ fn failover_hands_the_primary_role_to_the_replica_with_a_partial_resync() {
     let took = started.elapsed();
     assert_eq!(role(&mut pc), "slave");
     assert_eq!(role(&mut rc), "master");
-    wait_link(&mut pc);
+    wait_link_up(&mut pc, "replica");
     assert_eq!(stat(&mut rc, "stats", "sync_partial_ok"), 1);
     assert_eq!(stat(&mut rc, "stats", "sync_full"), 0);
     assert_eq!(must(&mut rc, &["GET", "k99"]), bulk("99"));
