@@ -15,33 +15,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use common::dataset::{assert_same, fill_every_type, snapshot};
-use common::workload::{info_field, must, wait_for, write_mixed};
+use common::workload::{info_field, must, wait_for, wait_link_up, wait_offsets, write_mixed};
 use common::{ExternalServer, TestServer};
 use handoff::protocol::{Connection, Frame};
-
-fn offset(c: &mut Connection) -> i64 {
-    info_field(c, "replication", "master_repl_offset")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1)
-}
 
 fn stat(c: &mut Connection, field: &str) -> i64 {
     info_field(c, "stats", field)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("INFO stats has no {field}"))
-}
-
-fn wait_link_up(c: &mut Connection, who: &str) {
-    wait_for(30, &format!("{who} master_link_status:up"), || {
-        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-    });
-}
-
-fn wait_offsets(primary: &mut Connection, replica: &mut Connection, who: &str) {
-    wait_for(30, &format!("{who} to reach the primary's offset"), || {
-        let p = offset(primary);
-        p > 0 && offset(replica) == p
-    });
 }
 
 fn text(f: &Frame) -> String {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::dataset::{assert_same, snapshot};
-use common::workload::{info_field, must, wait_for, write_mixed};
+use common::workload::{info_field, must, wait_for, wait_link_up, wait_offsets, write_mixed};
 use common::TestServer;
 use handoff::protocol::{Connection, Frame};
 
@@ -19,18 +19,6 @@ fn replicate(replica: &mut Connection, primary: &TestServer) {
     must(replica, &["REPLICAOF", "127.0.0.1", &port]);
 }
 
-fn wait_link_up(c: &mut Connection) {
-    wait_for(20, "master_link_status:up", || {
-        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-    });
-}
-
-fn offset(c: &mut Connection) -> i64 {
-    info_field(c, "replication", "master_repl_offset")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1)
-}
-
 fn stat(c: &mut Connection, name: &str) -> i64 {
     info_field(c, "stats", name)
         .and_then(|v| v.parse().ok())
@@ -38,12 +26,6 @@ fn stat(c: &mut Connection, name: &str) -> i64 {
 }
 
 /// Waits until `replica` processed everything `primary` produced.
-fn wait_caught_up(primary: &mut Connection, replica: &mut Connection) {
-    wait_for(20, "replica offset to reach the primary's", || {
-        let p = offset(primary);
-        p > 0 && offset(replica) == p
-    });
-}
 
 #[test]
 fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
@@ -53,10 +35,10 @@ fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
     let mut rc = r.connect();
     write_mixed(&mut pc, "before", 12);
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
+    wait_link_up(&mut rc, "replica");
     write_mixed(&mut pc, "after", 12);
     must(&mut pc, &["DEL", "before:str:1"]);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
     assert_eq!(stat(&mut pc, "sync_full"), 1);
     let role = must(&mut rc, &["ROLE"]);
@@ -74,19 +56,19 @@ fn a_replica_refuses_writes_and_never_expires_keys_itself() {
     let mut pc = p.connect();
     let mut rc = r.connect();
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
+    wait_link_up(&mut rc, "replica");
     assert_eq!(
         rc.call(&["SET", "k", "v"]).unwrap(),
         Frame::Error("READONLY You can't write against a read only replica.".into())
     );
     must(&mut pc, &["SET", "short", "v", "PX", "150"]);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_eq!(must(&mut rc, &["GET", "short"]), Frame::Bulk("v".into()));
     std::thread::sleep(std::time::Duration::from_millis(300));
     // Logically expired: hidden from reads, but the replica keeps it until the DEL.
     assert_eq!(must(&mut rc, &["GET", "short"]), Frame::NullBulk);
     assert_eq!(must(&mut pc, &["GET", "short"]), Frame::NullBulk);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_eq!(must(&mut rc, &["DBSIZE"]), Frame::Integer(0));
 }
 
@@ -98,12 +80,12 @@ fn a_killed_link_resumes_with_a_partial_resync() {
     let mut rc = r.connect();
     write_mixed(&mut pc, "a", 5);
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_link_up(&mut rc, "replica");
+    wait_offsets(&mut pc, &mut rc, "replica");
     must(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
     write_mixed(&mut pc, "b", 5);
-    wait_link_up(&mut rc);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_link_up(&mut rc, "replica");
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
     assert_eq!(stat(&mut pc, "sync_full"), 1, "no second full sync");
     assert!(stat(&mut pc, "sync_partial_ok") >= 1);
@@ -118,7 +100,7 @@ fn wait_counts_the_replicas_that_acknowledged_the_write() {
     for r in [&r1, &r2] {
         let mut rc = r.connect();
         replicate(&mut rc, &p);
-        wait_link_up(&mut rc);
+        wait_link_up(&mut rc, "replica");
     }
     wait_for(10, "two online replicas", || {
         info_field(&mut pc, "replication", "connected_slaves").as_deref() == Some("2")
@@ -143,19 +125,19 @@ fn a_chained_replica_mirrors_the_primary_with_the_same_offsets() {
     let mut cc = c.connect();
     write_mixed(&mut ac, "x", 4);
     replicate(&mut bc, &a);
-    wait_link_up(&mut bc);
+    wait_link_up(&mut bc, "replica");
     // The stream's last SELECT is db 3 when C syncs from B: C must continue
     // there (repl-stream-db), as A sends no new SELECT for the next write.
     must(&mut ac, &["SELECT", "3"]);
     must(&mut ac, &["SET", "in-db-3", "1"]);
-    wait_caught_up(&mut ac, &mut bc);
+    wait_offsets(&mut ac, &mut bc, "replica");
     replicate(&mut cc, &b);
-    wait_link_up(&mut cc);
+    wait_link_up(&mut cc, "replica");
     must(&mut ac, &["SET", "still-in-db-3", "1"]);
     must(&mut ac, &["SELECT", "0"]);
     write_mixed(&mut ac, "y", 4);
-    wait_caught_up(&mut ac, &mut bc);
-    wait_caught_up(&mut ac, &mut cc);
+    wait_offsets(&mut ac, &mut bc, "replica");
+    wait_offsets(&mut ac, &mut cc, "replica");
     assert_same(&snapshot(&mut ac), &snapshot(&mut cc), "a vs c");
     let id = |c: &mut Connection| info_field(c, "replication", "master_replid");
     assert_eq!(id(&mut ac), id(&mut cc));
@@ -169,8 +151,8 @@ fn a_promoted_replica_takes_back_the_old_primary_with_a_partial_resync() {
     let mut bc = b.connect();
     write_mixed(&mut ac, "x", 4);
     replicate(&mut bc, &a);
-    wait_link_up(&mut bc);
-    wait_caught_up(&mut ac, &mut bc);
+    wait_link_up(&mut bc, "replica");
+    wait_offsets(&mut ac, &mut bc, "replica");
     let old_id = info_field(&mut ac, "replication", "master_replid").unwrap();
     must(&mut bc, &["REPLICAOF", "NO", "ONE"]);
     assert_eq!(
@@ -179,8 +161,8 @@ fn a_promoted_replica_takes_back_the_old_primary_with_a_partial_resync() {
     );
     must(&mut bc, &["SET", "after-promotion", "1"]);
     replicate(&mut ac, &b);
-    wait_link_up(&mut ac);
-    wait_caught_up(&mut bc, &mut ac);
+    wait_link_up(&mut ac, "replica");
+    wait_offsets(&mut bc, &mut ac, "replica");
     assert_eq!(
         must(&mut ac, &["GET", "after-promotion"]),
         Frame::Bulk("1".into())
@@ -200,7 +182,7 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
     let r = server();
     let mut rc = r.connect();
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
+    wait_link_up(&mut rc, "replica");
     let addr = p.addr();
     let writer = std::thread::spawn(move || {
         let mut c = Connection::connect(addr.to_string()).unwrap();
@@ -222,8 +204,8 @@ fn no_acknowledged_write_is_lost_while_the_link_is_killed_repeatedly() {
         must(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
     }
     assert_eq!(writer.join().unwrap(), 20_000);
-    wait_link_up(&mut rc);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_link_up(&mut rc, "replica");
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
 }
 
@@ -241,8 +223,8 @@ fn a_disk_based_full_sync_saves_the_rdb_file_and_sends_it_with_its_length() {
     let mut rc = r.connect();
     write_mixed(&mut pc, "disk", 4);
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
-    wait_caught_up(&mut pc, &mut rc);
+    wait_link_up(&mut rc, "replica");
+    wait_offsets(&mut pc, &mut rc, "replica");
     assert_same(&snapshot(&mut pc), &snapshot(&mut rc), "primary vs replica");
     assert!(
         dir.join("dump.rdb").exists(),
@@ -270,7 +252,7 @@ fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
     );
     let mut rc = r.connect();
     replicate(&mut rc, &p);
-    wait_link_up(&mut rc);
+    wait_link_up(&mut rc, "replica");
     wait_for(10, "a good replica", || {
         pc.call(&["SET", "k", "v"]).unwrap() == Frame::Simple("OK".into())
     });

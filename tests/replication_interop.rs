@@ -8,28 +8,8 @@
 mod common;
 
 use common::dataset::{assert_same, snapshot};
-use common::workload::{info_field, must, wait_for, write_mixed};
+use common::workload::{info_field, must, wait_link_up, wait_offsets, write_mixed};
 use common::{ExternalServer, TestServer};
-use handoff::protocol::Connection;
-
-fn offset(c: &mut Connection) -> i64 {
-    info_field(c, "replication", "master_repl_offset")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1)
-}
-
-fn wait_link_up(c: &mut Connection, who: &str) {
-    wait_for(30, &format!("{who} master_link_status:up"), || {
-        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-    });
-}
-
-fn wait_offsets(primary: &mut Connection, replica: &mut Connection, who: &str) {
-    wait_for(30, &format!("{who} to reach the primary's offset"), || {
-        let p = offset(primary);
-        p > 0 && offset(replica) == p
-    });
-}
 
 #[test]
 fn redis_replicates_from_handoff_and_valkey_from_that_redis() {

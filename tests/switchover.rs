@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::workload::{info_field, must, wait_for};
+use common::workload::{info_field, must, wait_for, wait_link_up};
 use common::{bulk, err, simple, TestServer};
 use handoff::protocol::{Connection, Frame};
 
@@ -25,15 +25,9 @@ fn pair() -> (TestServer, TestServer) {
     let r = server();
     let mut rc = r.connect();
     must(&mut rc, &["REPLICAOF", "127.0.0.1", &port_of(&p)]);
-    wait_link(&mut rc);
+    wait_link_up(&mut rc, "replica");
     wait_online(&mut p.connect());
     (p, r)
-}
-
-fn wait_link(c: &mut Connection) {
-    wait_for(20, "master_link_status:up", || {
-        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-    });
 }
 
 fn wait_online(c: &mut Connection) {
@@ -76,7 +70,7 @@ fn failover_hands_the_primary_role_to_the_replica_with_a_partial_resync() {
     let took = started.elapsed();
     assert_eq!(role(&mut pc), "slave");
     assert_eq!(role(&mut rc), "master");
-    wait_link(&mut pc);
+    wait_link_up(&mut pc, "replica");
     assert_eq!(stat(&mut rc, "stats", "sync_partial_ok"), 1);
     assert_eq!(stat(&mut rc, "stats", "sync_full"), 0);
     assert_eq!(must(&mut rc, &["GET", "k99"]), bulk("99"));
@@ -316,4 +310,82 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
         ),
         "no full sync after the first one"
     );
+}
+
+/// Reads frames until a push arrives; returns it with its exact bytes.
+fn next_push(c: &mut Connection) -> (Frame, bytes::Bytes) {
+    loop {
+        let (frame, raw) = c.read_raw_frame().unwrap();
+        if raw.starts_with(b">") {
+            return (frame, raw);
+        }
+    }
+}
+
+#[test]
+fn a_maint_connection_gets_moving_with_exact_bytes_before_the_switch_and_after_it() {
+    let (p, r) = pair();
+    let target = format!("127.0.0.1:{}", port_of(&r));
+    let mut resp2 = p.connect();
+    assert_eq!(
+        resp2
+            .call(&["CLIENT", "MAINT_NOTIFICATIONS", "ON"])
+            .unwrap(),
+        err("ERR CLIENT MAINT_NOTIFICATIONS requires RESP3 (HELLO 3)")
+    );
+    let mut sch = p.connect();
+    must(&mut sch, &["HELLO", "3"]);
+    let on = [
+        "CLIENT",
+        "MAINT_NOTIFICATIONS",
+        "ON",
+        "moving-endpoint-type",
+        "internal-ip",
+    ];
+    assert_eq!(must(&mut sch, &on), simple("OK"));
+    let mut admin = p.connect();
+    must(&mut admin, &["FAILOVER"]);
+    let (_, raw) = next_push(&mut sch);
+    let want = format!(
+        ">4\r\n$6\r\nMOVING\r\n:1\r\n:15\r\n${}\r\n{target}\r\n",
+        target.len()
+    );
+    assert_eq!(raw, want.as_bytes(), "{}", String::from_utf8_lossy(&raw));
+    wait_no_failover(&mut admin);
+    // A moved connection's next keyspace command is not run: the
+    // connection closes (the client retries where MOVING said).
+    sch.send(&["SET", "after", "1"]).unwrap();
+    sch.flush().unwrap();
+    assert!(sch.read_frame().is_err(), "closed without a reply");
+    assert_eq!(
+        must(&mut r.connect(), &["EXISTS", "after"]),
+        Frame::Integer(0)
+    );
+    // A late maint connection to the demoted node is told at once, with a
+    // fresh sequence id.
+    let mut late = p.connect();
+    must(&mut late, &["HELLO", "3"]);
+    assert_eq!(must(&mut late, &on), simple("OK"));
+    let (push, _) = next_push(&mut late);
+    let Frame::Push(parts) = push else {
+        panic!("{push:?}")
+    };
+    assert_eq!(parts[0], bulk("MOVING"));
+    assert!(
+        matches!(parts[1], Frame::Integer(seq) if seq > 1),
+        "{parts:?}"
+    );
+    assert_eq!(parts[3], bulk(&target));
+    let mut none = p.connect();
+    must(&mut none, &["HELLO", "3"]);
+    let on_none = [
+        "CLIENT",
+        "MAINT_NOTIFICATIONS",
+        "ON",
+        "moving-endpoint-type",
+        "none",
+    ];
+    assert_eq!(must(&mut none, &on_none), simple("OK"));
+    assert_eq!(must(&mut none, &["PING"]), simple("PONG"));
+    assert!(none.pushes().is_empty(), "a null MOVING only when floating");
 }

@@ -92,3 +92,25 @@ pub fn wait_for(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// INFO replication `master_repl_offset` (-1 if absent).
+pub fn repl_offset(c: &mut Connection) -> i64 {
+    info_field(c, "replication", "master_repl_offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Waits until `who` (a replica) reports `master_link_status:up`.
+pub fn wait_link_up(c: &mut Connection, who: &str) {
+    wait_for(30, &format!("{who} master_link_status:up"), || {
+        info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+    });
+}
+
+/// Waits until `replica` processed everything `primary` produced.
+pub fn wait_offsets(primary: &mut Connection, replica: &mut Connection, who: &str) {
+    wait_for(30, &format!("{who} to reach the primary's offset"), || {
+        let p = repl_offset(primary);
+        p > 0 && repl_offset(replica) == p
+    });
+}

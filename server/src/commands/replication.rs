@@ -58,6 +58,11 @@ fn replicaof(ctx: &mut Ctx) -> CmdResult {
     replica::set_primary(ctx.srv, host.clone(), port);
     if was_primary {
         replica::release_blocked_on_demotion(ctx.srv);
+        // Maintenance-notification clients are told where the primary is
+        // (after the fact: FAILOVER tells them before the switch).
+        if ctx.srv.config.maint_notifications {
+            crate::maint::send_moving(ctx.srv, &format!("{host}:{port}"));
+        }
     }
     log::info!(
         "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",

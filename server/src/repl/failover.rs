@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use handoff_replication::failover::{Offsets, Phase, ReplicaView, Step};
 
 use super::primary::{self, ReplicaState};
@@ -154,15 +153,7 @@ pub fn tick(srv: &mut Server) -> bool {
         Step::SendGetack => {
             srv.repl.failover.getack_sent(offsets.master, now);
             srv.repl.feeding_getack = true;
-            super::propagate(
-                srv,
-                None,
-                &[
-                    Bytes::from_static(b"REPLCONF"),
-                    Bytes::from_static(b"GETACK"),
-                    Bytes::from_static(b"*"),
-                ],
-            );
+            primary::propagate_getack(srv);
             srv.repl.feeding_getack = false;
             false
         }

@@ -834,14 +834,12 @@ pub fn send_getack(srv: &mut Server) {
         return;
     }
     if std::mem::take(&mut srv.repl.getack_pending) && !srv.repl.replicas.is_empty() {
-        super::propagate(
-            srv,
-            None,
-            &[
-                Bytes::from_static(b"REPLCONF"),
-                Bytes::from_static(b"GETACK"),
-                Bytes::from_static(b"*"),
-            ],
-        );
+        propagate_getack(srv);
     }
+}
+
+/// Writes `REPLCONF GETACK *` to the stream: every replica answers with
+/// its offset (the one before this command).
+pub fn propagate_getack(srv: &mut Server) {
+    super::propagate(srv, None, &["REPLCONF", "GETACK", "*"]);
 }
