@@ -11,10 +11,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::{
-    assert_no_reply, blocked_clients, field, node, num, offset, pair, send, stop, wait_blocked,
+    assert_no_reply, blocked_clients, field, node, num, pair, send, stop, wait_blocked,
     wait_failover_state, wait_resumed,
 };
-use common::workload::{must, wait_for};
+use common::workload::{must, repl_offset, wait_for};
 use common::{bulk, call, err, simple, TestServer};
 use handoff::protocol::{Connection, Frame};
 
@@ -424,12 +424,12 @@ fn paused_replica_behind() -> (TestServer, TestServer, Connection) {
     let mut rc = r.connect();
     must(&mut pc, &["SET", "foo", "bar"]);
     wait_for(10, "the replica to apply the first write", || {
-        num(&mut rc, "replication", "slave_repl_offset") == offset(&mut pc)
+        num(&mut rc, "replication", "slave_repl_offset") == repl_offset(&mut pc)
     });
-    let applied = offset(&mut pc);
+    let applied = repl_offset(&mut pc);
     must(&mut rc, &["CLIENT", "PAUSE", "100000", "WRITE"]);
     must(&mut pc, &["SET", "foo2", "bar2"]);
-    let sent = offset(&mut pc);
+    let sent = repl_offset(&mut pc);
     wait_for(10, "the replica to read the second write", || {
         num(&mut rc, "replication", "slave_read_repl_offset") == sent
     });
@@ -454,7 +454,7 @@ fn a_paused_replica_applies_what_it_read_once_unpaused() {
     must(&mut rc, &["CLIENT", "UNPAUSE"]);
     let mut pc = p.connect();
     wait_for(10, "the replica to catch up", || {
-        num(&mut rc, "replication", "slave_repl_offset") == offset(&mut pc)
+        num(&mut rc, "replication", "slave_repl_offset") == repl_offset(&mut pc)
     });
     assert_eq!(call(&mut rc, &["GET", "foo2"]), bulk("bar2"));
 }

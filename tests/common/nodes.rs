@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use handoff::protocol::{Connection, Frame};
 
-use super::workload::{info_field, must, wait_for};
+use super::workload::{info_field, must, repl_offset, wait_for, wait_link_up};
 use super::{call, err, TestServer};
 
 /// A server that starts a full sync at once (no diskless delay) and
@@ -39,7 +39,7 @@ pub fn redirect_to(s: &TestServer) -> Frame {
 pub fn replicate(replica: &TestServer, primary: &TestServer) {
     let mut rc = replica.connect();
     must(&mut rc, &["REPLICAOF", "127.0.0.1", &port(primary)]);
-    wait_link_up(&mut rc);
+    wait_link_up(&mut rc, "the replica");
     let me = format!("port={},", port(replica));
     let mut pc = primary.connect();
     wait_for(20, "the primary to count the replica online", || {
@@ -110,25 +110,16 @@ pub fn wait_blocked(c: &mut Connection, n: i64) {
     });
 }
 
-pub fn wait_link_up(c: &mut Connection) {
-    wait_for(20, "master_link_status:up", || {
-        field(c, "replication", "master_link_status") == "up"
-    });
-}
-
-pub fn offset(c: &mut Connection) -> i64 {
-    num(c, "replication", "master_repl_offset")
-}
-
 /// Waits until each replica's link is up and it applied everything the
-/// primary wrote.
+/// primary wrote (an empty history counts: unlike
+/// `workload::wait_offsets`, offset 0 is a valid answer).
 pub fn wait_synced(primary: &TestServer, replicas: &[&TestServer]) {
     let mut pc = primary.connect();
     for r in replicas {
         let mut rc = r.connect();
-        wait_link_up(&mut rc);
+        wait_link_up(&mut rc, "the replica");
         wait_for(20, "the replica's offset to reach the primary's", || {
-            offset(&mut rc) == offset(&mut pc)
+            repl_offset(&mut rc) == repl_offset(&mut pc)
         });
     }
 }
