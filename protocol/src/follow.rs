@@ -24,9 +24,14 @@ pub struct FollowConfig {
     pub resp3: bool,
     /// Send `CLIENT CAPA redirect`, asking for `-REDIRECT` instead of `-READONLY`.
     pub capa_redirect: bool,
-    /// Send `CLIENT MAINT_NOTIFICATIONS ON moving-endpoint-type internal-ip`; an error
-    /// reply is ignored, as node-redis and redis-py do in their default "auto" mode.
+    /// Send `CLIENT MAINT_NOTIFICATIONS ON moving-endpoint-type <moving_endpoint_type>`;
+    /// an error reply is ignored, as node-redis and redis-py do in their default "auto"
+    /// mode.
     pub maint_notifications: bool,
+    /// The address kind `MOVING` should carry: `internal-ip` (the default), `internal-fqdn`,
+    /// `external-ip`, `external-fqdn`, or `none` (a null endpoint: reconnect to the
+    /// address already in use, for an endpoint that floats to the new primary).
+    pub moving_endpoint_type: String,
     /// `CLIENT SETNAME` on every connection.
     pub client_name: Option<String>,
     /// `SELECT` on every connection when not 0.
@@ -45,6 +50,7 @@ impl Default for FollowConfig {
             resp3: false,
             capa_redirect: true,
             maint_notifications: false,
+            moving_endpoint_type: "internal-ip".into(),
             client_name: None,
             db: 0,
             max_hops: 5,
@@ -257,7 +263,7 @@ impl FollowingClient {
                 "MAINT_NOTIFICATIONS",
                 "ON",
                 "moving-endpoint-type",
-                "internal-ip",
+                self.config.moving_endpoint_type.as_str(),
             ])?;
             self.counters.maint_accepted = !reply.is_error();
         }
@@ -355,10 +361,6 @@ impl FollowingClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::mpsc;
-    use std::thread;
 
     #[test]
     fn an_endpoint_splits_at_the_last_colon() {
@@ -446,289 +448,5 @@ mod tests {
             bulk("1"),
         ]);
         assert_eq!(parse_moving(&other), None);
-    }
-
-    /// What a fake server does with one received command.
-    #[derive(Clone)]
-    enum Act {
-        /// Write these bytes.
-        Reply(Vec<u8>),
-        /// Write these bytes, then close the connection.
-        ReplyThenClose(Vec<u8>),
-    }
-
-    /// A fake server: each accepted connection answers the handshake's commands with +OK
-    /// (HELLO with an empty map) and then runs `script` (one entry per further command).
-    /// Every command line seen is sent to the returned channel as "port: CMD ARGS".
-    fn fake(scripts: Vec<Vec<Act>>) -> (u16, mpsc::Receiver<String>) {
-        fake_pushing(scripts, Vec::new())
-    }
-
-    /// [`fake`] that also writes `after_maint` right after its `+OK` to
-    /// `CLIENT MAINT_NOTIFICATIONS` (a demoted node telling a late connection to move).
-    fn fake_pushing(scripts: Vec<Vec<Act>>, after_maint: Vec<u8>) -> (u16, mpsc::Receiver<String>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for script in scripts {
-                let Ok((stream, _)) = listener.accept() else {
-                    return;
-                };
-                serve(stream, script, port, &tx, &after_maint);
-            }
-        });
-        (port, rx)
-    }
-
-    fn read_command(r: &mut BufReader<TcpStream>) -> Option<Vec<String>> {
-        let mut line = String::new();
-        r.read_line(&mut line).ok()?;
-        let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
-        let mut args = Vec::new();
-        for _ in 0..n {
-            line.clear();
-            r.read_line(&mut line).ok()?;
-            line.clear();
-            r.read_line(&mut line).ok()?;
-            args.push(line.trim_end().to_string());
-        }
-        Some(args)
-    }
-
-    fn serve(
-        stream: TcpStream,
-        script: Vec<Act>,
-        port: u16,
-        tx: &mpsc::Sender<String>,
-        after_maint: &[u8],
-    ) {
-        let mut w = stream.try_clone().unwrap();
-        let mut r = BufReader::new(stream);
-        let mut script = script.into_iter();
-        while let Some(args) = read_command(&mut r) {
-            let _ = tx.send(format!("{port}: {}", args.join(" ")));
-            let first = args[0].to_ascii_uppercase();
-            let handshake =
-                first == "HELLO" || first == "SELECT" || (first == "CLIENT" && args.len() > 1);
-            if handshake {
-                let reply: &[u8] = if first == "HELLO" {
-                    b"%0\r\n"
-                } else {
-                    b"+OK\r\n"
-                };
-                w.write_all(reply).unwrap();
-                if args.get(1).is_some_and(|a| a == "MAINT_NOTIFICATIONS") {
-                    w.write_all(after_maint).unwrap();
-                }
-                continue;
-            }
-            match script.next() {
-                Some(Act::Reply(b)) => w.write_all(&b).unwrap(),
-                Some(Act::ReplyThenClose(b)) => {
-                    w.write_all(&b).unwrap();
-                    return;
-                }
-                None => return,
-            }
-        }
-    }
-
-    fn reply(b: &[u8]) -> Act {
-        Act::Reply(b.to_vec())
-    }
-
-    fn moving(seq: i64, endpoint: &str) -> Vec<u8> {
-        format!(
-            ">4\r\n$6\r\nMOVING\r\n:{seq}\r\n:15\r\n${}\r\n{endpoint}\r\n",
-            endpoint.len()
-        )
-        .into_bytes()
-    }
-
-    fn seen(rx: &mpsc::Receiver<String>) -> Vec<String> {
-        rx.try_iter().collect()
-    }
-
-    fn config() -> FollowConfig {
-        FollowConfig {
-            client_name: Some("app".into()),
-            db: 3,
-            io_timeout: Some(Duration::from_secs(5)),
-            ..FollowConfig::default()
-        }
-    }
-
-    #[test]
-    fn a_redirect_is_followed_with_the_handshake_replayed_and_the_command_retried() {
-        let (new_port, new_rx) = fake(vec![vec![reply(b"+OK\r\n")]]);
-        let redirect = format!("-REDIRECT 127.0.0.1:{new_port}\r\n");
-        let (old_port, old_rx) = fake(vec![vec![reply(redirect.as_bytes())]]);
-        let mut c = FollowingClient::new(format!("127.0.0.1:{old_port}"), config());
-        let reply = c.call(&["SET", "k", "v"]).unwrap();
-        assert_eq!(reply, Frame::Simple("OK".into()));
-        assert_eq!(c.endpoint(), format!("127.0.0.1:{new_port}"));
-        assert_eq!(c.counters().redirects, 1);
-        assert_eq!(
-            seen(&old_rx),
-            [
-                "CLIENT CAPA redirect",
-                "CLIENT SETNAME app",
-                "SELECT 3",
-                "SET k v"
-            ]
-            .map(|s| format!("{old_port}: {s}"))
-        );
-        // Give the new server's thread a moment to report its last line.
-        thread::sleep(Duration::from_millis(50));
-        assert_eq!(
-            seen(&new_rx),
-            [
-                "CLIENT CAPA redirect",
-                "CLIENT SETNAME app",
-                "SELECT 3",
-                "SET k v"
-            ]
-            .map(|s| format!("{new_port}: {s}"))
-        );
-    }
-
-    #[test]
-    fn redirect_hops_are_bounded_and_the_last_redirect_is_returned() {
-        // A node that redirects to itself forever.
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let redirect = format!("-REDIRECT 127.0.0.1:{port}\r\n");
-        let (tx, _rx) = mpsc::channel();
-        thread::spawn(move || {
-            for _ in 0..10 {
-                let Ok((s, _)) = listener.accept() else {
-                    return;
-                };
-                serve(s, vec![reply(redirect.as_bytes())], port, &tx, &[]);
-            }
-        });
-        let mut c = FollowingClient::new(
-            format!("127.0.0.1:{port}"),
-            FollowConfig {
-                max_hops: 3,
-                ..config()
-            },
-        );
-        let reply = c.call(&["INCR", "n"]).unwrap();
-        assert_eq!(
-            reply.error_text(),
-            Some(format!("REDIRECT 127.0.0.1:{port}").as_bytes())
-        );
-        assert_eq!(c.counters().redirects, 3);
-        assert_eq!(c.counters().connects, 4);
-    }
-
-    #[test]
-    fn a_moving_push_before_the_reply_is_obeyed_after_the_reply() {
-        let (new_port, new_rx) = fake(vec![vec![reply(b":2\r\n")]]);
-        let mut push_then_reply = moving(17, &format!("127.0.0.1:{new_port}"));
-        push_then_reply.extend_from_slice(b":1\r\n");
-        let (old_port, old_rx) = fake(vec![vec![Act::Reply(push_then_reply)]]);
-        let mut c = FollowingClient::new(
-            format!("127.0.0.1:{old_port}"),
-            FollowConfig {
-                resp3: true,
-                maint_notifications: true,
-                ..config()
-            },
-        );
-        assert_eq!(c.call(&["INCR", "n"]).unwrap(), Frame::Integer(1));
-        assert_eq!(c.endpoint(), format!("127.0.0.1:{new_port}"));
-        assert_eq!(c.counters().moves, 1);
-        assert_eq!(c.call(&["INCR", "n"]).unwrap(), Frame::Integer(2));
-        let old = seen(&old_rx);
-        assert_eq!(old.last().unwrap(), &format!("{old_port}: INCR n"));
-        assert_eq!(old.iter().filter(|l| l.ends_with("INCR n")).count(), 1);
-        thread::sleep(Duration::from_millis(50));
-        let new = seen(&new_rx);
-        assert_eq!(
-            new,
-            [
-                "HELLO 3",
-                "CLIENT CAPA redirect",
-                "CLIENT MAINT_NOTIFICATIONS ON moving-endpoint-type internal-ip",
-                "CLIENT SETNAME app",
-                "SELECT 3",
-                "INCR n"
-            ]
-            .map(|s| format!("{new_port}: {s}"))
-        );
-    }
-
-    #[test]
-    fn a_close_after_moving_retries_the_command_on_the_new_endpoint() {
-        let (new_port, _new_rx) = fake(vec![vec![reply(b":1\r\n")]]);
-        let push = moving(3, &format!("127.0.0.1:{new_port}"));
-        let (old_port, _old_rx) = fake(vec![vec![Act::ReplyThenClose(push)]]);
-        let mut c = FollowingClient::new(format!("127.0.0.1:{old_port}"), config());
-        assert_eq!(c.call(&["INCR", "n"]).unwrap(), Frame::Integer(1));
-        assert_eq!(c.counters().retries_after_close, 1);
-        assert_eq!(c.endpoint(), format!("127.0.0.1:{new_port}"));
-    }
-
-    #[test]
-    fn a_close_without_moving_is_an_error_and_the_command_is_not_resent() {
-        let (port, rx) = fake(vec![vec![Act::ReplyThenClose(Vec::new())], vec![]]);
-        let mut c = FollowingClient::new(format!("127.0.0.1:{port}"), config());
-        let err = c.call(&["INCR", "n"]).unwrap_err();
-        assert!(is_close(&err), "{err:?}");
-        assert!(!c.is_connected());
-        thread::sleep(Duration::from_millis(50));
-        assert_eq!(
-            seen(&rx).iter().filter(|l| l.ends_with("INCR n")).count(),
-            1
-        );
-    }
-
-    #[test]
-    fn a_moving_with_a_null_endpoint_keeps_the_connection_where_it_is() {
-        let (port, _rx) = fake(vec![vec![
-            reply(b">4\r\n$6\r\nMOVING\r\n:5\r\n:15\r\n_\r\n+OK\r\n"),
-            reply(b"+OK\r\n"),
-        ]]);
-        let mut c = FollowingClient::new(format!("127.0.0.1:{port}"), config());
-        assert_eq!(
-            c.call(&["SET", "a", "1"]).unwrap(),
-            Frame::Simple("OK".into())
-        );
-        assert_eq!(
-            c.call(&["SET", "a", "2"]).unwrap(),
-            Frame::Simple("OK".into())
-        );
-        assert_eq!(c.counters().connects, 1);
-        assert_eq!(c.counters().moves, 0);
-        assert_eq!(c.endpoint(), format!("127.0.0.1:{port}"));
-    }
-
-    #[test]
-    fn a_moving_pushed_during_the_handshake_sends_the_first_command_to_the_new_endpoint() {
-        let (new_port, new_rx) = fake(vec![vec![reply(b"+OK\r\n")]]);
-        let push = moving(9, &format!("127.0.0.1:{new_port}"));
-        let (old_port, old_rx) = fake_pushing(vec![vec![]], push);
-        let mut c = FollowingClient::new(
-            format!("127.0.0.1:{old_port}"),
-            FollowConfig {
-                resp3: true,
-                maint_notifications: true,
-                ..config()
-            },
-        );
-        assert_eq!(
-            c.call(&["SET", "k", "v"]).unwrap(),
-            Frame::Simple("OK".into())
-        );
-        assert_eq!(c.endpoint(), format!("127.0.0.1:{new_port}"));
-        thread::sleep(Duration::from_millis(50));
-        assert!(seen(&old_rx).iter().all(|l| !l.ends_with("SET k v")));
-        assert_eq!(
-            seen(&new_rx).last().map(String::as_str),
-            Some(format!("{new_port}: SET k v").as_str())
-        );
     }
 }

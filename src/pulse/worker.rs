@@ -87,6 +87,7 @@ fn follow_config(plan: &Plan) -> FollowConfig {
         resp3: follow,
         capa_redirect: plan.mode != ClientMode::Plain,
         maint_notifications: follow,
+        moving_endpoint_type: "internal-ip".into(),
         client_name: Some(format!("pulse-{}", plan.index)),
         db: 0,
         max_hops: 5,
