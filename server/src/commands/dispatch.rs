@@ -127,12 +127,7 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
             // Told to move before the switch: not run here, the connection
             // closes and the client retries on the new primary.
             srv.maint.moved_closed += 1;
-            // Earlier replies still go out first.
-            if client.out.is_empty() {
-                client.close_asap = true;
-            } else {
-                client.close_after_reply = true;
-            }
+            client.close_after_reply = true;
             return;
         }
         if gate::held_incoming(srv, client, flags) {

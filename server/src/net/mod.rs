@@ -355,7 +355,9 @@ impl EventLoop {
             return;
         }
         self.process_input(&mut c);
-        let needs_write = !c.out.is_empty() && !c.pending_write;
+        // A client to close after its replies is flushed even with nothing
+        // left to write: the flush closes it.
+        let needs_write = (!c.out.is_empty() || c.close_after_reply) && !c.pending_write;
         if needs_write {
             c.pending_write = true;
         }
