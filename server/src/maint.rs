@@ -148,25 +148,35 @@ pub fn has_movable(srv: &Server) -> bool {
 /// Step 3: MOVING (one seq) to every connection that should move to
 /// `target` (`host:port`); the node keeps serving them normally.
 pub fn send_moving(srv: &mut Server, target: &str) -> usize {
+    move_connections(srv, target, |_| true)
+}
+
+/// Sends MOVING to `target` (one seq) to the connections that should move
+/// and pass `pick`, marks them moved, and counts them.
+fn move_connections(srv: &mut Server, target: &str, pick: impl Fn(&Client) -> bool) -> usize {
     let seq = srv.maint.next_seq();
     let ttl = srv.config.maint_moving_ttl as i64;
     let floats = srv.config.maint_none_endpoint_floats;
     let now = Instant::now();
     let mut moved = Vec::new();
     for c in srv.clients.iter_mut() {
-        if !should_move(c, floats) {
-            continue;
+        if should_move(c, floats) && pick(c) {
+            tell_to_move(c, seq, ttl, target, now);
+            moved.push(c.slot);
         }
-        let Some(m) = c.maint.as_mut() else { continue };
-        encode_moving(&mut c.out, seq, ttl, endpoint_for(m, target).as_deref());
-        m.moved_at = Some(now);
-        moved.push(c.slot);
     }
     srv.maint.moving_sent += moved.len() as u64;
     for &slot in &moved {
         srv.schedule_write(slot);
     }
     moved.len()
+}
+
+/// Writes one MOVING to `c` (a maint connection) and marks it moved.
+fn tell_to_move(c: &mut Client, seq: i64, ttl: i64, target: &str, now: Instant) {
+    let Some(m) = c.maint.as_mut() else { return };
+    encode_moving(&mut c.out, seq, ttl, endpoint_for(m, target).as_deref());
+    m.moved_at = Some(now);
 }
 
 /// Step 4: every moved connection is gone or quiet (nothing pending and
@@ -249,28 +259,8 @@ pub fn expired_moved(c: &Client, ttl: Duration, now: Instant) -> bool {
 pub fn send_back(srv: &mut Server, since: Instant) {
     let Some(link) = &srv.repl.link else { return };
     let target = format!("{}:{}", link.host, link.port);
-    let seq = srv.maint.next_seq();
-    let ttl = srv.config.maint_moving_ttl as i64;
-    let floats = srv.config.maint_none_endpoint_floats;
-    let now = Instant::now();
-    let mut sent = Vec::new();
-    for c in srv.clients.iter_mut() {
-        if c.created < since || !should_move(c, floats) {
-            continue;
-        }
-        let Some(m) = c.maint.as_mut() else { continue };
-        encode_moving(&mut c.out, seq, ttl, endpoint_for(m, &target).as_deref());
-        m.moved_at = Some(now);
-        sent.push(c.slot);
-    }
-    log::warn!(
-        "failover: promotion did not come; {} moved connections sent back to {target}",
-        sent.len()
-    );
-    srv.maint.moving_sent += sent.len() as u64;
-    for slot in sent {
-        srv.schedule_write(slot);
-    }
+    let n = move_connections(srv, &target, |c| c.created >= since);
+    log::warn!("failover: promotion did not come; {n} moved connections sent back to {target}");
 }
 
 /// Step 9: a maint connection opened on a node FAILOVER demoted is sent
@@ -287,15 +277,12 @@ pub fn moving_on_handshake(srv: &mut Server, c: &mut Client) {
     }
     let Some(link) = &srv.repl.link else { return };
     let target = format!("{}:{}", link.host, link.port);
-    let floats = srv.config.maint_none_endpoint_floats;
-    if !should_move(c, floats) {
+    if !should_move(c, srv.config.maint_none_endpoint_floats) {
         return;
     }
     let seq = srv.maint.next_seq();
     let ttl = srv.config.maint_moving_ttl as i64;
-    let Some(m) = c.maint.as_mut() else { return };
-    encode_moving(&mut c.out, seq, ttl, endpoint_for(m, &target).as_deref());
-    m.moved_at = Some(Instant::now());
+    tell_to_move(c, seq, ttl, &target, Instant::now());
     srv.maint.moving_sent += 1;
 }
 
