@@ -44,6 +44,14 @@ pub struct ReplicaView {
     pub ack: i64,
 }
 
+impl ReplicaView {
+    /// FAILOVER TO names this replica: the host compared as a
+    /// case-insensitive string with its announced address, and its port.
+    pub fn is(&self, host: &str, port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.port == port
+    }
+}
+
 /// The primary's offsets at this moment.
 #[derive(Clone, Copy, Debug)]
 pub struct Offsets {
@@ -176,7 +184,7 @@ impl Failover {
         let candidates: Vec<&ReplicaView> = replicas
             .iter()
             .filter(|r| match &self.target {
-                Some((h, p)) => r.host.eq_ignore_ascii_case(h) && r.port == *p,
+                Some((h, p)) => r.is(h, *p),
                 None => true,
             })
             .collect();

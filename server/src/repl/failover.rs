@@ -26,12 +26,16 @@ pub struct Request {
 fn replica_views(srv: &Server) -> Vec<ReplicaView> {
     primary::attached(srv)
         .filter(|(_, i)| i.state == ReplicaState::Online)
-        .map(|(c, i)| ReplicaView {
-            host: i.ip(&c.addr),
-            port: i.listening_port,
-            ack: i.ack_offset,
-        })
+        .map(|(c, i)| view(c, i))
         .collect()
+}
+
+fn view(c: &crate::client::Client, i: &primary::ReplicaInfo) -> ReplicaView {
+    ReplicaView {
+        host: i.ip(&c.addr),
+        port: i.listening_port,
+        ack: i.ack_offset,
+    }
 }
 
 /// Checks FAILOVER's preconditions, in Redis's order, after the syntax.
@@ -51,8 +55,7 @@ pub fn check(srv: &Server, req: &Request) -> Result<(), &'static str> {
         );
     }
     if let Some((host, port)) = &req.target {
-        let found = primary::attached(srv)
-            .find(|(c, i)| i.ip(&c.addr).eq_ignore_ascii_case(host) && i.listening_port == *port);
+        let found = primary::attached(srv).find(|(c, i)| view(c, i).is(host, *port));
         match found {
             None => return Err("ERR FAILOVER target HOST and PORT is not a replica."),
             Some((_, i)) if i.state != ReplicaState::Online => {
