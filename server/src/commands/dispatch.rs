@@ -118,7 +118,7 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         || srv.pause.active != crate::pause::Actions::None
         || srv.config.min_replicas_to_write > 0;
     let flags = if checks {
-        gate::effective_flags(srv, client, spec, args)
+        gate::effective_flags(srv, client, srv.commands.entries[id].gate, args)
     } else {
         spec.flags
     };

@@ -18,26 +18,64 @@ use crate::server::Server;
 
 /// Commands Redis marks MAY_REPLICATE internally (`COMMAND INFO` does not
 /// show that flag, so the table does not carry it).
-pub fn may_replicate(name: &str) -> bool {
+fn may_replicate(name: &str) -> bool {
     matches!(
         name,
         "eval" | "evalsha" | "fcall" | "publish" | "spublish" | "pfcount"
     )
 }
 
-/// The flags that decide redirects, READONLY and pauses for this call.
-pub fn effective_flags(srv: &Server, client: &Client, spec: &CommandSpec, args: &[Bytes]) -> u32 {
-    let mut flags = spec.flags;
-    if may_replicate(spec.name) {
-        flags |= flag::MAY_REPLICATE;
+/// Where a command's effective flags come from besides its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dynamic {
+    None,
+    /// EXEC: its queue's flags.
+    Exec,
+    /// EVAL / EVAL_RO: the shebang of the script body.
+    Eval,
+    /// EVALSHA / EVALSHA_RO: the cached script's flags.
+    EvalSha,
+    /// FCALL / FCALL_RO: the function's flags.
+    Fcall,
+}
+
+/// A command's gate metadata, decided once when the command table is built
+/// so dispatch compares no names per call.
+#[derive(Clone, Copy, Debug)]
+pub struct GateFlags {
+    /// The table flags plus MAY_REPLICATE where Redis sets it.
+    pub flags: u32,
+    pub dynamic: Dynamic,
+}
+
+impl GateFlags {
+    pub fn of(spec: &CommandSpec) -> Self {
+        let mut flags = spec.flags;
+        if may_replicate(spec.name) {
+            flags |= flag::MAY_REPLICATE;
+        }
+        let dynamic = match spec.name {
+            "exec" => Dynamic::Exec,
+            "eval" | "eval_ro" => Dynamic::Eval,
+            "evalsha" | "evalsha_ro" => Dynamic::EvalSha,
+            "fcall" | "fcall_ro" => Dynamic::Fcall,
+            _ => Dynamic::None,
+        };
+        GateFlags { flags, dynamic }
     }
-    match spec.name {
-        "exec" => flags | client.multi.as_ref().map_or(0, |m| m.flags),
-        "eval" | "eval_ro" => match crate::scripting::parse_eval_shebang(&args[1]) {
+}
+
+/// The flags that decide redirects, READONLY and pauses for this call.
+pub fn effective_flags(srv: &Server, client: &Client, gate: GateFlags, args: &[Bytes]) -> u32 {
+    let flags = gate.flags;
+    match gate.dynamic {
+        Dynamic::None => flags,
+        Dynamic::Exec => flags | client.multi.as_ref().map_or(0, |m| m.flags),
+        Dynamic::Eval => match crate::scripting::parse_eval_shebang(&args[1]) {
             Ok(Some(script)) => with_script_flags(flags, script),
             _ => flags,
         },
-        "evalsha" | "evalsha_ro" => {
+        Dynamic::EvalSha => {
             let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
             match srv.scripting.scripts.get(&sha) {
                 Some(s) if s.flags & script_flags::EVAL_COMPAT == 0 => {
@@ -46,14 +84,13 @@ pub fn effective_flags(srv: &Server, client: &Client, spec: &CommandSpec, args: 
                 _ => flags,
             }
         }
-        "fcall" | "fcall_ro" => {
+        Dynamic::Fcall => {
             let name = String::from_utf8_lossy(&args[1]);
             match srv.scripting.functions.functions.get(name.as_ref()) {
                 Some(f) => with_script_flags(flags, f.flags),
                 None => flags,
             }
         }
-        _ => flags,
     }
 }
 

@@ -86,6 +86,8 @@ pub struct CommandEntry {
     pub parent: Option<usize>,
     /// Ids of the subcommands (few: a linear scan is fastest).
     subs: Vec<usize>,
+    /// What the role and pause checks use (see `gate`).
+    pub gate: gate::GateFlags,
 }
 
 /// All commands, with lookup by (case-insensitive) name.
@@ -115,6 +117,7 @@ impl CommandTable {
                     full_name: spec.name.to_string(),
                     parent: None,
                     subs: Vec::new(),
+                    gate: gate::GateFlags::of(spec),
                 });
                 assert!(
                     t.lookup(spec.name.as_bytes()).is_none(),
@@ -133,6 +136,7 @@ impl CommandTable {
                         full_name: format!("{}|{}", spec.name, sub.name),
                         parent: Some(id),
                         subs: Vec::new(),
+                        gate: gate::GateFlags::of(sub),
                     });
                     t.entries[id].subs.push(sid);
                 }

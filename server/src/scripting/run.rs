@@ -240,7 +240,8 @@ fn script_call(
     }
     // What may replicate (PUBLISH, PFCOUNT) counts as a write: a read-only
     // script is not held by CLIENT PAUSE WRITE, so it must not propagate.
-    if read_only && (spec.has(flag::WRITE) || crate::commands::gate::may_replicate(spec.name)) {
+    let writes = flag::WRITE | flag::MAY_REPLICATE;
+    if read_only && srv.commands.entries[id].gate.flags & writes != 0 {
         return err_value(
             lua,
             "ERR Write commands are not allowed from read-only scripts.",
