@@ -719,17 +719,22 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
         );
         return Ok(());
     }
-    let mut w = writer(&mut ctx.client.out, resp3);
-    if served == 0 {
-        w.null_array();
-    } else {
-        w.map_or_array(served);
-        w.out.extend_from_slice(&body);
-    }
+    writer(&mut ctx.client.out, resp3).streams_reply(served, &body);
     Ok(())
 }
 
 impl W<'_> {
+    /// The reply of XREAD / XREADGROUP: null when no stream had entries,
+    /// else the `served` streams already encoded in `body`.
+    fn streams_reply(&mut self, served: usize, body: &[u8]) {
+        if served == 0 {
+            self.null_array();
+        } else {
+            self.map_or_array(served);
+            self.out.extend_from_slice(body);
+        }
+    }
+
     /// The XREAD top level: a map in RESP3, an array of pairs in RESP2.
     fn map_or_array(&mut self, n: usize) {
         if self.resp3 {
@@ -850,13 +855,7 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
         );
         return Ok(());
     }
-    let mut w = writer(&mut ctx.client.out, resp3);
-    if served == 0 {
-        w.null_array();
-    } else {
-        w.map_or_array(served);
-        w.out.extend_from_slice(&body);
-    }
+    writer(&mut ctx.client.out, resp3).streams_reply(served, &body);
     Ok(())
 }
 
