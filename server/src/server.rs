@@ -192,6 +192,24 @@ impl Server {
     /// Keys expire (lazily and actively) only on a primary that is not
     /// paused: a replica waits for its primary's DEL, and a pause freezes
     /// the dataset (expired keys read as missing but stay until it ends).
+    /// Pauses `actions` for `purpose` until `end` (None: until
+    /// [`Server::unpause`]); expiry stops with it.
+    pub fn pause(
+        &mut self,
+        purpose: crate::pause::Purpose,
+        actions: crate::pause::Actions,
+        end: Option<Instant>,
+    ) {
+        self.pause.pause(purpose, actions, end, Instant::now());
+        self.refresh_expire_mode();
+    }
+
+    /// Ends the pause of `purpose`; held clients run before the loop sleeps.
+    pub fn unpause(&mut self, purpose: crate::pause::Purpose) {
+        self.pause.unpause(purpose, Instant::now());
+        self.refresh_expire_mode();
+    }
+
     pub fn refresh_expire_mode(&mut self) {
         self.keyspace.expire_keys = !self.repl.is_replica() && !self.pause.writes_paused();
     }

@@ -718,21 +718,14 @@ fn pause(ctx: &mut Ctx) -> CmdResult {
     const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
     let now = std::time::Instant::now();
     let end = now + std::time::Duration::from_millis(ms as u64).min(CENTURY);
-    ctx.srv
-        .pause
-        .pause(Purpose::ClientPause, actions, Some(end), now);
-    ctx.srv.refresh_expire_mode();
+    ctx.srv.pause(Purpose::ClientPause, actions, Some(end));
     ctx.ok();
     Ok(())
 }
 
 /// CLIENT UNPAUSE: ends CLIENT PAUSE (not a FAILOVER's pause).
 fn unpause(ctx: &mut Ctx) -> CmdResult {
-    ctx.srv.pause.unpause(
-        crate::pause::Purpose::ClientPause,
-        std::time::Instant::now(),
-    );
-    ctx.srv.refresh_expire_mode();
+    ctx.srv.unpause(crate::pause::Purpose::ClientPause);
     ctx.ok();
     Ok(())
 }

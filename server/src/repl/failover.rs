@@ -117,9 +117,7 @@ pub fn start(srv: &mut Server, req: Request) {
 /// The write pause of a failover (waiting-for-sync starts).
 fn hold_writes(srv: &mut Server, now: Instant) {
     srv.repl.failover.drained(now);
-    srv.pause
-        .pause(Purpose::Failover, Actions::Write, None, now);
-    srv.refresh_expire_mode();
+    srv.pause(Purpose::Failover, Actions::Write, None);
     let secs = srv.repl.failover.timeout_secs();
     crate::maint::send_failing_over(srv, secs);
     log::info!("failover: writes held");
@@ -245,6 +243,5 @@ fn finish(srv: &mut Server) {
     crate::maint::send_failed_over(srv);
     srv.maint.drain_since = None;
     srv.repl.failover.clear();
-    srv.pause.unpause(Purpose::Failover, Instant::now());
-    srv.refresh_expire_mode();
+    srv.unpause(Purpose::Failover);
 }
