@@ -154,22 +154,34 @@ pub fn send_moving(srv: &mut Server, target: &str) -> usize {
 /// Sends MOVING to `target` (one seq) to the connections that should move
 /// and pass `pick`, marks them moved, and counts them.
 fn move_connections(srv: &mut Server, target: &str, pick: impl Fn(&Client) -> bool) -> usize {
-    let seq = srv.maint.next_seq();
     let ttl = srv.config.maint_moving_ttl as i64;
     let floats = srv.config.maint_none_endpoint_floats;
     let now = Instant::now();
-    let mut moved = Vec::new();
-    for c in srv.clients.iter_mut() {
-        if should_move(c, floats) && pick(c) {
+    let moved = notify(srv, |c, seq| {
+        let yes = should_move(c, floats) && pick(c);
+        if yes {
             tell_to_move(c, seq, ttl, target, now);
-            moved.push(c.slot);
+        }
+        yes
+    });
+    srv.maint.moving_sent += moved as u64;
+    moved
+}
+
+/// One notification event: a fresh seq, offered to every connection;
+/// `write` pushes it to those it concerns (true). Returns how many.
+fn notify(srv: &mut Server, mut write: impl FnMut(&mut Client, i64) -> bool) -> usize {
+    let seq = srv.maint.next_seq();
+    let mut told = Vec::new();
+    for c in srv.clients.iter_mut() {
+        if write(c, seq) {
+            told.push(c.slot);
         }
     }
-    srv.maint.moving_sent += moved.len() as u64;
-    for &slot in &moved {
+    for &slot in &told {
         srv.schedule_write(slot);
     }
-    moved.len()
+    told.len()
 }
 
 /// Writes one MOVING to `c` (a maint connection) and marks it moved.
@@ -197,38 +209,31 @@ pub fn drained(srv: &Server, now: Instant) -> bool {
 /// FAILING_OVER to the maint connections that stay (not moved), when the
 /// write pause starts; each is owed a FAILED_OVER.
 pub fn send_failing_over(srv: &mut Server, secs: i64) {
-    let seq = srv.maint.next_seq();
-    let mut told = Vec::new();
-    for c in srv.clients.iter_mut() {
-        if c.resp < 3 {
-            continue;
+    notify(srv, |c, seq| {
+        let stays = c.resp >= 3;
+        match c.maint.as_mut() {
+            Some(m) if stays && m.moved_at.is_none() && !m.failing_over => {
+                m.failing_over = true;
+                encode_failing_over(&mut c.out, seq, secs);
+                true
+            }
+            _ => false,
         }
-        let Some(m) = c.maint.as_mut() else { continue };
-        if m.moved_at.is_none() && !m.failing_over {
-            m.failing_over = true;
-            encode_failing_over(&mut c.out, seq, secs);
-            told.push(c.slot);
-        }
-    }
-    for slot in told {
-        srv.schedule_write(slot);
-    }
+    });
 }
 
 /// FAILED_OVER to every connection owed one.
 pub fn send_failed_over(srv: &mut Server) {
-    let seq = srv.maint.next_seq();
-    let mut told = Vec::new();
-    for c in srv.clients.iter_mut() {
-        let Some(m) = c.maint.as_mut() else { continue };
-        if std::mem::take(&mut m.failing_over) {
+    notify(srv, |c, seq| {
+        let owed = c
+            .maint
+            .as_mut()
+            .is_some_and(|m| std::mem::take(&mut m.failing_over));
+        if owed {
             encode_failed_over(&mut c.out, seq);
-            told.push(c.slot);
         }
-    }
-    for slot in told {
-        srv.schedule_write(slot);
-    }
+        owed
+    });
 }
 
 /// Step 7: on a node that is now a replica, a moved connection's keyspace
