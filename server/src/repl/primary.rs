@@ -370,10 +370,10 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
 /// announced one).
 fn is_me(srv: &Server, target: &[u8]) -> bool {
     let target = String::from_utf8_lossy(target);
-    let Some((host, port)) = target.rsplit_once(':') else {
+    let Some((host, port)) = handoff_protocol::follow::split_endpoint(&target) else {
         return false;
     };
-    if port.parse::<u16>().ok() != Some(srv.port()) {
+    if port != srv.port() {
         return false;
     }
     srv.config.replica_announce_ip().as_deref() == Some(host)
