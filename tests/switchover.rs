@@ -7,53 +7,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::nodes::{node, num, pair, port, role, wait_failover_state};
 use common::workload::{info_field, must, wait_for, wait_link_up};
-use common::{bulk, err, simple, TestServer};
+use common::{bulk, err, simple};
 use handoff::protocol::{Connection, Frame};
 
-fn server() -> TestServer {
-    TestServer::with(|c| c.repl_diskless_sync_delay = 0)
-}
-
-fn port_of(s: &TestServer) -> String {
-    s.addr().port().to_string()
-}
-
-/// Two servers, the second replicating the first, link up.
-fn pair() -> (TestServer, TestServer) {
-    let p = server();
-    let r = server();
-    let mut rc = r.connect();
-    must(&mut rc, &["REPLICAOF", "127.0.0.1", &port_of(&p)]);
-    wait_link_up(&mut rc, "replica");
-    wait_online(&mut p.connect());
-    (p, r)
-}
-
-fn wait_online(c: &mut Connection) {
-    wait_for(20, "an online replica", || {
-        info_field(c, "replication", "slave0").is_some_and(|l| l.contains("state=online"))
-    });
-}
-
-fn failover_state(c: &mut Connection) -> String {
-    info_field(c, "replication", "master_failover_state").unwrap_or_default()
-}
-
-fn role(c: &mut Connection) -> String {
-    info_field(c, "replication", "role").unwrap_or_default()
-}
-
-fn stat(c: &mut Connection, section: &str, name: &str) -> i64 {
-    info_field(c, section, name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1)
-}
-
 fn wait_no_failover(c: &mut Connection) {
-    wait_for(20, "master_failover_state:no-failover", || {
-        failover_state(c) == "no-failover"
-    });
+    wait_failover_state(c, "no-failover");
 }
 
 #[test]
@@ -71,8 +31,8 @@ fn failover_hands_the_primary_role_to_the_replica_with_a_partial_resync() {
     assert_eq!(role(&mut pc), "slave");
     assert_eq!(role(&mut rc), "master");
     wait_link_up(&mut pc, "replica");
-    assert_eq!(stat(&mut rc, "stats", "sync_partial_ok"), 1);
-    assert_eq!(stat(&mut rc, "stats", "sync_full"), 0);
+    assert_eq!(num(&mut rc, "stats", "sync_partial_ok"), 1);
+    assert_eq!(num(&mut rc, "stats", "sync_full"), 0);
     assert_eq!(must(&mut rc, &["GET", "k99"]), bulk("99"));
     assert!(
         took < Duration::from_secs(1),
@@ -96,12 +56,12 @@ fn a_redirect_capable_write_held_by_the_failover_is_redirected_to_the_new_primar
     capa.send(&["SET", "held", "1"]).unwrap();
     capa.flush().unwrap();
     wait_for(5, "the SET to be held", || {
-        stat(&mut pc, "clients", "blocked_clients") == 1
+        num(&mut pc, "clients", "blocked_clients") == 1
     });
     must(&mut pc, &["FAILOVER"]);
     wait_no_failover(&mut pc);
     let reply = capa.read_frame().unwrap();
-    assert_eq!(reply, err(&format!("REDIRECT 127.0.0.1:{}", port_of(&r))));
+    assert_eq!(reply, err(&format!("REDIRECT 127.0.0.1:{}", port(&r))));
     // A plain client gets Valkey's READONLY for writes, reads are served.
     let mut plain = p.connect();
     assert_eq!(
@@ -113,7 +73,7 @@ fn a_redirect_capable_write_held_by_the_failover_is_redirected_to_the_new_primar
 
 #[test]
 fn failover_errors_match_valkey() {
-    let lone = server();
+    let lone = node();
     let mut c = lone.connect();
     assert_eq!(
         c.call(&["FAILOVER"]).unwrap(),
@@ -147,7 +107,7 @@ fn failover_errors_match_valkey() {
         err("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
     );
     assert_eq!(
-        pc.call(&["FAILOVER", "TO", "localhost", &port_of(&r)])
+        pc.call(&["FAILOVER", "TO", "localhost", &port(&r)])
             .unwrap(),
         err("ERR FAILOVER target HOST and PORT is not a replica.")
     );
@@ -159,7 +119,7 @@ fn failover_errors_match_valkey() {
 
 #[test]
 fn client_pause_write_holds_writes_serves_reads_and_releases_in_order() {
-    let s = server();
+    let s = node();
     let mut admin = s.connect();
     let mut w = s.connect();
     must(&mut admin, &["SET", "k", "v"]);
@@ -174,7 +134,7 @@ fn client_pause_write_holds_writes_serves_reads_and_releases_in_order() {
     let mut r = s.connect();
     assert_eq!(must(&mut r, &["GET", "k"]), bulk("v"));
     wait_for(5, "the SET to be held", || {
-        stat(&mut admin, "clients", "blocked_clients") == 1
+        num(&mut admin, "clients", "blocked_clients") == 1
     });
     assert_eq!(
         admin.call(&["CLIENT", "PAUSE", "10", "bogus"]).unwrap(),
@@ -191,7 +151,7 @@ fn client_pause_write_holds_writes_serves_reads_and_releases_in_order() {
 
 #[test]
 fn a_blocking_command_held_by_a_pause_keeps_its_own_timeout() {
-    let s = server();
+    let s = node();
     let mut admin = s.connect();
     let mut b = s.connect();
     must(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]);
@@ -219,8 +179,8 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
     use std::sync::Arc;
 
     let (a, b) = pair();
-    let full_a = stat(&mut a.connect(), "stats", "sync_full");
-    let full_b = stat(&mut b.connect(), "stats", "sync_full");
+    let full_a = num(&mut a.connect(), "stats", "sync_full");
+    let full_b = num(&mut b.connect(), "stats", "sync_full");
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..8)
         .map(|w| {
@@ -266,7 +226,7 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
         std::thread::sleep(Duration::from_millis(150));
         let (from, to) = (nodes[i % 2], nodes[(i + 1) % 2]);
         let mut fc = from.connect();
-        let partial_before = stat(&mut to.connect(), "stats", "sync_partial_ok");
+        let partial_before = num(&mut to.connect(), "stats", "sync_partial_ok");
         assert_eq!(
             must(&mut fc, &["FAILOVER", "TIMEOUT", "5000"]),
             simple("OK")
@@ -279,7 +239,7 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
             info_field(&mut tc, "replication", "slave0").is_some_and(|l| l.contains("state=online"))
         });
         assert_eq!(
-            stat(&mut tc, "stats", "sync_partial_ok"),
+            num(&mut tc, "stats", "sync_partial_ok"),
             partial_before + 1,
             "failover {i}: the demoted primary continued with +CONTINUE"
         );
@@ -305,8 +265,8 @@ fn eight_following_clients_ride_ten_failovers_back_and_forth_with_zero_errors() 
     assert_eq!(
         (full_a, full_b),
         (
-            stat(&mut a.connect(), "stats", "sync_full"),
-            stat(&mut b.connect(), "stats", "sync_full")
+            num(&mut a.connect(), "stats", "sync_full"),
+            num(&mut b.connect(), "stats", "sync_full")
         ),
         "no full sync after the first one"
     );
@@ -325,7 +285,7 @@ fn next_push(c: &mut Connection) -> (Frame, bytes::Bytes) {
 #[test]
 fn a_maint_connection_gets_moving_with_exact_bytes_before_the_switch_and_after_it() {
     let (p, r) = pair();
-    let target = format!("127.0.0.1:{}", port_of(&r));
+    let target = format!("127.0.0.1:{}", port(&r));
     let mut resp2 = p.connect();
     assert_eq!(
         resp2
