@@ -12,29 +12,11 @@ use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::workload::wait_for;
 use common::{nodes, ExternalServer, TestServer};
 use handoff::protocol::{Connection, FollowConfig, FollowingClient, Frame};
-
-fn info_field(c: &mut Connection, field: &str) -> String {
-    let Frame::Bulk(info) = c.call(&["INFO", "replication"]).unwrap() else {
-        panic!("INFO replication is not a bulk");
-    };
-    String::from_utf8_lossy(&info)
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn ok(c: &mut Connection, args: &[&str]) {
     let reply = c.call(args).unwrap();
@@ -48,15 +30,15 @@ fn swap(from: &ExternalServer, to: &ExternalServer) {
     let mut a = from.connect();
     let mut b = to.connect();
     ok(&mut a, &["CLIENT", "PAUSE", "10000", "WRITE"]);
-    let offset = info_field(&mut a, "master_repl_offset");
-    wait_for("the replica to catch up", || {
-        info_field(&mut b, "master_repl_offset") == offset
+    let offset = nodes::field(&mut a, "replication", "master_repl_offset");
+    wait_for(20, "the replica to catch up", || {
+        nodes::field(&mut b, "replication", "master_repl_offset") == offset
     });
     ok(&mut b, &["REPLICAOF", "NO", "ONE"]);
     ok(&mut a, &["REPLICAOF", "127.0.0.1", &to.port.to_string()]);
     ok(&mut a, &["CLIENT", "UNPAUSE"]);
-    wait_for("the demoted node's link", || {
-        info_field(&mut a, "master_link_status") == "up"
+    wait_for(20, "the demoted node's link", || {
+        nodes::field(&mut a, "replication", "master_link_status") == "up"
     });
 }
 
@@ -70,8 +52,8 @@ fn the_following_client_follows_valkey_redirects_through_role_swaps_with_zero_er
     let Some(second) = valkey() else { return };
     let mut b = second.connect();
     ok(&mut b, &["REPLICAOF", "127.0.0.1", &first.port.to_string()]);
-    wait_for("the replica link", || {
-        info_field(&mut b, "master_link_status") == "up"
+    wait_for(20, "the replica link", || {
+        nodes::field(&mut b, "replication", "master_link_status") == "up"
     });
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -161,20 +143,12 @@ fn the_following_client_returns_the_redirect_when_its_hops_run_out() {
     assert_eq!(c.endpoint(), format!("127.0.0.1:{}", first.port));
 }
 
-fn handoff_server() -> TestServer {
-    TestServer::with(|c| c.repl_diskless_sync_delay = 0)
-}
-
-fn replication(c: &mut Connection, field: &str) -> String {
-    common::workload::info_field(c, "replication", field).unwrap_or_default()
-}
-
 /// Waits until `primary` is primary with an online replica and no failover running.
 fn wait_settled(primary: &mut Connection) {
-    common::workload::wait_for(20, "a settled pair", || {
-        replication(primary, "role") == "master"
-            && replication(primary, "master_failover_state") == "no-failover"
-            && replication(primary, "slave0").contains("state=online")
+    wait_for(20, "a settled pair", || {
+        nodes::field(primary, "replication", "role") == "master"
+            && nodes::field(primary, "replication", "master_failover_state") == "no-failover"
+            && nodes::field(primary, "replication", "slave0").contains("state=online")
     });
 }
 
@@ -184,8 +158,8 @@ fn wait_settled(primary: &mut Connection) {
 fn ride_handoff_failovers(
     config: FollowConfig,
 ) -> (handoff::protocol::FollowCounters, Vec<String>) {
-    let a = handoff_server();
-    let b = handoff_server();
+    let a = nodes::node();
+    let b = nodes::node();
     let mut bc = b.connect();
     ok(
         &mut bc,
@@ -338,7 +312,7 @@ fn fail_over(old: &TestServer, new: &TestServer) {
 fn wait_switched(old: &TestServer, new: &TestServer) {
     let mut o = old.connect();
     let mut n = new.connect();
-    common::workload::wait_for(10, "the switch", || {
+    wait_for(10, "the switch", || {
         nodes::role(&mut o) == "slave"
             && nodes::failover_state(&mut o) == "no-failover"
             && nodes::field(&mut o, "replication", "master_link_status") == "up"
