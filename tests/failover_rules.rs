@@ -29,6 +29,11 @@ fn syncs(s: &TestServer) -> (i64, i64) {
     (stat(s, "sync_partial_ok"), stat(s, "sync_full"))
 }
 
+/// `args` on `s` is answered with the error `text`.
+fn refused(s: &TestServer, args: &[&str], text: &str) {
+    assert_eq!(call(&mut s.connect(), args), err(text), "{args:?}");
+}
+
 fn roles(nodes: &[&TestServer]) -> Vec<String> {
     nodes.iter().map(|n| role(&mut n.connect())).collect()
 }
@@ -37,12 +42,10 @@ fn roles(nodes: &[&TestServer]) -> Vec<String> {
 fn failover_without_a_connected_replica_is_refused() {
     let lone = node();
     let other = node();
-    assert_eq!(
-        call(
-            &mut lone.connect(),
-            &["FAILOVER", "TO", "127.0.0.1", &port(&other)]
-        ),
-        err("ERR FAILOVER requires connected replicas.")
+    refused(
+        &lone,
+        &["FAILOVER", "TO", "127.0.0.1", &port(&other)],
+        "ERR FAILOVER requires connected replicas.",
     );
 }
 
@@ -62,57 +65,50 @@ fn two_replicas_attach_to_the_primary_and_come_online() {
 #[test]
 fn failover_to_a_host_that_is_no_replica_is_refused() {
     let (p, r) = pair();
-    assert_eq!(
-        call(
-            &mut p.connect(),
-            &["FAILOVER", "TO", "invalidhost", &port(&r)]
-        ),
-        err("ERR FAILOVER target HOST and PORT is not a replica.")
+    refused(
+        &p,
+        &["FAILOVER", "TO", "invalidhost", &port(&r)],
+        "ERR FAILOVER target HOST and PORT is not a replica.",
     );
 }
 
 #[test]
 fn failover_to_a_port_that_is_not_a_number_is_refused() {
     let (p, _r) = pair();
-    assert_eq!(
-        call(
-            &mut p.connect(),
-            &["FAILOVER", "TO", "127.0.0.1", "invalidport"]
-        ),
-        err("ERR value is not an integer or out of range")
+    refused(
+        &p,
+        &["FAILOVER", "TO", "127.0.0.1", "invalidport"],
+        "ERR value is not an integer or out of range",
     );
 }
 
 #[test]
 fn failover_with_force_and_timeout_but_no_target_is_refused() {
     let (p, _r) = pair();
-    assert_eq!(
-        call(&mut p.connect(), &["FAILOVER", "FORCE", "TIMEOUT", "100"]),
-        err("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+    refused(
+        &p,
+        &["FAILOVER", "FORCE", "TIMEOUT", "100"],
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
     );
 }
 
 #[test]
 fn failover_sent_to_a_replica_is_refused() {
     let (_p, r) = pair();
-    assert_eq!(
-        call(
-            &mut r.connect(),
-            &["FAILOVER", "TO", "127.0.0.1", &port(&r)]
-        ),
-        err("ERR FAILOVER is not valid when server is a replica.")
+    refused(
+        &r,
+        &["FAILOVER", "TO", "127.0.0.1", &port(&r)],
+        "ERR FAILOVER is not valid when server is a replica.",
     );
 }
 
 #[test]
 fn failover_with_force_but_no_timeout_is_refused() {
     let (p, r) = pair();
-    assert_eq!(
-        call(
-            &mut p.connect(),
-            &["FAILOVER", "TO", "127.0.0.1", &port(&r), "FORCE"]
-        ),
-        err("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+    refused(
+        &p,
+        &["FAILOVER", "TO", "127.0.0.1", &port(&r), "FORCE"],
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
     );
 }
 
