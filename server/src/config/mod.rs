@@ -203,6 +203,8 @@ pub struct Config {
     pub lazyfree_lazy_user_flush: bool,
     /// Free expired keys in the background.
     pub lazyfree_lazy_expire: bool,
+    /// The cron spends 1 ms per tick moving key index entries of a resize.
+    pub activerehashing: bool,
     /// Free implicitly deleted values in the background.
     pub lazyfree_lazy_server_del: bool,
     /// Slowlog threshold in microseconds (-1 = off, 0 = everything).
@@ -332,6 +334,7 @@ impl Default for Config {
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
             lazyfree_lazy_expire: false,
+            activerehashing: true,
             lazyfree_lazy_server_del: false,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,

@@ -236,7 +236,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "1"
     ),
     other!("activedefrag", [], 0, Kind::Bool, "no"),
-    other!("activerehashing", [], 0, Kind::Bool, "yes"),
+    boolf!("activerehashing", [], 0, activerehashing, "yes"),
     other!("always-show-logo", [], IMMUTABLE, Kind::Bool, "no"),
     other!("aof-disable-auto-gc", [], 0, Kind::Bool, "no"),
     other!("aof-load-truncated", [], 0, Kind::Bool, "yes"),

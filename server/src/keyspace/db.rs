@@ -10,9 +10,11 @@
 //! This module knows nothing about commands, replication or time sources: the
 //! caller passes `now` (Unix milliseconds) where expiry matters.
 
+use std::time::Duration;
+
+use super::index::KeyIndex;
 use super::slots::Slots;
 use super::value::Value;
-use hashbrown::HashTable;
 
 /// No expiry set.
 pub const NO_EXPIRE: i64 = -1;
@@ -44,12 +46,11 @@ impl Entry {
 
 /// A database: keys, values and expiries.
 pub struct Db {
-    table: HashTable<u32>,
+    index: KeyIndex,
     slots: Slots,
     free: Vec<u32>,
     /// Slot numbers of the keys with an expiry (sampled by active expiry).
     expiring: Vec<u32>,
-    hasher: ahash::RandomState,
     /// Where the active expiry cycle resumes in `expiring`.
     pub expire_cursor: usize,
     /// Average TTL of keys seen by active expiry (INFO keyspace `avg_ttl`).
@@ -75,11 +76,10 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         Db {
-            table: HashTable::new(),
+            index: KeyIndex::new(),
             slots: Slots::default(),
             free: Vec::new(),
             expiring: Vec::new(),
-            hasher: ahash::RandomState::new(),
             expire_cursor: 0,
             avg_ttl: 0,
             track: false,
@@ -128,20 +128,22 @@ impl Db {
 
     /// Number of keys (expired-but-not-yet-reclaimed keys included, as in Redis).
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.index.is_empty()
+    }
+
+    /// Moves key index entries of a resize under way (or starts a shrink)
+    /// for up to `budget`; true while a resize is still under way.
+    pub fn rehash_for(&mut self, budget: Duration) -> bool {
+        self.index.rehash_for(&self.slots, budget)
     }
 
     /// Number of keys with an expiry.
     pub fn expires_len(&self) -> usize {
         self.expiring.len()
-    }
-
-    fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
     }
 
     /// The slot number of `key` (see [`Db::slot`], [`Db::slot_mut`]).
@@ -158,11 +160,7 @@ impl Db {
     }
 
     fn slot_of(&self, key: &[u8]) -> Option<u32> {
-        let hash = self.hash(key);
-        let slots = &self.slots;
-        self.table
-            .find(hash, |&i| slot_key(slots, i) == key)
-            .copied()
+        self.index.find(self.index.hash(key), key, &self.slots)
     }
 
     /// The entry for `key`, whether or not it is logically expired.
@@ -204,14 +202,7 @@ impl Db {
             lru,
         };
         let i = self.alloc_slot(entry);
-        let hash = self.hash(key);
-        let Db {
-            table,
-            slots,
-            hasher,
-            ..
-        } = self;
-        table.insert_unique(hash, i, |&j| hasher.hash_one(slot_key(slots, j)));
+        self.index.insert(self.index.hash(key), i, &self.slots);
     }
 
     fn alloc_slot(&mut self, entry: Entry) -> u32 {
@@ -227,13 +218,7 @@ impl Db {
 
     /// Removes `key` and returns its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let hash = self.hash(key);
-        let slots = &self.slots;
-        let found = self
-            .table
-            .find_entry(hash, |&i| slot_key(slots, i) == key)
-            .ok()?;
-        let (i, _) = found.remove();
+        let i = self.index.remove(self.index.hash(key), key, &self.slots)?;
         self.touch(key);
         self.set_expire_slot(i, NO_EXPIRE);
         let entry = self.slots[i as usize].take();
@@ -292,7 +277,7 @@ impl Db {
         let track = self.track;
         let record_new = self.record_new;
         *self = Db {
-            hasher: self.hasher.clone(),
+            index: KeyIndex::with_hasher(self.index.hasher().clone()),
             ..Db::new()
         };
         self.track = track;
@@ -308,7 +293,7 @@ impl Db {
         let mut old = std::mem::replace(
             self,
             Db {
-                hasher: self.hasher.clone(),
+                index: KeyIndex::with_hasher(self.index.hasher().clone()),
                 ..Db::new()
             },
         );
@@ -349,7 +334,7 @@ impl Db {
 
     /// A key chosen at random (`rand` supplies randomness), or None if empty.
     pub fn random_key(&self, mut rand: impl FnMut() -> u64) -> Option<&Entry> {
-        if self.table.is_empty() {
+        if self.index.is_empty() {
             return None;
         }
         let n = self.slots.len();
@@ -371,13 +356,6 @@ impl Db {
             .as_ref()
             .map(|e| (&e.key[..], e.expire_at))
     }
-}
-
-fn slot_key(slots: &Slots, i: u32) -> &[u8] {
-    slots[i as usize]
-        .as_ref()
-        .map(|e| &e.key[..])
-        .unwrap_or(&[])
 }
 
 #[cfg(test)]

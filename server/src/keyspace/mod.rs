@@ -6,6 +6,7 @@
 //! propagate them as DEL and raise notifications; this module does no I/O.
 
 pub mod db;
+pub mod index;
 pub mod lazyfree;
 pub mod listpack;
 pub mod slots;
@@ -183,6 +184,17 @@ impl Keyspace {
     /// database, delete the expired ones, and keep going while more than the
     /// acceptable share of samples was stale, until `budget` is used up.
     /// `effort` is `active-expire-effort` (1..10).
+    /// Cron share of key index resizes (`activerehashing`): the first
+    /// database with a resize under way gets `budget`, as in Redis; the
+    /// others only get a mostly empty index's shrink started.
+    pub fn incremental_rehash(&mut self, budget: Duration) {
+        for db in &mut self.dbs {
+            if db.rehash_for(budget) {
+                break;
+            }
+        }
+    }
+
     pub fn active_expire_cycle(&mut self, now_ms: i64, budget: Duration, effort: u32) {
         if !self.expire_keys || !self.active_expire_enabled {
             return;

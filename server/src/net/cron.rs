@@ -21,6 +21,12 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
     let budget = Duration::from_micros(1_000_000 * perc / hz / 100);
     srv.keyspace.active_expire_cycle(now_ms, budget, effort);
     crate::pubsub::drain_expired(srv, None);
+    // Key index resizes get 1 ms per tick, but not while a snapshot child
+    // runs: moving entries then would copy pages the child shares (Redis
+    // holds back the same way); inserts and removes still move a few each.
+    if srv.config.activerehashing && srv.persist.child.is_none() {
+        srv.keyspace.incremental_rehash(Duration::from_millis(1));
+    }
     // Reaps a finished snapshot child and starts BGSAVE at `save` points.
     if let Some((purpose, ok)) = crate::persist::cron(srv) {
         use crate::persist::ChildPurpose;

@@ -1,0 +1,331 @@
+//! The hash index of a database (key -> slot number), resized a little at a
+//! time so that growing or shrinking it never stalls the event loop.
+//!
+//! A plain hash table rehashes every key at once when it outgrows its
+//! capacity: a few milliseconds at 100k keys, tens at a million, all of it
+//! inside one command. Here a resize allocates the new table and leaves the
+//! old one beside it; each insert or remove then moves a few entries across,
+//! and the server cron moves more under a time budget (`activerehashing`),
+//! as Redis does with its two dict tables. While both tables exist, lookups
+//! try the new one first, inserts go to the new one only.
+//!
+//! Entries are moved in slot order (a cursor over the entry slab), not in
+//! table order: the slab is stable while the tables are not, so the cursor
+//! survives any inserts and removes between steps. Every entry left in the
+//! old table sits at a slot the cursor has not passed yet.
+
+use std::time::{Duration, Instant};
+
+use hashbrown::HashTable;
+
+use super::slots::Slots;
+
+/// Entries moved by each insert or remove while a resize is under way: more
+/// than one, so the move finishes long before the new table fills up.
+const STEP_ENTRIES: usize = 4;
+
+/// Slots looked at per moved entry at most (a sparse slab has holes).
+const VISITS_PER_ENTRY: usize = 10;
+
+/// A table is shrunk when fewer than 1 in `SHRINK_BELOW` of its capacity is
+/// used (Redis's minimum fill is 10% too).
+const SHRINK_BELOW: usize = 10;
+
+/// Smallest capacity a shrink goes down to.
+const MIN_CAPACITY: usize = 64;
+
+/// The key index of one database.
+pub struct KeyIndex {
+    table: HashTable<u32>,
+    /// The table being emptied into `table` during a resize.
+    old: Option<HashTable<u32>>,
+    /// Next slot number the resize looks at.
+    cursor: usize,
+    hasher: ahash::RandomState,
+}
+
+impl KeyIndex {
+    pub fn new() -> Self {
+        Self::with_hasher(ahash::RandomState::new())
+    }
+
+    /// An empty index hashing like `hasher` (a flushed database keeps its
+    /// seed).
+    pub fn with_hasher(hasher: ahash::RandomState) -> Self {
+        KeyIndex {
+            table: HashTable::new(),
+            old: None,
+            cursor: 0,
+            hasher,
+        }
+    }
+
+    pub fn hasher(&self) -> &ahash::RandomState {
+        &self.hasher
+    }
+
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len() + self.old.as_ref().map_or(0, |t| t.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True while entries are being moved to a resized table.
+    pub fn is_resizing(&self) -> bool {
+        self.old.is_some()
+    }
+
+    /// The slot of `key` (whose hash is `hash`).
+    pub fn find(&self, hash: u64, key: &[u8], slots: &Slots) -> Option<u32> {
+        let eq = |&i: &u32| slot_key(slots, i) == key;
+        self.table
+            .find(hash, eq)
+            .or_else(|| self.old.as_ref()?.find(hash, eq))
+            .copied()
+    }
+
+    /// Adds slot `i`, whose key (hashing to `hash`) is not in the index yet.
+    pub fn insert(&mut self, hash: u64, i: u32, slots: &Slots) {
+        if self.old.is_none() && self.table.len() >= self.table.capacity() {
+            let target = (self.table.len() * 2).max(4);
+            self.start_resize(target);
+        }
+        self.step(slots, STEP_ENTRIES);
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(hash, i, |&j| hasher.hash_one(slot_key(slots, j)));
+    }
+
+    /// Removes `key` (whose hash is `hash`) and returns its slot.
+    pub fn remove(&mut self, hash: u64, key: &[u8], slots: &Slots) -> Option<u32> {
+        let eq = |&i: &u32| slot_key(slots, i) == key;
+        let found = match self.table.find_entry(hash, eq) {
+            Ok(e) => Some(e.remove().0),
+            Err(_) => match self.old.as_mut().map(|t| t.find_entry(hash, eq)) {
+                Some(Ok(e)) => Some(e.remove().0),
+                _ => None,
+            },
+        };
+        if found.is_some() {
+            self.step(slots, STEP_ENTRIES);
+        }
+        found
+    }
+
+    /// Cron work: starts a shrink of a mostly empty table and moves entries
+    /// of a resize under way for up to `budget`. Returns true while a resize
+    /// is still under way.
+    pub fn rehash_for(&mut self, slots: &Slots, budget: Duration) -> bool {
+        if self.old.is_none() {
+            let cap = self.table.capacity();
+            if cap > MIN_CAPACITY && self.table.len() * SHRINK_BELOW < cap {
+                self.start_resize((self.table.len() * 2).max(MIN_CAPACITY));
+            } else {
+                return false;
+            }
+        }
+        let start = Instant::now();
+        while self.old.is_some() {
+            self.step(slots, 100);
+            if start.elapsed() >= budget {
+                break;
+            }
+        }
+        self.old.is_some()
+    }
+
+    /// Sets the current table aside and allocates one for `capacity` keys.
+    fn start_resize(&mut self, capacity: usize) {
+        let fresh = HashTable::with_capacity(capacity);
+        self.old = Some(std::mem::replace(&mut self.table, fresh));
+        self.cursor = 0;
+    }
+
+    /// Moves up to `entries` entries from the old table to the new one.
+    fn step(&mut self, slots: &Slots, entries: usize) {
+        let Some(old) = self.old.as_mut() else {
+            return;
+        };
+        let hasher = &self.hasher;
+        let mut moved = 0;
+        let mut visits = entries * VISITS_PER_ENTRY;
+        while !old.is_empty() && self.cursor < slots.len() && moved < entries && visits > 0 {
+            let i = self.cursor as u32;
+            self.cursor += 1;
+            visits -= 1;
+            let Some(Some(entry)) = slots.get(i as usize) else {
+                continue;
+            };
+            let hash = hasher.hash_one(&entry.key[..]);
+            // The slot may belong to the new table already (a key added
+            // after the resize began, in a reused slot).
+            if let Ok(e) = old.find_entry(hash, |&j| j == i) {
+                e.remove();
+                self.table
+                    .insert_unique(hash, i, |&j| hasher.hash_one(slot_key(slots, j)));
+                moved += 1;
+            }
+        }
+        if old.is_empty() || self.cursor >= slots.len() {
+            // Past the last slot nothing can be left behind; if something
+            // is (a bug), it is moved now rather than lost.
+            for i in old.drain() {
+                let hash = hasher.hash_one(slot_key(slots, i));
+                self.table
+                    .insert_unique(hash, i, |&j| hasher.hash_one(slot_key(slots, j)));
+            }
+            self.old = None;
+            self.cursor = 0;
+        }
+    }
+}
+
+impl Default for KeyIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn slot_key(slots: &Slots, i: u32) -> &[u8] {
+    match slots.get(i as usize) {
+        Some(Some(e)) => &e.key[..],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::db::Entry;
+    use crate::keyspace::value::Value;
+
+    /// A slab plus index, filled the way `Db` does it.
+    struct Fixture {
+        slots: Slots,
+        index: KeyIndex,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Fixture {
+                slots: Slots::default(),
+                index: KeyIndex::new(),
+            }
+        }
+
+        fn add(&mut self, key: &str) -> u32 {
+            self.slots
+                .push(Some(Entry::new(key.as_bytes(), Value::from_bytes(b"v"))));
+            let i = (self.slots.len() - 1) as u32;
+            let hash = self.index.hash(key.as_bytes());
+            self.index.insert(hash, i, &self.slots);
+            i
+        }
+
+        fn find(&self, key: &str) -> Option<u32> {
+            let hash = self.index.hash(key.as_bytes());
+            self.index.find(hash, key.as_bytes(), &self.slots)
+        }
+
+        fn remove(&mut self, key: &str) -> Option<u32> {
+            let hash = self.index.hash(key.as_bytes());
+            let i = self.index.remove(hash, key.as_bytes(), &self.slots)?;
+            self.slots[i as usize] = None;
+            Some(i)
+        }
+    }
+
+    #[test]
+    fn every_key_stays_findable_while_the_index_grows_step_by_step() {
+        let mut f = Fixture::new();
+        let mut saw_resize = false;
+        for k in 0..20_000 {
+            let i = f.add(&format!("k{k}"));
+            saw_resize |= f.index.is_resizing();
+            // Every key so far is found at its slot, whichever table holds it.
+            if k % 997 == 0 {
+                for j in 0..=k {
+                    assert_eq!(f.find(&format!("k{j}")), Some(j as u32), "k{j}");
+                }
+            }
+            assert_eq!(f.find(&format!("k{k}")), Some(i));
+        }
+        assert!(saw_resize, "inserts never went through a resize");
+        assert_eq!(f.index.len(), 20_000);
+        assert_eq!(f.find("missing"), None);
+    }
+
+    #[test]
+    fn a_resize_never_rehashes_more_than_a_step_per_insert() {
+        let mut f = Fixture::new();
+        for k in 0..10_000 {
+            f.add(&format!("k{k}"));
+        }
+        // Fill up to the capacity, then one more insert starts a resize
+        // that leaves almost everything in the old table.
+        while !f.index.is_resizing() {
+            let n = f.index.len();
+            f.add(&format!("k{n}"));
+        }
+        let old_len = f.index.old.as_ref().map_or(0, |t| t.len());
+        assert!(old_len + STEP_ENTRIES + 1 >= f.index.len(), "{old_len}");
+        // The cron finishes it.
+        while f.index.rehash_for(&f.slots, Duration::from_millis(1)) {}
+        assert!(!f.index.is_resizing());
+        for k in 0..f.index.len() {
+            assert_eq!(f.find(&format!("k{k}")), Some(k as u32));
+        }
+    }
+
+    #[test]
+    fn keys_removed_and_reinserted_during_a_resize_end_up_in_the_new_table() {
+        let mut f = Fixture::new();
+        while !f.index.is_resizing() {
+            let n = f.index.len();
+            f.add(&format!("k{n}"));
+        }
+        let n = f.index.len();
+        // Remove keys on both sides of the cursor, re-add some in new slots.
+        for k in (0..n).step_by(3) {
+            assert_eq!(f.remove(&format!("k{k}")), Some(k as u32));
+        }
+        for k in (0..n).step_by(6) {
+            f.add(&format!("k{k}"));
+        }
+        while f.index.rehash_for(&f.slots, Duration::from_millis(1)) {}
+        assert!(f.index.old.is_none());
+        for k in 0..n {
+            let expect_present = k % 3 != 0 || k % 6 == 0;
+            assert_eq!(f.find(&format!("k{k}")).is_some(), expect_present, "k{k}");
+        }
+        assert_eq!(f.index.len(), f.index.table.len());
+    }
+
+    #[test]
+    fn a_mostly_empty_index_shrinks_in_the_cron() {
+        let mut f = Fixture::new();
+        for k in 0..50_000 {
+            f.add(&format!("k{k}"));
+        }
+        while f.index.rehash_for(&f.slots, Duration::from_millis(5)) {}
+        let big = f.index.table.capacity();
+        for k in 100..50_000 {
+            f.remove(&format!("k{k}"));
+        }
+        while f.index.rehash_for(&f.slots, Duration::from_millis(5)) {}
+        assert!(
+            f.index.table.capacity() < big / 100,
+            "{}",
+            f.index.table.capacity()
+        );
+        for k in 0..100 {
+            assert_eq!(f.find(&format!("k{k}")), Some(k as u32));
+        }
+    }
+}
