@@ -273,7 +273,7 @@ fn info_u64(c: &mut handoff_protocol::Connection, section: &str, field: &str) ->
 
 fn measure(kind: &str, o: &Options, bench: &PathBuf) -> Result<Sample, String> {
     let bin = bin_for(kind)?;
-    let flags = [
+    let mut flags = vec![
         "--repl-diskless-sync",
         "yes",
         "--repl-diskless-sync-delay",
@@ -281,6 +281,12 @@ fn measure(kind: &str, o: &Options, bench: &PathBuf) -> Result<Sample, String> {
         "--enable-debug-command",
         "local",
     ];
+    // HANDOFF_SERVER_ARGS adds directives to the handoff servers only, to
+    // compare settings (e.g. "--snapshot-sched-idle no").
+    let extra = std::env::var("HANDOFF_SERVER_ARGS").unwrap_or_default();
+    if kind == "handoff" {
+        flags.extend(extra.split_whitespace());
+    }
     let primary = Server::start(&format!("{kind}-primary"), &bin, &flags)?;
     let replica = Server::start(&format!("{kind}-replica"), &bin, &flags)?;
     let mut pc = primary.connect().map_err(|e| e.to_string())?;

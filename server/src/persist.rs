@@ -207,6 +207,9 @@ pub fn fork_snapshot(
         return Err(e);
     }
     if pid == 0 {
+        if srv.config.snapshot_sched_idle {
+            sched_idle();
+        }
         let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             child_write(srv, &target, aux.as_ref())
         }))
@@ -233,6 +236,16 @@ pub fn fork_snapshot(
         tmp,
     });
     Ok(pid)
+}
+
+/// In the child: moves this process to SCHED_IDLE, so that on a busy machine
+/// the kernel preempts it the moment the parent's event loop (or any normal
+/// task) wakes up, instead of letting the loop wait for the child's time
+/// slice. The child still gets every idle CPU cycle. Failure is harmless.
+fn sched_idle() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: changes the scheduling policy of the calling process only.
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
 }
 
 /// In the child: writes the snapshot; returns the exit code.

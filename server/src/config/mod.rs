@@ -233,6 +233,8 @@ pub struct Config {
     pub maint_drain_max: u64,
     /// A moved connection silent this many ms counts as drained.
     pub maint_drain_quiet: u64,
+    /// Snapshot children run under SCHED_IDLE (the event loop preempts them).
+    pub snapshot_sched_idle: bool,
     /// A node demoted by FAILOVER sends MOVING to late maint connections.
     pub maint_moving_after_demotion: bool,
     /// Connections that asked for endpoint type `none` are moved too (the
@@ -349,6 +351,7 @@ impl Default for Config {
             maint_moving_ttl: 15,
             maint_drain_max: 1000,
             maint_drain_quiet: 30,
+            snapshot_sched_idle: true,
             maint_moving_after_demotion: true,
             maint_none_endpoint_floats: false,
             repl_ping_replica_period: 10,

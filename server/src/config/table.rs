@@ -826,6 +826,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, u32::MAX as i64),
         "0"
     ),
+    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "yes"),
     other!("stop-writes-on-bgsave-error", [], 0, Kind::Bool, "yes"),
     other!("stream-node-max-bytes", [], 0, Kind::Memory(0, M64), "4096"),
     other!("stream-node-max-entries", [], 0, Kind::Int(0, I64), "100"),
