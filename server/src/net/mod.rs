@@ -4,6 +4,7 @@
 //!
 //! This is the only place that touches client sockets.
 
+pub mod busy;
 pub mod cron;
 pub mod listener;
 pub mod replication;
@@ -70,6 +71,11 @@ impl EventLoop {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let mut server = server;
+        // What a script past busy-reply-threshold needs to serve clients.
+        match busy::BusyIo::new(&poll, &listeners) {
+            Ok(io) => server.busy_io = Some(Box::new(io)),
+            Err(e) => log::warn!("Clients will not be served while a script is busy: {e}"),
+        }
         // `replicaof` in the configuration: connect at the first cron tick.
         if let Some((host, port)) = server.config.replicaof.clone() {
             crate::repl::replica::set_primary(&mut server, host, port);
@@ -101,6 +107,9 @@ impl EventLoop {
     }
 
     pub fn set_control(&mut self, rx: Receiver<Control>) {
+        if let Some(io) = self.server.busy_io.as_mut() {
+            io.set_control(rx.clone());
+        }
         self.control = Some(rx);
     }
 
@@ -238,25 +247,7 @@ impl EventLoop {
 
     /// Unregisters and drops a client.
     pub fn close_client(&mut self, slot: usize) {
-        if let Some(mut c) = self.server.clients.remove(slot) {
-            if c.replica.is_some() {
-                crate::repl::primary::detach(&mut self.server, slot);
-            }
-            if c.kind == ClientKind::PrimaryLink {
-                self.link_client_closed(slot, c.db);
-            }
-            self.server.unwatch_all(&mut c);
-            if c.postponed {
-                self.server.pause.forget(slot);
-            }
-            if let Some(state) = c.blocked.take() {
-                self.server.blocking.remove(slot, &state);
-                self.server.update_tracking();
-            }
-            crate::pubsub::forget_client(&mut self.server, &mut c);
-            let _ = self.poll.registry().deregister(c.stream.source());
-            c.stream.shutdown();
-        }
+        close_client(&mut self.server, self.poll.registry(), slot);
     }
 
     /// Releases blocked clients whose timeout passed.
@@ -653,6 +644,29 @@ pub(crate) fn finish_input(srv: &mut Server, mut c: Box<Client>) {
     }
     if close_now {
         srv.clients_to_close.push(slot);
+    }
+}
+
+/// Unregisters and drops a client.
+pub(crate) fn close_client(srv: &mut Server, registry: &Registry, slot: usize) {
+    if let Some(mut c) = srv.clients.remove(slot) {
+        if c.replica.is_some() {
+            crate::repl::primary::detach(srv, slot);
+        }
+        if c.kind == ClientKind::PrimaryLink {
+            replication::link_client_closed(srv, slot, c.db);
+        }
+        srv.unwatch_all(&mut c);
+        if c.postponed {
+            srv.pause.forget(slot);
+        }
+        if let Some(state) = c.blocked.take() {
+            srv.blocking.remove(slot, &state);
+            srv.update_tracking();
+        }
+        crate::pubsub::forget_client(srv, &mut c);
+        let _ = registry.deregister(c.stream.source());
+        c.stream.shutdown();
     }
 }
 

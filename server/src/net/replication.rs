@@ -497,22 +497,22 @@ impl EventLoop {
         self.send_ack();
         self.pending_reads.push(slot);
     }
+}
 
-    /// The primary-link client closed: keep the data and the history for a
-    /// partial resync, and reconnect.
-    pub(super) fn link_client_closed(&mut self, slot: usize, db: usize) {
-        if let Some(link) = self.server.repl.link.as_mut() {
-            if link.slot == Some(slot) {
-                // A partial resync continues without a SELECT.
-                link.stream_db = db;
-                log::warn!("Connection with master lost.");
-                link.slot = None;
-                link.state = LinkState::Connect;
-                link.down_since = Instant::now();
-                link.multi_buf.clear();
-                link.retry_at = Instant::now();
-                log::info!("Caching the disconnected master state.");
-            }
+/// The primary-link client closed: keep the data and the history for a
+/// partial resync, and reconnect.
+pub(super) fn link_client_closed(srv: &mut crate::server::Server, slot: usize, db: usize) {
+    if let Some(link) = srv.repl.link.as_mut() {
+        if link.slot == Some(slot) {
+            // A partial resync continues without a SELECT.
+            link.stream_db = db;
+            log::warn!("Connection with master lost.");
+            link.slot = None;
+            link.state = LinkState::Connect;
+            link.down_since = Instant::now();
+            link.multi_buf.clear();
+            link.retry_at = Instant::now();
+            log::info!("Caching the disconnected master state.");
         }
     }
 }
