@@ -582,3 +582,63 @@ fn a_primary_busy_with_a_script_keeps_its_replica_and_replicates_after_the_kill(
         "one full sync only: {stats}"
     );
 }
+
+/// `sync_full` and `sync_partial_ok` of a primary.
+fn syncs(c: &mut Raw) -> (String, String) {
+    let info = show(&c.call(&["INFO", "stats"]));
+    let get = |k: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap_or("?")
+            .to_string()
+    };
+    (get("sync_full:"), get("sync_partial_ok:"))
+}
+
+/// Makes `port` busy with an endless read-only script for `ms`, then kills it.
+fn busy_for(port: u16, ms: u64) {
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    a.send(&["EVAL_RO", SPIN, "0"]);
+    wait_busy(&mut b);
+    std::thread::sleep(Duration::from_millis(ms));
+    assert_eq!(show(&b.call(&["SCRIPT", "KILL"])), "+OK\r\n");
+    assert!(show(&a.replies(1)).starts_with("-ERR Script killed"));
+}
+
+#[test]
+fn replication_survives_busy_periods_shorter_than_repl_timeout_and_resumes_partially_after_longer_ones(
+) {
+    // As on Redis, nothing is sent to or applied from the replication
+    // links while a script is busy (no PINGs, no ACKs): a busy period
+    // longer than repl-timeout ends the link, and it resumes with a
+    // partial resync, never a full one.
+    let (p, r) = common::nodes::pair();
+    let mut pc = Raw::connect(p.addr().port());
+    let mut rc = Raw::connect(r.addr().port());
+    for c in [&mut pc, &mut rc] {
+        for (k, v) in [
+            ("repl-timeout", "3"),
+            ("repl-ping-replica-period", "1"),
+            ("busy-reply-threshold", "100"),
+        ] {
+            assert_eq!(show(&c.call(&["CONFIG", "SET", k, v])), "+OK\r\n");
+        }
+    }
+    let before = syncs(&mut pc);
+    for port in [p.addr().port(), r.addr().port()] {
+        busy_for(port, 1000);
+        assert_eq!(
+            show(&pc.call(&["SET", "short", &port.to_string()])),
+            "+OK\r\n"
+        );
+        common::nodes::wait_synced(&p, &[&r]);
+        assert_eq!(syncs(&mut pc), before, "busy on {port} for 1 s: no resync");
+    }
+    busy_for(p.addr().port(), 4500);
+    assert_eq!(show(&pc.call(&["SET", "long", "1"])), "+OK\r\n");
+    common::nodes::wait_synced(&p, &[&r]);
+    assert_eq!(show(&rc.call(&["GET", "long"])), "$1\r\n1\r\n");
+    let (full, _) = syncs(&mut pc);
+    assert_eq!(full, before.0, "no full sync after a long busy period");
+}
