@@ -21,12 +21,16 @@
 //! nothing). New connections are registered with the loop's registry (a
 //! clone of it) as the loop would, and with this step's poll.
 //!
-//! Served: normal and pub/sub clients. Left alone until the script ends:
-//! the script's caller (taken out of the slab while its command runs, like
-//! Redis's protected client), replicas, the primary link (its stream
-//! waits, as on a Redis replica), the replication link socket and the
-//! snapshot pipe. Served clients that disconnect, QUIT or must close are
-//! closed during the period, as Redis frees them.
+//! Served: normal and pub/sub clients. Served clients that disconnect, QUIT
+//! or must close are closed during the period, as Redis frees them. Left
+//! alone until the script ends: the script's caller (taken out of the slab
+//! while its command runs, like Redis's protected client), replicas, the
+//! primary link, the replication link socket and the snapshot pipe. Redis
+//! also reads its replicas' REPLCONF ACKs and piles up its primary's stream
+//! (applied after the script) while busy; here both wait in their sockets.
+//! The links fare the same: neither sends PINGs nor ACKs while busy, so a
+//! busy period longer than repl-timeout ends a link on both, and it comes
+//! back with a partial resync.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
