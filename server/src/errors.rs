@@ -78,3 +78,19 @@ pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 /// and `replica-serve-stale-data no`.
 pub const MASTERDOWN: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
+/// A command other than those flagged `allow_busy` while an EVAL script runs
+/// past busy-reply-threshold (Redis's `slowevalerr`).
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// The same while a function runs (Redis's `slowscripterr`).
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+/// SCRIPT KILL / FUNCTION KILL with nothing running.
+pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+/// SCRIPT KILL / FUNCTION KILL after the script ran a write command.
+pub const UNKILLABLE_WROTE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// SCRIPT KILL / FUNCTION KILL of a script our primary sent.
+pub const UNKILLABLE_PRIMARY: &str = "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.";
+/// What the caller of a killed script gets (before Redis's " script: <name>, on <chunk>:<line>.").
+pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";

@@ -149,6 +149,9 @@ pub struct Server {
     pub pause: crate::pause::Pause,
     /// Maintenance notifications: sequence ids, demotion, counters.
     pub maint: crate::maint::Maint,
+    /// Handles a script past busy-reply-threshold serves other clients
+    /// with (see `net::busy`); None without an event loop.
+    pub busy_io: Option<Box<crate::net::busy::BusyIo>>,
 }
 
 impl Server {
@@ -186,6 +189,7 @@ impl Server {
             persist: Default::default(),
             pause: Default::default(),
             maint: Default::default(),
+            busy_io: None,
         }
     }
 

@@ -200,6 +200,20 @@ impl ExternalServer {
         panic!("{} did not start on port {port}", path.display());
     }
 
+    /// Waits up to `within` for the process to exit on its own.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn connect(&self) -> Connection {
         let c = Connection::connect(("127.0.0.1", self.port)).expect("connect to external server");
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

@@ -160,17 +160,23 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
         reject(srv, client, Some(id), &text);
         return;
     }
-    if checks {
-        if client.kind != ClientKind::PrimaryLink {
-            if let Some(text) = gate::stale_gate(srv, flags) {
-                reject(srv, client, Some(id), text);
-                return;
-            }
-        }
-        if gate::paused(srv, client, flags) {
-            postpone(srv, client);
+    if checks && client.kind != ClientKind::PrimaryLink {
+        if let Some(text) = gate::stale_gate(srv, flags) {
+            reject(srv, client, Some(id), text);
             return;
         }
+    }
+    // A script past busy-reply-threshold: only `allow_busy` commands run
+    // (after the stale check, before the pause, as Redis's processCommand).
+    if let Some(text) = srv.scripting.busy_error() {
+        if !spec.has(flag::ALLOW_BUSY) {
+            reject(srv, client, Some(id), text);
+            return;
+        }
+    }
+    if checks && gate::paused(srv, client, flags) {
+        postpone(srv, client);
+        return;
     }
     if queueing {
         if let Some(m) = client.multi.as_mut() {

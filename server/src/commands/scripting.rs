@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::client_cmd::help_reply;
 use super::ctx::{is, CmdError, CmdResult, Ctx};
 use super::spec::{CommandSpec, NO_KEYS};
+use crate::errors;
 use crate::scripting::functions::{self, FLAG_NAMES, NO_WRITES};
 use crate::scripting::run::{self, Invocation};
 use crate::scripting::script_flags;
@@ -16,7 +17,6 @@ use crate::scripting::script_flags;
 const SCR: &str = "@slow @scripting";
 const RUN_FLAGS: &str = "noscript stale skip_monitor no_mandatory_keys movablekeys";
 const RO_RUN_FLAGS: &str = "readonly noscript stale skip_monitor no_mandatory_keys movablekeys";
-const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 const WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -92,7 +92,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 "Returns helpful text about the different subcommands.",
                 "O(1)",
             ),
-            CommandSpec::new("kill", 2, "noscript allow_busy", SCR, NO_KEYS, kill)
+            CommandSpec::new("kill", 2, "noscript allow_busy", SCR, NO_KEYS, script_kill)
                 .doc(
                     "scripting",
                     "2.6.0",
@@ -159,7 +159,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 "Returns helpful text about the different subcommands.",
                 "O(1)",
             ),
-            CommandSpec::new("kill", 2, "noscript allow_busy", SCR, NO_KEYS, kill)
+            CommandSpec::new("kill", 2, "noscript allow_busy", SCR, NO_KEYS, function_kill)
                 .doc(
                     "scripting",
                     "7.0.0",
@@ -278,6 +278,7 @@ fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
         read_only: ro || no_writes,
         name: &sha,
         is_function: false,
+        argv: args,
     };
     let reply = run::run(ctx.srv, ctx.client, ctx.clock, inv)?;
     ctx.client.out.extend_from_slice(&reply);
@@ -312,16 +313,46 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
         read_only: ro || no_writes,
         name: &name,
         is_function: true,
+        argv: args,
     };
     let reply = run::run(ctx.srv, ctx.client, ctx.clock, inv)?;
     ctx.client.out.extend_from_slice(&reply);
     Ok(())
 }
 
-/// SCRIPT KILL / FUNCTION KILL: commands are only read between scripts, so
-/// no script is ever running when one arrives (see `crate::scripting`).
-fn kill(_ctx: &mut Ctx) -> CmdResult {
-    Err(NOTBUSY.into())
+fn script_kill(ctx: &mut Ctx) -> CmdResult {
+    kill(ctx, true)
+}
+
+fn function_kill(ctx: &mut Ctx) -> CmdResult {
+    kill(ctx, false)
+}
+
+/// SCRIPT KILL (`eval`) / FUNCTION KILL: asks the running script to stop;
+/// it stops at its hook's next tick and its caller gets Redis's error.
+/// Only reachable while a script is busy (other clients are not served
+/// before), or with nothing running.
+fn kill(ctx: &mut Ctx, eval: bool) -> CmdResult {
+    let Some(r) = ctx.srv.scripting.running.as_mut() else {
+        return Err(errors::NOTBUSY.into());
+    };
+    // Redis 7.0 goes on after this error (and may also answer +OK); one
+    // reply here. Unreachable in practice: primaries replicate effects.
+    if r.from_primary {
+        return Err(errors::UNKILLABLE_PRIMARY.into());
+    }
+    if r.wrote {
+        return Err(errors::UNKILLABLE_WROTE.into());
+    }
+    if eval && !r.is_eval {
+        return Err(errors::BUSY_FUNCTION.into());
+    }
+    if !eval && r.is_eval {
+        return Err(errors::BUSY_EVAL.into());
+    }
+    r.kill = true;
+    ctx.ok();
+    Ok(())
 }
 
 fn script_load(ctx: &mut Ctx) -> CmdResult {
@@ -565,10 +596,28 @@ fn function_list(ctx: &mut Ctx) -> CmdResult {
 fn function_stats(ctx: &mut Ctx) -> CmdResult {
     let libs = ctx.srv.scripting.functions.libraries.len() as i64;
     let funcs = ctx.srv.scripting.functions.functions.len() as i64;
+    let running = match &ctx.srv.scripting.running {
+        Some(r) if r.is_eval => return Err(errors::BUSY_EVAL.into()),
+        Some(r) => Some((r.name.clone(), r.argv.clone(), r.started.elapsed())),
+        None => None,
+    };
     ctx.map(2);
     ctx.bulk(b"running_script");
-    // Nothing runs while a command is being served (see FUNCTION KILL).
-    ctx.null();
+    match running {
+        None => ctx.null(),
+        Some((name, argv, elapsed)) => {
+            ctx.map(3);
+            ctx.bulk(b"name");
+            ctx.bulk(name.as_bytes());
+            ctx.bulk(b"command");
+            ctx.array(argv.len());
+            for a in &argv {
+                ctx.bulk(a);
+            }
+            ctx.bulk(b"duration_ms");
+            ctx.int(elapsed.as_millis() as i64);
+        }
+    }
     ctx.bulk(b"engines");
     ctx.map(1);
     ctx.bulk(b"LUA");

@@ -86,6 +86,12 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         // A shutdown is carried out within the same loop turn: none is ever pending.
         return Err("ERR No shutdown in progress.".into());
     }
+    if !nosave {
+        // Only SHUTDOWN NOSAVE stops a busy script (and the server).
+        if let Some(text) = ctx.srv.scripting.busy_error() {
+            return Err(text.into());
+        }
+    }
     let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
     if crate::persist::before_shutdown(ctx.srv, wants_save).is_err() {
         if !force {

@@ -4,6 +4,7 @@
 //!
 //! This is the only place that touches client sockets.
 
+pub mod busy;
 pub mod cron;
 pub mod listener;
 pub mod replication;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Buf;
 use crossbeam_channel::Receiver;
 use handoff_protocol::request::{Limits, Parsed};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::client::{Client, ClientKind, Stream};
 use crate::clock::CmdClock;
@@ -70,6 +71,11 @@ impl EventLoop {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let mut server = server;
+        // What a script past busy-reply-threshold needs to serve clients.
+        match busy::BusyIo::new(&poll, &listeners) {
+            Ok(io) => server.busy_io = Some(Box::new(io)),
+            Err(e) => log::warn!("Clients will not be served while a script is busy: {e}"),
+        }
         // `replicaof` in the configuration: connect at the first cron tick.
         if let Some((host, port)) = server.config.replicaof.clone() {
             crate::repl::replica::set_primary(&mut server, host, port);
@@ -101,6 +107,9 @@ impl EventLoop {
     }
 
     pub fn set_control(&mut self, rx: Receiver<Control>) {
+        if let Some(io) = self.server.busy_io.as_mut() {
+            io.set_control(rx.clone());
+        }
         self.control = Some(rx);
     }
 
@@ -185,69 +194,12 @@ impl EventLoop {
     }
 
     fn accept(&mut self, index: usize) {
-        loop {
-            let accepted = match &self.listeners[index] {
-                Listener::Tcp(l, _) => l.accept().map(|(s, peer)| {
-                    let local = s.local_addr().ok();
-                    (Stream::Tcp(s), Some(peer), local)
-                }),
-                Listener::Unix(l, _) => l.accept().map(|(s, _)| (Stream::Unix(s), None, None)),
-            };
-            match accepted {
-                Ok((stream, peer, local)) => self.add_client(stream, peer, local, index),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::warn!("Accepting client connection: {e}");
-                    return;
-                }
-            }
-        }
-    }
-
-    fn add_client(
-        &mut self,
-        mut stream: Stream,
-        peer: Option<std::net::SocketAddr>,
-        local: Option<std::net::SocketAddr>,
-        listener: usize,
-    ) {
-        let srv = &mut self.server;
-        srv.stats.total_connections_received += 1;
-        if srv.clients.len() as u64 >= srv.config.maxclients {
-            srv.stats.rejected_connections += 1;
-            let _ = stream.write(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
-            return;
-        }
-        if let Some(peer) = peer {
-            if srv.config.protected_mode
-                && srv.config.requirepass.is_empty()
-                && !peer.ip().is_loopback()
-            {
-                let _ = stream.write(format!("-{}\r\n", errors::DENIED_PROTECTED).as_bytes());
-                return;
-            }
-        }
-        if let Stream::Tcp(s) = &stream {
-            let _ = s.set_nodelay(true);
-            if srv.config.tcp_keepalive > 0 {
-                let secs = Duration::from_secs(srv.config.tcp_keepalive);
-                let ka = socket2::TcpKeepalive::new()
-                    .with_time(secs)
-                    .with_interval(Duration::from_secs((srv.config.tcp_keepalive / 3).max(1)))
-                    .with_retries(3);
-                let _ = socket2::SockRef::from(s).set_tcp_keepalive(&ka);
-            }
-        }
-        let (addr, laddr, is_unix) = match (peer, local, &self.listeners[listener]) {
-            (Some(p), Some(l), _) => (p.to_string(), l.to_string(), false),
-            (_, _, Listener::Unix(_, path)) => (format!("{path}:0"), path.clone(), true),
-            _ => (String::new(), String::new(), false),
-        };
-        let authenticated = srv.config.requirepass.is_empty();
-        self.register_client(stream, addr, laddr, is_unix, |c| {
-            c.authenticated = authenticated
-        });
+        accept_all(
+            &mut self.server,
+            self.poll.registry(),
+            &self.listeners[index],
+            |_, _| {},
+        );
     }
 
     /// Puts a new connection in the client slab and registers it for reads;
@@ -260,237 +212,42 @@ impl EventLoop {
         is_unix: bool,
         setup: impl FnOnce(&mut Client),
     ) -> Option<usize> {
-        let srv = &mut self.server;
-        let id = srv.next_client_id;
-        srv.next_client_id += 1;
-        let now = Instant::now();
-        let slot = srv.clients.insert(|slot| {
-            let mut c = Client::new(id, slot, stream, addr, laddr, is_unix, now);
-            setup(&mut c);
-            c
-        });
-        let c = srv.clients.get_mut(slot).expect("just inserted");
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(c.stream.source(), Token(slot), Interest::READABLE)
-        {
-            log::warn!("Error registering fd event for the new client: {e}");
-            srv.clients.remove(slot);
-            return None;
-        }
-        Some(slot)
+        register_client(
+            &mut self.server,
+            self.poll.registry(),
+            stream,
+            (addr, laddr, is_unix),
+            setup,
+        )
     }
 
     fn handle_readable(&mut self, slot: usize) {
         let Some(mut c) = self.server.clients.take(slot) else {
             return;
         };
-        let mut total = 0usize;
-        let mut closed = false;
-        loop {
-            if c.close_asap || c.close_after_reply {
-                break;
-            }
-            let want = c
-                .parser
-                .bytes_wanted()
-                .unwrap_or(0)
-                .clamp(IOBUF_LEN, 64 * 1024 * 1024);
-            let want = want.max(c.read_buf.capacity() - c.read_buf.len());
-            match c.stream.read_into(&mut c.read_buf, want) {
-                Ok(0) => {
-                    closed = true;
-                    break;
-                }
-                Ok(n) => {
-                    total += n;
-                    let drained = n < want;
-                    c.net_in += n as u64;
-                    self.server.stats.net_input_bytes += n as u64;
-                    if c.read_buf.len() as u64 > self.server.config.client_query_buffer_limit
-                        && c.kind != ClientKind::PrimaryLink
-                    {
-                        log::warn!(
-                            "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
-                            c.id,
-                            c.addr,
-                            String::from_utf8_lossy(&c.read_buf[..c.read_buf.len().min(64)])
-                        );
-                        self.server.stats.client_query_buffer_limit_disconnections += 1;
-                        closed = true;
-                        break;
-                    }
-                    if total >= READ_CAP_PER_TURN {
-                        self.pending_reads.push(slot);
-                        break;
-                    }
-                    // A short read emptied the socket's receive queue: anything
-                    // arriving later raises a new edge, so skip the EAGAIN read.
-                    if drained {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::debug!("Reading from client: {e}");
-                    closed = true;
-                    break;
-                }
-            }
-        }
-        if total > 0 {
-            self.server.stats.total_reads_processed += 1;
-            c.last_interaction = self.turn_started;
-            if c.kind == ClientKind::PrimaryLink {
-                if let Some(link) = self.server.repl.link.as_mut() {
-                    link.last_io = self.turn_started;
-                }
-            }
-        }
-        if closed {
+        let read = read_from(&mut self.server, &mut c, self.turn_started);
+        if read == Read::Closed {
             self.server.clients.put_back(c);
             self.close_client(slot);
             return;
         }
-        self.process_input(&mut c);
-        // A client to close after its replies is flushed even with nothing
-        // left to write: the flush closes it.
-        let needs_write = (!c.out.is_empty() || c.close_after_reply) && !c.pending_write;
-        if needs_write {
-            c.pending_write = true;
+        if read == Read::Capped {
+            self.pending_reads.push(slot);
         }
-        let close_now = c.close_asap;
-        self.server.clients.put_back(c);
-        if needs_write {
-            self.server.pending_writes.push(slot);
-        }
-        if close_now {
-            self.server.clients_to_close.push(slot);
-        }
+        process_input(&mut self.server, &mut c);
+        finish_input(&mut self.server, c);
     }
 
-    /// Parses and runs every complete request in the client's buffer.
-    fn process_input(&mut self, c: &mut Client) {
-        let limits = Limits {
-            max_bulk_len: if c.kind == ClientKind::PrimaryLink {
-                usize::MAX
-            } else {
-                self.server.config.proto_max_bulk_len as usize
-            },
-            ..Limits::default()
-        };
-        let mut clock = CmdClock::new();
-        while !c.close_after_reply
-            && !c.close_asap
-            && c.blocked.is_none()
-            && !c.postponed
-            && self.server.shutdown.is_none()
-        {
-            match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
-                Ok(Parsed::Command) if c.kind == ClientKind::PrimaryLink => {
-                    self.apply_from_primary(c, &mut clock)
-                }
-                Ok(Parsed::Command) => dispatch::execute(&mut self.server, c, &mut clock),
-                Ok(Parsed::Incomplete) => break,
-                Err(e) => {
-                    let text = format!("ERR {}", e.message());
-                    log::debug!(
-                        "Protocol error ({}) from client: id={} addr={}",
-                        e.message(),
-                        c.id,
-                        c.addr
-                    );
-                    self.server.stats.count_error(&text);
-                    handoff_protocol::encode::error(&mut c.out, text.as_bytes());
-                    c.close_after_reply = true;
-                    c.read_buf.clear();
-                }
-            }
-        }
-        // Once per batch: a batch reads at most READ_CAP_PER_TURN bytes of requests.
-        cron::check_output_limits(&mut self.server, c);
-    }
-
-    /// Writes pending replies; registers WRITABLE interest after a short write.
+    /// Writes pending replies (see [`write_replies`]).
     fn flush(&mut self, slot: usize) {
-        let Some(c) = self.server.clients.get_mut(slot) else {
-            return;
-        };
-        c.pending_write = false;
-        let mut failed = false;
-        let mut wrote = false;
-        while !c.out.is_empty() {
-            match c.stream.write(&c.out) {
-                Ok(0) => {
-                    failed = true;
-                    break;
-                }
-                Ok(n) => {
-                    c.out.advance(n);
-                    c.net_out += n as u64;
-                    self.server.stats.net_output_bytes += n as u64;
-                    wrote = true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
-            }
-        }
-        if wrote {
-            self.server.stats.total_writes_processed += 1;
-        }
-        if failed {
+        if write_replies(&mut self.server, self.poll.registry(), slot) {
             self.close_client(slot);
-            return;
-        }
-        let registry = self.poll.registry();
-        if c.out.is_empty() {
-            if c.out.capacity() > OUT_KEEP_CAPACITY {
-                c.out = bytes::BytesMut::new();
-            }
-            if c.want_writable {
-                c.want_writable = false;
-                let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE);
-            }
-            if c.close_after_reply {
-                self.close_client(slot);
-            }
-        } else if !c.want_writable {
-            c.want_writable = true;
-            let _ = registry.reregister(
-                c.stream.source(),
-                Token(slot),
-                Interest::READABLE | Interest::WRITABLE,
-            );
         }
     }
 
     /// Unregisters and drops a client.
     pub fn close_client(&mut self, slot: usize) {
-        if let Some(mut c) = self.server.clients.remove(slot) {
-            if c.replica.is_some() {
-                crate::repl::primary::detach(&mut self.server, slot);
-            }
-            if c.kind == ClientKind::PrimaryLink {
-                self.link_client_closed(slot, c.db);
-            }
-            self.server.unwatch_all(&mut c);
-            if c.postponed {
-                self.server.pause.forget(slot);
-            }
-            if let Some(state) = c.blocked.take() {
-                self.server.blocking.remove(slot, &state);
-                self.server.update_tracking();
-            }
-            crate::pubsub::forget_client(&mut self.server, &mut c);
-            let _ = self.poll.registry().deregister(c.stream.source());
-            c.stream.shutdown();
-        }
+        close_client(&mut self.server, self.poll.registry(), slot);
     }
 
     /// Releases blocked clients whose timeout passed.
@@ -562,7 +319,7 @@ impl EventLoop {
             if c.postponed {
                 c.postponed = false;
                 if c.kind == ClientKind::PrimaryLink {
-                    self.apply_from_primary(&mut c, &mut clock);
+                    replication::apply_from_primary(&mut self.server, &mut c, &mut clock);
                 } else {
                     dispatch::execute(&mut self.server, &mut c, &mut clock);
                 }
@@ -637,5 +394,336 @@ impl EventLoop {
             let _ = std::fs::remove_file(&self.server.config.pidfile);
         }
         log::warn!("Redis is now ready to exit, bye bye...");
+    }
+}
+
+// The loop's socket work on a client, as functions of the server state plus
+// the registry: the loop uses them, and so does the step that serves other
+// clients while a script is busy (`busy`).
+
+/// Accepts every pending connection on `listener`; `added` is told the slot
+/// of each new client.
+pub(crate) fn accept_all(
+    srv: &mut Server,
+    registry: &Registry,
+    listener: &Listener,
+    mut added: impl FnMut(&mut Server, usize),
+) {
+    loop {
+        let accepted = match listener {
+            Listener::Tcp(l, _) => l.accept().map(|(s, peer)| {
+                let local = s.local_addr().ok();
+                (Stream::Tcp(s), Some(peer), local)
+            }),
+            Listener::Unix(l, _) => l.accept().map(|(s, _)| (Stream::Unix(s), None, None)),
+        };
+        match accepted {
+            Ok((stream, peer, local)) => {
+                if let Some(slot) = add_client(srv, registry, stream, peer, local, listener) {
+                    added(srv, slot);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::warn!("Accepting client connection: {e}");
+                return;
+            }
+        }
+    }
+}
+
+fn add_client(
+    srv: &mut Server,
+    registry: &Registry,
+    mut stream: Stream,
+    peer: Option<std::net::SocketAddr>,
+    local: Option<std::net::SocketAddr>,
+    listener: &Listener,
+) -> Option<usize> {
+    srv.stats.total_connections_received += 1;
+    if srv.clients.len() as u64 >= srv.config.maxclients {
+        srv.stats.rejected_connections += 1;
+        let _ = stream.write(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
+        return None;
+    }
+    if let Some(peer) = peer {
+        if srv.config.protected_mode
+            && srv.config.requirepass.is_empty()
+            && !peer.ip().is_loopback()
+        {
+            let _ = stream.write(format!("-{}\r\n", errors::DENIED_PROTECTED).as_bytes());
+            return None;
+        }
+    }
+    if let Stream::Tcp(s) = &stream {
+        let _ = s.set_nodelay(true);
+        if srv.config.tcp_keepalive > 0 {
+            let secs = Duration::from_secs(srv.config.tcp_keepalive);
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(secs)
+                .with_interval(Duration::from_secs((srv.config.tcp_keepalive / 3).max(1)))
+                .with_retries(3);
+            let _ = socket2::SockRef::from(s).set_tcp_keepalive(&ka);
+        }
+    }
+    let names = match (peer, local, listener) {
+        (Some(p), Some(l), _) => (p.to_string(), l.to_string(), false),
+        (_, _, Listener::Unix(_, path)) => (format!("{path}:0"), path.clone(), true),
+        _ => (String::new(), String::new(), false),
+    };
+    let authenticated = srv.config.requirepass.is_empty();
+    register_client(srv, registry, stream, names, |c| {
+        c.authenticated = authenticated
+    })
+}
+
+/// Puts a new connection in the client slab and registers it for reads;
+/// `setup` adjusts the client first. `names` is (addr, laddr, is_unix).
+/// None if registration failed.
+fn register_client(
+    srv: &mut Server,
+    registry: &Registry,
+    stream: Stream,
+    names: (String, String, bool),
+    setup: impl FnOnce(&mut Client),
+) -> Option<usize> {
+    let (addr, laddr, is_unix) = names;
+    let id = srv.next_client_id;
+    srv.next_client_id += 1;
+    let now = Instant::now();
+    let slot = srv.clients.insert(|slot| {
+        let mut c = Client::new(id, slot, stream, addr, laddr, is_unix, now);
+        setup(&mut c);
+        c
+    });
+    let c = srv.clients.get_mut(slot)?;
+    if let Err(e) = registry.register(c.stream.source(), Token(slot), Interest::READABLE) {
+        log::warn!("Error registering fd event for the new client: {e}");
+        srv.clients.remove(slot);
+        return None;
+    }
+    Some(slot)
+}
+
+/// How a read from a client's socket ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// Everything available was read (or the client is closing).
+    Done,
+    /// Stopped at READ_CAP_PER_TURN: more may be waiting in the socket.
+    Capped,
+    /// EOF, an error, or the query buffer limit: the client must go.
+    Closed,
+}
+
+/// Reads what the client's socket holds into its query buffer.
+pub(crate) fn read_from(srv: &mut Server, c: &mut Client, now: Instant) -> Read {
+    let mut total = 0usize;
+    let mut outcome = Read::Done;
+    loop {
+        if c.close_asap || c.close_after_reply {
+            break;
+        }
+        let want = c
+            .parser
+            .bytes_wanted()
+            .unwrap_or(0)
+            .clamp(IOBUF_LEN, 64 * 1024 * 1024);
+        let want = want.max(c.read_buf.capacity() - c.read_buf.len());
+        match c.stream.read_into(&mut c.read_buf, want) {
+            Ok(0) => {
+                outcome = Read::Closed;
+                break;
+            }
+            Ok(n) => {
+                total += n;
+                let drained = n < want;
+                c.net_in += n as u64;
+                srv.stats.net_input_bytes += n as u64;
+                if c.read_buf.len() as u64 > srv.config.client_query_buffer_limit
+                    && c.kind != ClientKind::PrimaryLink
+                {
+                    log::warn!(
+                        "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                        c.id,
+                        c.addr,
+                        String::from_utf8_lossy(&c.read_buf[..c.read_buf.len().min(64)])
+                    );
+                    srv.stats.client_query_buffer_limit_disconnections += 1;
+                    outcome = Read::Closed;
+                    break;
+                }
+                if total >= READ_CAP_PER_TURN {
+                    outcome = Read::Capped;
+                    break;
+                }
+                // A short read emptied the socket's receive queue: anything
+                // arriving later raises a new edge, so skip the EAGAIN read.
+                if drained {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::debug!("Reading from client: {e}");
+                outcome = Read::Closed;
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        srv.stats.total_reads_processed += 1;
+        c.last_interaction = now;
+        if c.kind == ClientKind::PrimaryLink {
+            if let Some(link) = srv.repl.link.as_mut() {
+                link.last_io = now;
+            }
+        }
+    }
+    outcome
+}
+
+/// Parses and runs every complete request in the client's buffer.
+pub(crate) fn process_input(srv: &mut Server, c: &mut Client) {
+    let limits = Limits {
+        max_bulk_len: if c.kind == ClientKind::PrimaryLink {
+            usize::MAX
+        } else {
+            srv.config.proto_max_bulk_len as usize
+        },
+        ..Limits::default()
+    };
+    let mut clock = CmdClock::new();
+    while !c.close_after_reply
+        && !c.close_asap
+        && c.blocked.is_none()
+        && !c.postponed
+        && srv.shutdown.is_none()
+    {
+        match c.parser.parse(&mut c.read_buf, &limits, &mut c.args) {
+            Ok(Parsed::Command) if c.kind == ClientKind::PrimaryLink => {
+                replication::apply_from_primary(srv, c, &mut clock)
+            }
+            Ok(Parsed::Command) => dispatch::execute(srv, c, &mut clock),
+            Ok(Parsed::Incomplete) => break,
+            Err(e) => {
+                let text = format!("ERR {}", e.message());
+                log::debug!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    e.message(),
+                    c.id,
+                    c.addr
+                );
+                srv.stats.count_error(&text);
+                handoff_protocol::encode::error(&mut c.out, text.as_bytes());
+                c.close_after_reply = true;
+                c.read_buf.clear();
+            }
+        }
+    }
+    // Once per batch: a batch reads at most READ_CAP_PER_TURN bytes of requests.
+    cron::check_output_limits(srv, c);
+}
+
+/// Puts a client back in the slab after its input ran, queueing its
+/// replies for writing and a client to close.
+pub(crate) fn finish_input(srv: &mut Server, mut c: Box<Client>) {
+    let slot = c.slot;
+    // A client to close after its replies is flushed even with nothing
+    // left to write: the flush closes it.
+    let needs_write = (!c.out.is_empty() || c.close_after_reply) && !c.pending_write;
+    if needs_write {
+        c.pending_write = true;
+    }
+    let close_now = c.close_asap;
+    srv.clients.put_back(c);
+    if needs_write {
+        srv.pending_writes.push(slot);
+    }
+    if close_now {
+        srv.clients_to_close.push(slot);
+    }
+}
+
+/// Unregisters and drops a client.
+pub(crate) fn close_client(srv: &mut Server, registry: &Registry, slot: usize) {
+    if let Some(mut c) = srv.clients.remove(slot) {
+        if c.replica.is_some() {
+            crate::repl::primary::detach(srv, slot);
+        }
+        if c.kind == ClientKind::PrimaryLink {
+            replication::link_client_closed(srv, slot, c.db);
+        }
+        srv.unwatch_all(&mut c);
+        if c.postponed {
+            srv.pause.forget(slot);
+        }
+        if let Some(state) = c.blocked.take() {
+            srv.blocking.remove(slot, &state);
+            srv.update_tracking();
+        }
+        crate::pubsub::forget_client(srv, &mut c);
+        let _ = registry.deregister(c.stream.source());
+        c.stream.shutdown();
+    }
+}
+
+/// Writes a client's pending replies; registers WRITABLE interest after a
+/// short write. True when the client must be closed now (a write failed,
+/// or it was to close after its replies and they are all written).
+pub(crate) fn write_replies(srv: &mut Server, registry: &Registry, slot: usize) -> bool {
+    let Some(c) = srv.clients.get_mut(slot) else {
+        return false;
+    };
+    c.pending_write = false;
+    let mut failed = false;
+    let mut wrote = false;
+    while !c.out.is_empty() {
+        match c.stream.write(&c.out) {
+            Ok(0) => {
+                failed = true;
+                break;
+            }
+            Ok(n) => {
+                c.out.advance(n);
+                c.net_out += n as u64;
+                srv.stats.net_output_bytes += n as u64;
+                wrote = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    if wrote {
+        srv.stats.total_writes_processed += 1;
+    }
+    if failed {
+        return true;
+    }
+    if c.out.is_empty() {
+        if c.out.capacity() > OUT_KEEP_CAPACITY {
+            c.out = bytes::BytesMut::new();
+        }
+        if c.want_writable {
+            c.want_writable = false;
+            let _ = registry.reregister(c.stream.source(), Token(slot), Interest::READABLE);
+        }
+        c.close_after_reply
+    } else {
+        if !c.want_writable {
+            c.want_writable = true;
+            let _ = registry.reregister(
+                c.stream.source(),
+                Token(slot),
+                Interest::READABLE | Interest::WRITABLE,
+            );
+        }
+        false
     }
 }

@@ -497,55 +497,49 @@ impl EventLoop {
         self.send_ack();
         self.pending_reads.push(slot);
     }
+}
 
-    /// The primary-link client closed: keep the data and the history for a
-    /// partial resync, and reconnect.
-    pub(super) fn link_client_closed(&mut self, slot: usize, db: usize) {
-        if let Some(link) = self.server.repl.link.as_mut() {
-            if link.slot == Some(slot) {
-                // A partial resync continues without a SELECT.
-                link.stream_db = db;
-                log::warn!("Connection with master lost.");
-                link.slot = None;
-                link.state = LinkState::Connect;
-                link.down_since = Instant::now();
-                link.multi_buf.clear();
-                link.retry_at = Instant::now();
-                log::info!("Caching the disconnected master state.");
-            }
+/// The primary-link client closed: keep the data and the history for a
+/// partial resync, and reconnect.
+pub(super) fn link_client_closed(srv: &mut crate::server::Server, slot: usize, db: usize) {
+    if let Some(link) = srv.repl.link.as_mut() {
+        if link.slot == Some(slot) {
+            // A partial resync continues without a SELECT.
+            link.stream_db = db;
+            log::warn!("Connection with master lost.");
+            link.slot = None;
+            link.state = LinkState::Connect;
+            link.down_since = Instant::now();
+            link.multi_buf.clear();
+            link.retry_at = Instant::now();
+            log::info!("Caching the disconnected master state.");
         }
     }
+}
 
-    /// Runs one command from the primary: no reply, offset counted after it
-    /// ran (a GETACK acks the offset before itself), relayed to sub-replicas.
-    pub(super) fn apply_from_primary(
-        &mut self,
-        c: &mut Client,
-        clock: &mut crate::clock::CmdClock,
-    ) {
-        // Encoded before it runs: dispatch consumes the arguments.
-        let mark = self
-            .server
-            .repl
-            .link
-            .as_ref()
-            .map_or(0, |l| l.multi_buf.len());
-        replica::received(&mut self.server, &c.args);
-        crate::commands::dispatch::execute(&mut self.server, c, clock);
-        if c.postponed {
-            // Held by a pause: it is received again when it runs.
-            if let Some(l) = self.server.repl.link.as_mut() {
-                l.multi_buf.truncate(mark);
-            }
-            return;
+/// Runs one command from the primary: no reply, offset counted after it
+/// ran (a GETACK acks the offset before itself), relayed to sub-replicas.
+pub(super) fn apply_from_primary(
+    srv: &mut crate::server::Server,
+    c: &mut Client,
+    clock: &mut crate::clock::CmdClock,
+) {
+    // Encoded before it runs: dispatch consumes the arguments.
+    let mark = srv.repl.link.as_ref().map_or(0, |l| l.multi_buf.len());
+    replica::received(srv, &c.args);
+    crate::commands::dispatch::execute(srv, c, clock);
+    if c.postponed {
+        // Held by a pause: it is received again when it runs.
+        if let Some(l) = srv.repl.link.as_mut() {
+            l.multi_buf.truncate(mark);
         }
-        if std::mem::take(&mut self.server.repl.ack_now) {
-            self.server.repl.last_ack = Instant::now();
-            c.out
-                .extend_from_slice(&stream::ack(self.server.repl.offset()));
-        }
-        replica::applied(&mut self.server, c.multi.is_some());
+        return;
     }
+    if std::mem::take(&mut srv.repl.ack_now) {
+        srv.repl.last_ack = Instant::now();
+        c.out.extend_from_slice(&stream::ack(srv.repl.offset()));
+    }
+    replica::applied(srv, c.multi.is_some());
 }
 
 /// Starts a non-blocking connection to `addr`, from `source` when given.

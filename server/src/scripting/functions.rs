@@ -130,9 +130,11 @@ pub fn load(sb: &Sandbox, code: &Bytes) -> Result<Loaded, String> {
         resp: 2,
         started: Instant::now(),
         busy_after: None,
+        serve: None,
         hard_limit: Some((LOAD_TIMEOUT, "ERR FUNCTION LOAD timeout")),
         timed_out: false,
         kill: false,
+        is_eval: false,
         name: name.clone(),
     });
     let result = (|| -> mlua::Result<Result<(), String>> {

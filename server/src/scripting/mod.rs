@@ -7,23 +7,12 @@
 //! `cjson`/`bit` (libraries written in Rust), `numfmt` (`%.Ng`).
 //! Command handlers live in `commands::scripting`.
 //!
-//! What is missing for SCRIPT KILL / FUNCTION KILL from another client and
-//! for `-BUSY` replies: the event loop is single-threaded and a script runs
-//! inside `dispatch::call`, which holds `&mut Server` and the calling
-//! client. Redis, from its Lua hook, calls `processEventsWhileBlocked()`:
-//! it polls the sockets, reads and parses other clients' requests, answers
-//! `-BUSY Redis is busy running a script...` to all but the commands
-//! flagged `allow_busy` (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE...),
-//! and writes replies. Here the hook (`sandbox::instruction_hook`) runs every
-//! 100k instructions, notices busy-reply-threshold passing (logs a warning)
-//! and aborts the script when `RunState::kill` is set, but nothing can set
-//! it while the script runs: doing so needs the net loop to expose a
-//! "process events while blocked" entry point that works on the Poll and
-//! client slab without the `Server` borrow held by the running command (for
-//! example by moving the poller and the client sockets out of `Server`, and
-//! letting the hook reach them through the Lua app data), plus gatekeeping
-//! in dispatch that replies BUSY to commands without `allow_busy` while
-//! `Scripting::running` is set.
+//! A script runs to completion inside its command, on the loop's thread.
+//! Past busy-reply-threshold the instruction hook (`sandbox`) steps back
+//! into the network (`net::busy`) through the running command's own
+//! `&mut Server` (`run`): other clients are served, dispatch answers
+//! `-BUSY` to what lacks `allow_busy`, and SCRIPT KILL / FUNCTION KILL /
+//! SHUTDOWN NOSAVE act on [`Running`], which the hook reads back.
 
 pub mod bit;
 pub mod cjson;
@@ -34,6 +23,7 @@ pub mod run;
 pub mod sandbox;
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use bytes::Bytes;
 use mlua::{ChunkMode, Function};
@@ -75,6 +65,26 @@ pub struct Script {
     pub body: Bytes,
 }
 
+/// The script or function running now (FUNCTION STATS, SCRIPT KILL,
+/// FUNCTION KILL and the `-BUSY` gate read it).
+pub struct Running {
+    /// EVAL family (true) or FCALL family.
+    pub is_eval: bool,
+    /// The script's SHA1 or the function's name.
+    pub name: String,
+    /// The command that started it (FUNCTION STATS `command`).
+    pub argv: Vec<Bytes>,
+    pub started: Instant,
+    /// Past busy-reply-threshold: other clients are being served.
+    pub busy: bool,
+    /// It ran a write command: it cannot be killed.
+    pub wrote: bool,
+    /// Our primary sent it: it cannot be killed.
+    pub from_primary: bool,
+    /// SCRIPT KILL / FUNCTION KILL asked it to stop.
+    pub kill: bool,
+}
+
 /// Scripting state kept on the server.
 #[derive(Default)]
 pub struct Scripting {
@@ -83,9 +93,21 @@ pub struct Scripting {
     /// SHA1 (lower-case hex) -> script.
     pub scripts: HashMap<String, Script>,
     pub functions: functions::Registry,
+    /// Set while a script or function runs.
+    pub running: Option<Running>,
 }
 
 impl Scripting {
+    /// The `-BUSY` error for commands without `allow_busy`, while a script
+    /// runs past busy-reply-threshold.
+    pub fn busy_error(&self) -> Option<&'static str> {
+        match &self.running {
+            Some(r) if r.busy && r.is_eval => Some(crate::errors::BUSY_EVAL),
+            Some(r) if r.busy => Some(crate::errors::BUSY_FUNCTION),
+            _ => None,
+        }
+    }
+
     /// The Lua state, created on first use.
     pub fn sandbox(&mut self) -> Result<&sandbox::Sandbox, String> {
         if self.sandbox.is_none() {

@@ -2,13 +2,13 @@
 //! `redis.call` that runs real commands for the calling client, and turning
 //! the outcome into a reply or Redis's error text.
 //!
-//! A script runs to completion on the event-loop thread. The instruction
-//! hook (see `sandbox`) notices when it passes busy-reply-threshold and
-//! honours `RunState::kill`, but nothing can set `kill` from another client
-//! yet: that needs the loop to be re-entered from inside the hook (poll the
-//! sockets, read and parse requests, answer `-BUSY` to everything but
-//! SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE, flush replies), and the
-//! loop's state is borrowed by the running command. See `Scripting` docs.
+//! A script runs to completion on the event-loop thread. The scoped
+//! callback holds the command's `&mut Server` and `&mut Client`; it serves
+//! `redis.call` and, called with `nil` by the instruction hook once the
+//! script is past busy-reply-threshold, takes a step of serving other
+//! clients (`net::busy`) and tells the hook whether SCRIPT KILL, FUNCTION
+//! KILL or a shutdown stopped the script. One callback does both because
+//! only one closure can hold the server.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,8 @@ use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use super::convert::{frame_to_lua, lua_to_reply, ReplyProto};
 use super::numfmt::fmt_g;
-use super::sandbox::RunState;
+use super::sandbox::{self, step, RunState};
+use super::Running;
 use crate::client::Client;
 use crate::clock::CmdClock;
 use crate::commands::dispatch;
@@ -36,6 +37,8 @@ pub struct Invocation<'a> {
     pub name: &'a str,
     /// Functions get KEYS and ARGV as arguments, scripts as globals.
     pub is_function: bool,
+    /// The whole command (FUNCTION STATS shows it).
+    pub argv: &'a [Bytes],
 }
 
 /// Runs `inv` for `client`; the reply bytes, or an error text (no '-').
@@ -66,14 +69,28 @@ pub fn run(
             eval_globals.raw_set("ARGV", args)?;
             MultiValue::from_vec(vec![Value::Function(inv.func.clone())])
         };
+        let busy_after = (busy > 0).then(|| Duration::from_millis(busy));
+        let started = Instant::now();
         lua.set_app_data(RunState {
             resp: 2,
-            started: Instant::now(),
-            busy_after: (busy > 0).then(|| Duration::from_millis(busy)),
+            started,
+            busy_after,
+            serve: busy_after.map(|_| slot.clone()),
             hard_limit: None,
             timed_out: false,
             kill: false,
+            is_eval: !inv.is_function,
             name: inv.name.to_string(),
+        });
+        srv.scripting.running = Some(Running {
+            is_eval: !inv.is_function,
+            name: inv.name.to_string(),
+            argv: inv.argv.to_vec(),
+            started,
+            busy: false,
+            wrote: false,
+            from_primary: client.kind == crate::client::ClientKind::PrimaryLink,
+            kill: false,
         });
         let saved_db = client.db;
         let saved_resp = client.resp;
@@ -83,8 +100,14 @@ pub fn run(
         client.in_exec = true;
         let read_only = inv.read_only;
         let result = lua.scope(|scope| {
-            let call = scope.create_function_mut(|lua, (acl, args): (bool, Variadic<Value>)| {
-                script_call(lua, srv, client, clock, read_only, saved_resp, acl, args)
+            let call = scope.create_function_mut(|lua, (op, args): (Value, Variadic<Value>)| {
+                match op {
+                    Value::Boolean(acl) => {
+                        script_call(lua, srv, client, clock, read_only, saved_resp, acl, args)
+                    }
+                    // The hook's serving step.
+                    _ => Ok((true, Value::Integer(busy_step(srv)))),
+                }
             })?;
             slot.raw_set("call", call)?;
             let ret: MultiValue = runner.call(call_args)?;
@@ -112,10 +135,21 @@ pub fn run(
         client.last_cmd = saved_last_cmd;
         result
     })();
+    let running = srv.scripting.running.take();
+    crate::net::busy::end(srv);
+    if lua.app_data_ref::<RunState>().is_some_and(|st| st.kill) {
+        sandbox::reset_hook(&lua);
+    }
     lua.remove_app_data::<RunState>();
     if !inv.is_function {
         let _ = eval_globals.raw_set("KEYS", Value::Nil);
         let _ = eval_globals.raw_set("ARGV", Value::Nil);
+    }
+    if running.is_some_and(|r| r.busy) && srv.shutdown.is_some() {
+        // SHUTDOWN NOSAVE while busy: Redis exits at once, the caller gets
+        // no reply, not even for the commands it sent before.
+        client.out.clear();
+        return Ok(BytesMut::new());
     }
     match outcome {
         Ok(r) => r,
@@ -123,6 +157,21 @@ pub fn run(
             "ERR Error running script: {}",
             one_line(&e.to_string())
         )),
+    }
+}
+
+/// A serving step while the script is busy; the verdict for the hook.
+fn busy_step(srv: &mut Server) -> i64 {
+    if let Some(r) = srv.scripting.running.as_mut() {
+        r.busy = true;
+    }
+    crate::net::busy::serve(srv);
+    if srv.shutdown.is_some() {
+        step::SHUTDOWN
+    } else if srv.scripting.running.as_ref().is_some_and(|r| r.kill) {
+        step::KILLED
+    } else {
+        step::CONTINUE
     }
 }
 
@@ -246,6 +295,13 @@ fn script_call(
             lua,
             "ERR Write commands are not allowed from read-only scripts.",
         );
+    }
+    if spec.has(flag::WRITE) {
+        // As Redis, from here on the script cannot be killed, whether or
+        // not the command changes anything.
+        if let Some(r) = srv.scripting.running.as_mut() {
+            r.wrote = true;
+        }
     }
     client.resp = lua.app_data_ref::<RunState>().map_or(2, |s| s.resp);
     let before = client.out.len();

@@ -23,14 +23,32 @@ pub struct RunState {
     /// Protocol used for `redis.call` replies (redis.setresp).
     pub resp: u8,
     pub started: Instant,
-    /// busy-reply-threshold: past it the script is logged as slow.
+    /// busy-reply-threshold: past it the script is logged as slow and the
+    /// hook serves other clients through `serve`.
     pub busy_after: Option<Duration>,
+    /// The table whose `call` entry is the running command's callback: the
+    /// hook calls `call(nil)` for a serving step, which answers a [`step`]
+    /// verdict. None where nothing is served (FUNCTION LOAD).
+    pub serve: Option<Table>,
     /// A hard limit (FUNCTION LOAD's 500 ms), error when passed.
     pub hard_limit: Option<(Duration, &'static str)>,
     pub timed_out: bool,
-    /// Set by SCRIPT KILL / FUNCTION KILL (see `run` for why no one can yet).
+    /// Stopped (SCRIPT KILL, FUNCTION KILL, shutdown): the hook now runs at
+    /// every instruction and fails in the script's own code.
     pub kill: bool,
+    /// EVAL (true) or a function: which KILL command the slow-script log names.
+    pub is_eval: bool,
     pub name: String,
+}
+
+/// Verdicts of a serving step (what the hook does next).
+pub mod step {
+    /// Go on running.
+    pub const CONTINUE: i64 = 0;
+    /// SCRIPT KILL / FUNCTION KILL: stop with Redis's error.
+    pub const KILLED: i64 = 1;
+    /// SHUTDOWN NOSAVE (or the embedding handle): stop, the server exits.
+    pub const SHUTDOWN: i64 = 2;
 }
 
 /// The Lua state plus handles into its sandbox.
@@ -103,10 +121,7 @@ impl Sandbox {
             .load(include_str!("bootstrap.lua"))
             .set_name(SANDBOX_CHUNK)
             .call(p)?;
-        lua.set_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-            instruction_hook,
-        );
+        reset_hook(&lua);
         Ok(Sandbox {
             eval_env: env.get("eval_env")?,
             eval_globals: env.get("eval_globals")?,
@@ -149,37 +164,87 @@ unsafe extern "C-unwind" fn raiser(state: *mut mlua::ffi::lua_State) -> std::os:
 }
 
 /// Runs every `HOOK_EVERY` instructions: notices a script running past
-/// busy-reply-threshold, enforces hard limits and honours a kill request.
-/// Once killed, it fails at every tick so a `pcall` in the script cannot
-/// swallow the kill.
-fn instruction_hook(lua: &Lua, _: mlua::Debug) -> mlua::Result<VmState> {
-    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+/// busy-reply-threshold and from then on serves other clients at each
+/// tick (see `net::busy`), enforces hard limits and stops a killed script.
+fn instruction_hook(lua: &Lua, debug: mlua::Debug) -> mlua::Result<VmState> {
+    let serve = {
+        let Some(mut st) = lua.app_data_mut::<RunState>() else {
+            return Ok(VmState::Continue);
+        };
+        if st.kill {
+            return stop_here(&debug);
+        }
+        let elapsed = st.started.elapsed();
+        if let Some((limit, text)) = st.hard_limit {
+            if elapsed >= limit {
+                return Err(mlua::Error::RuntimeError(text.into()));
+            }
+        }
+        match st.busy_after {
+            Some(busy) if elapsed >= busy => {
+                if !st.timed_out {
+                    st.timed_out = true;
+                    log::warn!(
+                        "Slow script detected: still in execution after {} milliseconds. \
+                         You can try killing the script using the {} command. \
+                         Script name is: {}.",
+                        elapsed.as_millis(),
+                        if st.is_eval {
+                            "SCRIPT KILL"
+                        } else {
+                            "FUNCTION KILL"
+                        },
+                        st.name
+                    );
+                }
+                st.serve.clone()
+            }
+            _ => None,
+        }
+    };
+    // The RunState borrow is released: the step runs commands.
+    let Some(slot) = serve else {
         return Ok(VmState::Continue);
     };
-    if st.kill {
-        return Err(mlua::Error::RuntimeError(
-            "ERR Script killed by user with SCRIPT KILL...".into(),
-        ));
+    let Value::Function(serve_step) = slot.raw_get::<Value>("call")? else {
+        return Ok(VmState::Continue);
+    };
+    let (_, verdict): (bool, i64) = serve_step.call(Value::Nil)?;
+    if verdict == step::CONTINUE {
+        return Ok(VmState::Continue);
     }
-    let elapsed = st.started.elapsed();
-    if let Some((limit, text)) = st.hard_limit {
-        if elapsed >= limit {
-            return Err(mlua::Error::RuntimeError(text.into()));
-        }
+    if verdict == step::KILLED {
+        log::warn!("Lua script killed by user with SCRIPT KILL.");
     }
-    if let Some(busy) = st.busy_after {
-        if !st.timed_out && elapsed >= busy {
-            st.timed_out = true;
-            log::warn!(
-                "Slow script detected: still in execution after {} milliseconds. \
-                 Script name is: {}. (This server cannot serve other clients or \
-                 SCRIPT KILL while a script runs.)",
-                elapsed.as_millis(),
-                st.name
-            );
-        }
+    if let Some(mut st) = lua.app_data_mut::<RunState>() {
+        st.kill = true;
     }
-    Ok(VmState::Continue)
+    // As Redis's line hook after a kill: a `pcall` in the script catches the
+    // error once, and the script's next instruction raises it again.
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(1),
+        instruction_hook,
+    );
+    stop_here(&debug)
+}
+
+/// A stopped script fails in its own code; the sandbox's code (the runner
+/// returning the error it caught) goes on.
+fn stop_here(debug: &mlua::Debug) -> mlua::Result<VmState> {
+    if debug.source().source.as_deref() == Some(SANDBOX_CHUNK) {
+        return Ok(VmState::Continue);
+    }
+    Err(mlua::Error::RuntimeError(
+        crate::errors::SCRIPT_KILLED.into(),
+    ))
+}
+
+/// Puts the hook back to its normal rate after a stopped run.
+pub fn reset_hook(lua: &Lua) {
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+        instruction_hook,
+    );
 }
 
 /// The message handler of every script run: turns the error into Redis's
