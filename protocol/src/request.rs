@@ -326,9 +326,22 @@ impl RequestParser {
         };
         match result {
             Ok(Step::Command) => {
-                let request = buf.split_to(pos).freeze();
+                // The request's own handle becomes its last argument, so each argument
+                // holds one reference to the shared buffer and none is left over for the
+                // request as a whole (`count > 0`: there is a last argument).
+                let mut request = buf.split_to(pos).freeze();
                 args.clear();
-                args.extend(self.ranges.iter().map(|&(a, b)| request.slice(a..b)));
+                let (&(last_start, last_end), init) =
+                    self.ranges.split_last().expect("a multibulk has arguments");
+                let mut consumed = 0;
+                for &(a, b) in init {
+                    request.advance(a - consumed);
+                    args.push(request.split_to(b - a));
+                    consumed = b;
+                }
+                request.advance(last_start - consumed);
+                request.truncate(last_end - last_start);
+                args.push(request);
                 self.ranges.clear();
                 self.state = State::Idle;
                 Ok(Step::Command)
