@@ -93,8 +93,8 @@ pub struct CommandEntry {
 /// All commands, with lookup by (case-insensitive) name.
 pub struct CommandTable {
     pub entries: Vec<CommandEntry>,
-    /// Top-level ids, hashed case-insensitively so lookups need no copy.
-    by_name: HashTable<usize>,
+    /// Top-level ids by their [`NameKey`].
+    by_name: HashTable<(NameKey, usize)>,
 }
 
 impl Default for CommandTable {
@@ -119,16 +119,15 @@ impl CommandTable {
                     subs: Vec::new(),
                     gate: gate::GateFlags::of(spec),
                 });
+                let key = NameKey::of(spec.name.as_bytes())
+                    .unwrap_or_else(|| panic!("command name {} is too long", spec.name));
                 assert!(
                     t.lookup(spec.name.as_bytes()).is_none(),
                     "command {} declared twice",
                     spec.name
                 );
-                let entries = &t.entries;
                 t.by_name
-                    .insert_unique(name_hash(spec.name.as_bytes()), id, |&i| {
-                        name_hash(entries[i].spec.name.as_bytes())
-                    });
+                    .insert_unique(key.hash(), (key, id), |(k, _)| k.hash());
                 for sub in spec.subcommands {
                     let sid = t.entries.len();
                     t.entries.push(CommandEntry {
@@ -147,12 +146,10 @@ impl CommandTable {
 
     /// The id of a top-level command.
     pub fn lookup(&self, name: &[u8]) -> Option<usize> {
-        let entries = &self.entries;
+        let key = NameKey::of(name)?;
         self.by_name
-            .find(name_hash(name), |&i| {
-                entries[i].spec.name.as_bytes().eq_ignore_ascii_case(name)
-            })
-            .copied()
+            .find(key.hash(), |(k, _)| *k == key)
+            .map(|&(_, id)| id)
     }
 
     /// The id of subcommand `sub` of command `id`.
@@ -200,8 +197,6 @@ impl CommandTable {
     }
 }
 
-/// FNV-1a over the ASCII-lowercased name: equal for names that differ only
-/// in case, computed without copying the argument.
 /// Builds a propagated command (for `Ctx::propagate_as` / `also_propagate`)
 /// from byte-string parts.
 pub(crate) fn argv(parts: &[&[u8]]) -> Vec<bytes::Bytes> {
@@ -216,10 +211,38 @@ pub(crate) fn num_arg(n: i64) -> bytes::Bytes {
     bytes::Bytes::from(n.to_string())
 }
 
-fn name_hash(name: &[u8]) -> u64 {
-    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// A command name folded to ASCII lower case and packed with its length into
+/// three words, so that a lookup hashes and compares a few integers instead of
+/// comparing bytes case-insensitively (the lookup runs for every request).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NameKey([u64; 3]);
+
+impl NameKey {
+    /// The longest name a key holds (the last byte holds the length). No
+    /// command name is longer (the table asserts it when built), so a longer
+    /// argument names no command.
+    const MAX_LEN: usize = 23;
+
+    fn of(name: &[u8]) -> Option<NameKey> {
+        if name.len() > Self::MAX_LEN {
+            return None;
+        }
+        let mut b = [0u8; 24];
+        for (d, s) in b.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        b[23] = name.len() as u8;
+        let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        Some(NameKey([word(0), word(8), word(16)]))
+    }
+
+    /// A folded multiply of the words: every input bit reaches both the low
+    /// bits (the bucket) and the high bits (hashbrown's tag).
+    fn hash(&self) -> u64 {
+        let [a, b, c] = self.0;
+        let m = u128::from(a ^ 0x243f_6a88_85a3_08d3) * u128::from(b ^ c ^ 0x1319_8a2e_0370_7344);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
 }
 
 #[cfg(test)]
@@ -236,5 +259,13 @@ mod tests {
         assert_eq!(t.entries[sub].full_name, "client|id");
         assert_eq!(t.lookup_full(b"client|id"), Some(sub));
         assert!(t.lookup(b"nosuchcommand").is_none());
+        // Case folding is ASCII only, and the length is part of the name.
+        assert_eq!(t.lookup(b"GET"), t.lookup(b"get"));
+        assert!(t.lookup(b"get\0").is_none());
+        assert!(t.lookup(b"g\xc9t").is_none());
+        assert!(t.lookup(b"").is_none());
+        let long = t.lookup(b"GEORADIUSBYMEMBER_RO").expect("a 20-byte name");
+        assert_eq!(t.entries[long].full_name, "georadiusbymember_ro");
+        assert!(t.lookup(&[b'a'; 200]).is_none());
     }
 }
