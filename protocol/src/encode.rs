@@ -31,15 +31,39 @@ fn decimal(tmp: &mut [u8; DIGITS], v: i64) -> usize {
     i
 }
 
+/// Room for a type byte, the longest decimal i64 and CRLF.
+const INT_LINE: usize = 1 + DIGITS + 2;
+
+/// The line `prefix`, decimal `v`, CRLF, right-aligned in a stack buffer: the line is
+/// `tmp[start..]`, so it is appended with a single copy.
+#[inline]
+fn int_line(prefix: u8, v: i64) -> ([u8; INT_LINE], usize) {
+    let mut tmp = [0u8; INT_LINE];
+    tmp[INT_LINE - 2..].copy_from_slice(b"\r\n");
+    let mut i = INT_LINE - 2;
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        tmp[i] = b'-';
+    }
+    i -= 1;
+    tmp[i] = prefix;
+    (tmp, i)
+}
+
 /// Writes `prefix`, the decimal `v` and CRLF, without `format!`.
 #[inline]
 fn prefixed_int(buf: &mut BytesMut, prefix: u8, v: i64) {
-    let mut tmp = [0u8; DIGITS];
-    let start = decimal(&mut tmp, v);
-    buf.reserve(DIGITS + 3);
-    buf.put_u8(prefix);
+    let (tmp, start) = int_line(prefix, v);
     buf.extend_from_slice(&tmp[start..]);
-    buf.extend_from_slice(b"\r\n");
 }
 
 #[inline]
@@ -77,8 +101,12 @@ pub fn integer(buf: &mut BytesMut, v: i64) {
 /// `$len\r\ndata\r\n`.
 #[inline]
 pub fn bulk(buf: &mut BytesMut, data: &[u8]) {
+    // Lengths of real buffers always fit in i64.
+    let (head, start) = int_line(b'$', i64::try_from(data.len()).unwrap_or(i64::MAX));
+    // Room for the header and CRLF of any real length (as before the header was built on the
+    // stack: the slack also spares a client's reply buffer a reclaim on every request).
     buf.reserve(data.len() + 16);
-    prefixed_len(buf, b'$', data.len());
+    buf.extend_from_slice(&head[start..]);
     buf.extend_from_slice(data);
     buf.extend_from_slice(b"\r\n");
 }
