@@ -687,7 +687,13 @@ pub(crate) fn write_replies(srv: &mut Server, registry: &Registry, slot: usize) 
                 break;
             }
             Ok(n) => {
-                c.out.advance(n);
+                // All written: clearing keeps the buffer's start, so the next replies
+                // need no reclaim of the space an advance would leave behind.
+                if n == c.out.len() {
+                    c.out.clear();
+                } else {
+                    c.out.advance(n);
+                }
                 c.net_out += n as u64;
                 srv.stats.net_output_bytes += n as u64;
                 wrote = true;
