@@ -150,6 +150,9 @@ pub struct RequestParser {
     inline: Vec<InlineArg>,
     scratch: Vec<u8>,
     wanted: Option<usize>,
+    /// Tests compare the whole-request shortcut against the general path alone.
+    #[cfg(test)]
+    general_only: bool,
 }
 
 enum Step {
@@ -194,11 +197,12 @@ impl RequestParser {
     ) -> Result<Parsed, ProtocolError> {
         loop {
             let step = match self.state {
-                State::Idle => match buf.first() {
+                State::Idle => match buf.first().copied() {
                     None => {
                         self.wanted = None;
                         return Ok(Parsed::Incomplete);
                     }
+                    Some(b'*') if self.whole_multibulk(buf, limits, args) => Step::Command,
                     Some(b'*') => self.start_multibulk(buf, limits)?,
                     Some(_) => self.parse_inline(buf, limits, args)?,
                 },
@@ -224,6 +228,87 @@ impl RequestParser {
     /// Whether a multibulk request has been started but not completed.
     pub fn is_multibulk_in_progress(&self) -> bool {
         matches!(self.state, State::Multibulk { .. })
+    }
+
+    /// Takes a whole multibulk request from the front of `buf` in one pass, when all of it
+    /// is there and every header has the form clients send ([`canonical_header`]) within the
+    /// limits: true, with its arguments in `args`. Otherwise false, leaving `buf` and the
+    /// parser's state as they were, and the general path below judges the request (a
+    /// partial request, an odd header, an error) exactly as it always does; this path only
+    /// spares the common case the state machine's bookkeeping.
+    fn whole_multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+        args: &mut Vec<Bytes>,
+    ) -> bool {
+        #[cfg(test)]
+        if self.general_only {
+            return false;
+        }
+        let (max_count, max_len) = if limits.unauthenticated {
+            (
+                UNAUTHENTICATED_MAX_MULTIBULK_LEN.min(limits.max_multibulk_len),
+                UNAUTHENTICATED_MAX_BULK_LEN.min(limits.max_bulk_len),
+            )
+        } else {
+            (limits.max_multibulk_len, limits.max_bulk_len)
+        };
+        let b: &[u8] = buf;
+        let Some((count, cr)) = canonical_header(&b[1..]) else {
+            return false;
+        };
+        if count == 0 || count > max_count as u64 {
+            return false;
+        }
+        self.ranges.clear();
+        let mut pos = 1 + cr + 2;
+        for _ in 0..count {
+            if b.get(pos) != Some(&b'$') {
+                return false;
+            }
+            let Some((len, cr)) = canonical_header(&b[pos + 1..]) else {
+                return false;
+            };
+            if len > max_len as u64 {
+                return false;
+            }
+            let start = pos + 1 + cr + 2;
+            let next;
+            // Payload plus the two terminator bytes, which Redis skips without checking.
+            match usize::try_from(len)
+                .ok()
+                .and_then(|l| start.checked_add(l)?.checked_add(2))
+            {
+                Some(n) if n <= b.len() => next = n,
+                _ => return false,
+            }
+            self.ranges.push((start, next - 2));
+            pos = next;
+        }
+        self.take_request(buf, pos, args);
+        true
+    }
+
+    /// Moves the request of `self.ranges`, `pos` bytes long, from `buf` to `args`.
+    fn take_request(&mut self, buf: &mut BytesMut, pos: usize, args: &mut Vec<Bytes>) {
+        // The request's own handle becomes its last argument, so each argument holds one
+        // reference to the shared buffer and none is left over for the request as a
+        // whole (a multibulk request has at least one argument).
+        let mut request = buf.split_to(pos).freeze();
+        args.clear();
+        let (&(last_start, last_end), init) =
+            self.ranges.split_last().expect("a multibulk has arguments");
+        let mut consumed = 0;
+        for &(a, b) in init {
+            request.advance(a - consumed);
+            args.push(request.split_to(b - a));
+            consumed = b;
+        }
+        request.advance(last_start - consumed);
+        request.truncate(last_end - last_start);
+        args.push(request);
+        self.ranges.clear();
     }
 
     fn start_multibulk(
@@ -343,23 +428,7 @@ impl RequestParser {
         };
         match result {
             Ok(Step::Command) => {
-                // The request's own handle becomes its last argument, so each argument
-                // holds one reference to the shared buffer and none is left over for the
-                // request as a whole (`count > 0`: there is a last argument).
-                let mut request = buf.split_to(pos).freeze();
-                args.clear();
-                let (&(last_start, last_end), init) =
-                    self.ranges.split_last().expect("a multibulk has arguments");
-                let mut consumed = 0;
-                for &(a, b) in init {
-                    request.advance(a - consumed);
-                    args.push(request.split_to(b - a));
-                    consumed = b;
-                }
-                request.advance(last_start - consumed);
-                request.truncate(last_end - last_start);
-                args.push(request);
-                self.ranges.clear();
+                self.take_request(buf, pos, args);
                 self.state = State::Idle;
                 Ok(Step::Command)
             }
@@ -888,6 +957,33 @@ mod tests {
     }
 
     #[test]
+    fn unauthenticated_limits_apply_to_requests_that_arrived_whole() {
+        let limits = Limits {
+            unauthenticated: true,
+            ..Limits::default()
+        };
+        let mut big = b"*1\r\n$16385\r\n".to_vec();
+        big.extend_from_slice(&[b'x'; 16385]);
+        big.extend_from_slice(b"\r\n");
+        assert_eq!(
+            one_with(&big, &limits).0,
+            Err(ProtocolError::UnauthenticatedBulkLength)
+        );
+        let mut many = b"*11\r\n".to_vec();
+        for _ in 0..11 {
+            many.extend_from_slice(b"$1\r\na\r\n");
+        }
+        assert_eq!(
+            one_with(&many, &limits).0,
+            Err(ProtocolError::UnauthenticatedMultibulkLength)
+        );
+        assert_eq!(
+            one_with(&many[..], &Limits::default()).0,
+            Ok(Parsed::Command)
+        );
+    }
+
+    #[test]
     fn a_header_hidden_by_a_nul_waits_until_the_size_limit() {
         check_incomplete(b"*1\0\r\n");
         check_incomplete(b"*1\r\n$4\0\r\nPING\r\n");
@@ -951,6 +1047,107 @@ mod tests {
             Some((999_999_999_999_999_999, 18))
         );
         assert_eq!(canonical_header(b"1000000000000000000\r\n"), None);
+    }
+
+    /// Everything a parser yields from `input` fed whole: commands, then the error or the
+    /// bytes left and what it still wants.
+    fn parse_all_with(
+        mut parser: RequestParser,
+        input: &[u8],
+        limits: &Limits,
+    ) -> (Commands, Result<(Vec<u8>, Option<usize>), ProtocolError>) {
+        let mut buf = BytesMut::from(input);
+        let mut args = Vec::new();
+        let mut cmds = Vec::new();
+        loop {
+            match parser.parse(&mut buf, limits, &mut args) {
+                Ok(Parsed::Command) => cmds.push(args.iter().map(|a| a.to_vec()).collect()),
+                Ok(Parsed::Incomplete) => {
+                    return (cmds, Ok((buf.to_vec(), parser.bytes_wanted())));
+                }
+                Err(e) => return (cmds, Err(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn the_whole_request_shortcut_agrees_with_the_general_path() {
+        let mut rng = Rng(0xfeed_f00d);
+        let odd_counts = [
+            "0",
+            "-1",
+            "01",
+            "+2",
+            "",
+            " 2",
+            "99999999999999999999",
+            "11",
+            "2 ",
+        ];
+        let odd_lens = ["-1", "+1", "00", " 1", "", "99999999999999999999", "16385"];
+        let payload_bytes = b"ab\r\n\0$*";
+        let limit_sets = [
+            Limits::default(),
+            Limits {
+                unauthenticated: true,
+                ..Limits::default()
+            },
+            Limits {
+                max_bulk_len: 5,
+                max_multibulk_len: 2,
+                inline_max: 16,
+                unauthenticated: false,
+            },
+        ];
+        let mut shortcut_commands = 0;
+        for round in 0..30_000 {
+            let mut data = Vec::new();
+            for _ in 0..1 + rng.next() % 3 {
+                let argc = (rng.next() % 5) as usize;
+                let count = if rng.next() % 10 == 0 {
+                    odd_counts[rng.next() as usize % odd_counts.len()].to_string()
+                } else {
+                    argc.to_string()
+                };
+                data.extend_from_slice(format!("*{count}\r\n").as_bytes());
+                for _ in 0..argc {
+                    let len = (rng.next() % 20) as usize;
+                    let header = match rng.next() % 12 {
+                        0 => format!("${}", odd_lens[rng.next() as usize % odd_lens.len()]),
+                        1 => format!("${}", len + 1),
+                        2 => format!(":{len}"),
+                        _ => format!("${len}"),
+                    };
+                    data.extend_from_slice(header.as_bytes());
+                    data.extend_from_slice(b"\r\n");
+                    data.extend(
+                        (0..len).map(|_| payload_bytes[rng.next() as usize % payload_bytes.len()]),
+                    );
+                    if rng.next() % 20 == 0 {
+                        data.extend_from_slice(b"xx");
+                    } else {
+                        data.extend_from_slice(b"\r\n");
+                    }
+                }
+            }
+            if rng.next() % 3 == 0 {
+                data.truncate(rng.next() as usize % (data.len() + 1));
+            }
+            let limits = &limit_sets[round % limit_sets.len()];
+            let both = parse_all_with(RequestParser::default(), &data, limits);
+            let general = RequestParser {
+                general_only: true,
+                ..RequestParser::default()
+            };
+            assert_eq!(
+                both,
+                parse_all_with(general, &data, limits),
+                "{:?} with {limits:?}",
+                String::from_utf8_lossy(&data)
+            );
+            shortcut_commands += both.0.len();
+        }
+        assert!(shortcut_commands > 10_000);
     }
 
     #[test]
