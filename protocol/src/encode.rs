@@ -59,11 +59,43 @@ fn int_line(prefix: u8, v: i64) -> ([u8; INT_LINE], usize) {
     (tmp, i)
 }
 
+/// The line `prefix`, decimal `v`, CRLF for `v` in `0..100_000` (most lengths and counts),
+/// as a little-endian word and the line's length. Built in a register: digits stored one
+/// by one and then copied out as a line stall the copy's loads (store forwarding fails).
+#[inline]
+fn short_int_line(prefix: u8, v: i64) -> Option<(u64, usize)> {
+    if !(0..100_000).contains(&v) {
+        return None;
+    }
+    let mut n = v as u64;
+    let mut digits = 0u64;
+    let mut count = 0;
+    loop {
+        // The most significant digit ends up in the lowest byte: the text order.
+        digits = digits << 8 | (u64::from(b'0') + n % 10);
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let crlf = u64::from(u16::from_le_bytes(*b"\r\n"));
+    Some((
+        u64::from(prefix) | digits << 8 | crlf << (8 * (count + 1)),
+        count + 3,
+    ))
+}
+
 /// Writes `prefix`, the decimal `v` and CRLF, without `format!`.
 #[inline]
 fn prefixed_int(buf: &mut BytesMut, prefix: u8, v: i64) {
-    let (tmp, start) = int_line(prefix, v);
-    buf.extend_from_slice(&tmp[start..]);
+    match short_int_line(prefix, v) {
+        Some((word, len)) => buf.extend_from_slice(&word.to_le_bytes()[..len]),
+        None => {
+            let (tmp, start) = int_line(prefix, v);
+            buf.extend_from_slice(&tmp[start..]);
+        }
+    }
 }
 
 #[inline]
@@ -101,12 +133,10 @@ pub fn integer(buf: &mut BytesMut, v: i64) {
 /// `$len\r\ndata\r\n`.
 #[inline]
 pub fn bulk(buf: &mut BytesMut, data: &[u8]) {
-    // Lengths of real buffers always fit in i64.
-    let (head, start) = int_line(b'$', i64::try_from(data.len()).unwrap_or(i64::MAX));
-    // Room for the header and CRLF of any real length (as before the header was built on the
-    // stack: the slack also spares a client's reply buffer a reclaim on every request).
+    // Room for the header and CRLF of any real length (the slack also spares a client's
+    // reply buffer a reclaim on every request).
     buf.reserve(data.len() + 16);
-    buf.extend_from_slice(&head[start..]);
+    prefixed_len(buf, b'$', data.len());
     buf.extend_from_slice(data);
     buf.extend_from_slice(b"\r\n");
 }
@@ -341,6 +371,38 @@ mod tests {
         assert_eq!(out(|b| integer(b, i64::MAX)), b":9223372036854775807\r\n");
         assert_eq!(out(|b| integer(b, i64::MIN)), b":-9223372036854775808\r\n");
         assert_eq!(out(|b| bulk_integer(b, -7)), b"$2\r\n-7\r\n");
+    }
+
+    #[test]
+    fn integers_on_both_sides_of_the_short_form_match_format() {
+        let edges = [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            9_999,
+            10_000,
+            99_999,
+            100_000,
+            123_456_789,
+        ];
+        for v in edges.into_iter().chain(1..2_000).flat_map(|v| [v, -v]) {
+            assert_eq!(out(|b| integer(b, v)), format!(":{v}\r\n").into_bytes());
+            let len = v.unsigned_abs() as usize;
+            assert_eq!(
+                out(|b| array_header(b, len)),
+                format!("*{len}\r\n").into_bytes()
+            );
+        }
+        let data = vec![b'x'; 100_001];
+        for len in [0, 9, 10, 99_999, 100_000, 100_001] {
+            let mut want = format!("${len}\r\n").into_bytes();
+            want.extend_from_slice(&data[..len]);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(out(|b| bulk(b, &data[..len])), want);
+        }
     }
 
     #[test]

@@ -223,17 +223,27 @@ impl NameKey {
     /// argument names no command.
     const MAX_LEN: usize = 23;
 
+    #[inline(always)]
     fn of(name: &[u8]) -> Option<NameKey> {
-        if name.len() > Self::MAX_LEN {
+        let n = name.len();
+        if n > Self::MAX_LEN {
             return None;
         }
-        let mut b = [0u8; 24];
-        for (d, s) in b.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
+        // Built in registers: byte stores into a buffer read back as words
+        // stall the loads (store forwarding fails), which took longer than
+        // the rest of the lookup.
+        let len = (n as u64) << 56;
+        let a = lowercase_word(load_word(&name[..n.min(8)]));
+        if n <= 8 {
+            return Some(NameKey([a, 0, len]));
         }
-        b[23] = name.len() as u8;
-        let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-        Some(NameKey([word(0), word(8), word(16)]))
+        let b = lowercase_word(load_word(&name[8..n.min(16)]));
+        let c = if n > 16 {
+            lowercase_word(load_word(&name[16..]))
+        } else {
+            0
+        };
+        Some(NameKey([a, b, c | len]))
     }
 
     /// A folded multiply of the words: every input bit reaches both the low
@@ -245,9 +255,86 @@ impl NameKey {
     }
 }
 
+/// Up to 8 bytes as a little-endian word, zero-padded: two overlapping loads
+/// cover 4 to 8 bytes, three single bytes cover 1 to 3.
+#[inline]
+fn load_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let u32_at = |i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
+    match n {
+        8.. => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        4..=7 => u32_at(0) | u32_at(n - 4) << (8 * (n - 4)),
+        1..=3 => {
+            u64::from(b[0])
+                | u64::from(b[n / 2]) << (8 * (n / 2))
+                | u64::from(b[n - 1]) << (8 * (n - 1))
+        }
+        0 => 0,
+    }
+}
+
+/// `to_ascii_lowercase` on each byte of a word at once: the bytes in `A..=Z`
+/// get bit 5 set; bytes with the top bit set are left alone.
+#[inline]
+fn lowercase_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    // On the low 7 bits of each byte nothing carries into the next byte: the
+    // top bit of each sum says whether that byte is >= b'A' / > b'Z'.
+    let low7 = w & !TOPS;
+    let ge_a = low7 + (0x80 - u64::from(b'A')) * ONES;
+    let gt_z = low7 + (0x7f - u64::from(b'Z')) * ONES;
+    let upper = (ge_a & !gt_z) & !w & TOPS;
+    w | upper >> 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key as the plain byte-by-byte definition gives it.
+    fn reference_key(name: &[u8]) -> Option<NameKey> {
+        if name.len() > NameKey::MAX_LEN {
+            return None;
+        }
+        let mut b = [0u8; 24];
+        for (d, s) in b.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        b[23] = name.len() as u8;
+        let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        Some(NameKey([word(0), word(8), word(16)]))
+    }
+
+    #[test]
+    fn name_keys_fold_case_like_to_ascii_lowercase() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                lowercase_word(u64::from(b)),
+                u64::from(b.to_ascii_lowercase())
+            );
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 26) as usize;
+            let name: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = (x >> (i % 8 * 8)) as u8 ^ i as u8;
+                    // Mostly letters of both cases, sometimes anything.
+                    if r & 3 == 0 {
+                        r
+                    } else {
+                        b"aZ_-|mQ"[r as usize % 7]
+                    }
+                })
+                .collect();
+            let key = NameKey::of(&name);
+            assert!(key == reference_key(&name), "{name:?}");
+        }
+    }
 
     #[test]
     fn lookups_ignore_case_and_find_subcommands() {
