@@ -16,6 +16,8 @@
 mod common;
 
 use common::script::{exchange, in_resp2_and_resp3, known, lines, mismatch, tokenize};
+use common::workload::info_field;
+use common::{ExternalServer, TestServer};
 use handoff::protocol::{Connection, Frame};
 
 const SCRIPT: &str = r#"
@@ -636,4 +638,44 @@ fn string_and_bitmap_replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
         let features = features.get_or_insert_with(|| probe(ours));
         run_script(ours, theirs, prefix, features)
     });
+}
+
+/// SET over a key whose TTL has passed (active expiry off, so only the SET
+/// finds it), with every kind of SET: the reply, the value and TTL left, and
+/// INFO's expired_keys (the key is expired once) match Redis.
+#[test]
+fn set_over_a_logically_expired_key_matches_redis() {
+    let Some(redis) = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"])
+    else {
+        return;
+    };
+    let ours =
+        TestServer::with(|c| c.enable_debug_command = handoff_server::config::EnableMode::Yes);
+    let run = |c: &mut Connection| {
+        let mut seen = Vec::new();
+        c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]).unwrap();
+        for set in [
+            &["SET", "e", "2"][..],
+            &["SET", "e", "3", "KEEPTTL"],
+            &["SET", "e", "4", "NX"],
+            &["SET", "e", "5", "XX"],
+            &["SET", "e", "6", "GET"],
+            &["SET", "e", "7", "EX", "100"],
+            &["SET", "e", "8", "XX", "GET"],
+        ] {
+            c.call(&["SET", "e", "1", "PX", "1"]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            seen.push(c.call(set).unwrap().to_string_lossy());
+            seen.push(c.call(&["GET", "e"]).unwrap().to_string_lossy());
+            let ttl = match c.call(&["TTL", "e"]).unwrap() {
+                Frame::Integer(t) if t > 0 => "positive".to_string(),
+                other => other.to_string_lossy(),
+            };
+            seen.push(ttl);
+            seen.push(info_field(c, "stats", "expired_keys").unwrap());
+        }
+        c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]).unwrap();
+        seen
+    };
+    assert_eq!(run(&mut ours.connect()), run(&mut redis.connect()));
 }

@@ -292,9 +292,15 @@ fn generic_set(
     let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
     let value = RStr::new(val);
-    match lookup_write(ks, db, key, now, no_touch) {
-        Some(e) if o.ttl == Ttl::Keep => e.value = Value::Str(value),
-        _ => ks.set(db, key, Value::Str(value)),
+    // `exists` above already expired a stale key (as Redis's lookupKeyWrite in SET);
+    // only KEEPTTL needs the entry itself, every other SET replaces it whole.
+    if o.ttl == Ttl::Keep {
+        match lookup_write(ks, db, key, now, no_touch) {
+            Some(e) => e.value = Value::Str(value),
+            None => ks.set(db, key, Value::Str(value)),
+        }
+    } else {
+        ks.set(db, key, Value::Str(value));
     }
     ks.dirty += 1;
     if let Some(at) = at {
