@@ -301,19 +301,28 @@ impl Server {
     }
 
     /// The keyspace notification classes enabled by `notify-keyspace-events`
-    /// (re-parsed only when the setting changed).
+    /// (re-parsed only when the setting changed). Called several times per
+    /// command: the check is inline, and the usual empty setting is told
+    /// apart by its length alone.
+    #[inline]
     pub fn notify_classes(&mut self) -> u32 {
-        if self.notify_cache.0 != self.config.notify_keyspace_events {
-            use crate::pubsub::class;
-            let bits = crate::pubsub::parse_classes(&self.config.notify_keyspace_events);
-            self.notify_cache = (self.config.notify_keyspace_events.clone(), bits);
-            let channels = bits & (class::KEYSPACE | class::KEYEVENT) != 0;
-            self.keyspace.set_notify_records(
-                channels && bits & class::NEW != 0,
-                channels && bits & class::KEY_MISS != 0,
-            );
+        let (cached, now) = (&self.notify_cache.0, &self.config.notify_keyspace_events);
+        if cached.len() != now.len() || (!now.is_empty() && cached != now) {
+            self.refresh_notify_classes();
         }
         self.notify_cache.1
+    }
+
+    #[cold]
+    fn refresh_notify_classes(&mut self) {
+        use crate::pubsub::class;
+        let bits = crate::pubsub::parse_classes(&self.config.notify_keyspace_events);
+        self.notify_cache = (self.config.notify_keyspace_events.clone(), bits);
+        let channels = bits & (class::KEYSPACE | class::KEYEVENT) != 0;
+        self.keyspace.set_notify_records(
+            channels && bits & class::NEW != 0,
+            channels && bits & class::KEY_MISS != 0,
+        );
     }
 
     /// Queues client `slot` for writing before the loop sleeps (used when a
