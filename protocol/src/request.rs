@@ -502,7 +502,7 @@ enum HeaderEnd {
 /// of them, then `\r` and at least one more byte. Gives the value and the index of the `\r`
 /// in `s`. Anything else is None and left to [`find_header_end`] and [`string2ll`], which
 /// agree with this on every line it accepts; this only saves scanning the line twice.
-#[inline]
+#[inline(always)]
 fn canonical_header(s: &[u8]) -> Option<(u64, usize)> {
     let mut v = 0u64;
     for (i, &b) in s.iter().enumerate().take(19) {
