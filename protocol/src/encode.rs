@@ -90,7 +90,13 @@ fn short_int_line(prefix: u8, v: i64) -> Option<(u64, usize)> {
 #[inline]
 fn prefixed_int(buf: &mut BytesMut, prefix: u8, v: i64) {
     match short_int_line(prefix, v) {
-        Some((word, len)) => buf.extend_from_slice(&word.to_le_bytes()[..len]),
+        Some((word, len)) => {
+            // All eight bytes go in with one store, then the length is cut back: a
+            // copy of `len` bytes would be a memcpy call for a few bytes.
+            let end = buf.len() + len;
+            buf.put_u64_le(word);
+            buf.truncate(end);
+        }
         None => {
             let (tmp, start) = int_line(prefix, v);
             buf.extend_from_slice(&tmp[start..]);
