@@ -274,15 +274,14 @@ impl RequestParser {
                 return false;
             }
             let start = pos + 1 + cr + 2;
-            let next;
             // Payload plus the two terminator bytes, which Redis skips without checking.
-            match usize::try_from(len)
+            let next = match usize::try_from(len)
                 .ok()
                 .and_then(|l| start.checked_add(l)?.checked_add(2))
             {
-                Some(n) if n <= b.len() => next = n,
+                Some(n) if n <= b.len() => n,
                 _ => return false,
-            }
+            };
             self.ranges.push((start, next - 2));
             pos = next;
         }
@@ -1021,7 +1020,7 @@ mod tests {
             line.extend((0..len).map(|_| {
                 let r = rng.next() as usize;
                 // Mostly digits, so that long numbers and leading zeros come up.
-                if r % 4 == 0 {
+                if r.is_multiple_of(4) {
                     alphabet[(r >> 8) % alphabet.len()]
                 } else {
                     b'0' + ((r >> 8) % 10) as u8
@@ -1049,13 +1048,16 @@ mod tests {
         assert_eq!(canonical_header(b"1000000000000000000\r\n"), None);
     }
 
+    /// How feeding ended: the bytes left and what the parser still wants, or the error.
+    type Outcome = Result<(Vec<u8>, Option<usize>), ProtocolError>;
+
     /// Everything a parser yields from `input` fed whole: commands, then the error or the
     /// bytes left and what it still wants.
     fn parse_all_with(
         mut parser: RequestParser,
         input: &[u8],
         limits: &Limits,
-    ) -> (Commands, Result<(Vec<u8>, Option<usize>), ProtocolError>) {
+    ) -> (Commands, Outcome) {
         let mut buf = BytesMut::from(input);
         let mut args = Vec::new();
         let mut cmds = Vec::new();
@@ -1104,7 +1106,7 @@ mod tests {
             let mut data = Vec::new();
             for _ in 0..1 + rng.next() % 3 {
                 let argc = (rng.next() % 5) as usize;
-                let count = if rng.next() % 10 == 0 {
+                let count = if rng.next().is_multiple_of(10) {
                     odd_counts[rng.next() as usize % odd_counts.len()].to_string()
                 } else {
                     argc.to_string()
@@ -1123,14 +1125,14 @@ mod tests {
                     data.extend(
                         (0..len).map(|_| payload_bytes[rng.next() as usize % payload_bytes.len()]),
                     );
-                    if rng.next() % 20 == 0 {
+                    if rng.next().is_multiple_of(20) {
                         data.extend_from_slice(b"xx");
                     } else {
                         data.extend_from_slice(b"\r\n");
                     }
                 }
             }
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 data.truncate(rng.next() as usize % (data.len() + 1));
             }
             let limits = &limit_sets[round % limit_sets.len()];
