@@ -819,6 +819,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "10000"
     ),
     intf!("slowlog-max-len", [], 0, slowlog_max_len, 0, I64, "128"),
+    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "yes"),
     other!(
         "socket-mark-id",
         [],
@@ -826,7 +827,6 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, u32::MAX as i64),
         "0"
     ),
-    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "yes"),
     other!("stop-writes-on-bgsave-error", [], 0, Kind::Bool, "yes"),
     other!("stream-node-max-bytes", [], 0, Kind::Memory(0, M64), "4096"),
     other!("stream-node-max-entries", [], 0, Kind::Int(0, I64), "100"),

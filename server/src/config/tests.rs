@@ -168,6 +168,19 @@ fn save_lines_reset_defaults_once_and_empty_save_clears() {
 }
 
 #[test]
+fn a_save_value_of_several_words_in_one_argument_is_split_as_redis_does() {
+    assert_eq!(
+        load(&args(&["--save", "3600 1"])).unwrap().0.save,
+        vec![(3600, 1)]
+    );
+    assert_eq!(
+        parse_str("save \"3600 1 300 100\"\n").unwrap().0.save,
+        vec![(3600, 1), (300, 100)]
+    );
+    assert!(load(&args(&["--save", "3600 1 5"])).is_err());
+}
+
+#[test]
 fn output_buffer_limits_update_only_the_named_classes() {
     let (c, _) = parse_str("client-output-buffer-limit pubsub 1mb 2mb 3\n").unwrap();
     let p = c.client_output_buffer_limit[ClientClass::Pubsub as usize];
