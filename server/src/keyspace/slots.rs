@@ -5,19 +5,53 @@
 //! the loop while it reallocates) and at most one page is partly unused
 //! (a doubling vector wastes up to half its capacity). Slot numbers stay
 //! stable, which SCAN cursors rely on.
+//!
+//! The first pages are small (1024 slots). Past [`SMALL_PAGES`] of them the
+//! slab is big, and further pages are 2 MiB blocks aligned to 2 MiB that the
+//! kernel may back with transparent huge pages (`madvise(MADV_HUGEPAGE)`):
+//! a snapshot's `fork()` copies one page-table entry per huge page instead
+//! of 512, and the entries are most of a big keyspace's memory, so the fork
+//! (the one stall of a snapshot in the parent) gets several times shorter.
+//! Since Linux 5.8 a write to a huge page shared with the child copies only
+//! the 4 KiB it touches, so copy-on-write costs what it did.
 
-use std::ops::{Index, IndexMut};
+use std::alloc::Layout;
+use std::ops::{Deref, DerefMut, Index, IndexMut};
+use std::ptr::NonNull;
 
 use super::db::Entry;
 
-/// Slots per page: 1024 entries of about 56 bytes, one 56 KiB allocation.
-const PAGE: usize = 1024;
+/// Slots per small page.
+const SMALL: usize = 1024;
+
+/// Small pages before the slab switches to huge ones (32k keys, about
+/// 2 MiB of entries: from there a 2 MiB page wastes at most half).
+const SMALL_PAGES: usize = 32;
+
+/// Slots held by the small pages together.
+const SMALL_TOTAL: usize = SMALL * SMALL_PAGES;
+
+/// Bytes (and alignment) of a huge page.
+const HUGE_BYTES: usize = 2 << 20;
+
+/// Slots per huge page.
+const BIG: usize = HUGE_BYTES / std::mem::size_of::<Option<Entry>>();
 
 /// A growable array of `Option<Entry>` in fixed pages.
 #[derive(Default)]
 pub struct Slots {
-    pages: Vec<Box<[Option<Entry>]>>,
+    pages: Vec<Page>,
     len: usize,
+}
+
+/// Which page holds slot `i`, and where in it.
+fn locate(i: usize) -> (usize, usize) {
+    if i < SMALL_TOTAL {
+        (i / SMALL, i % SMALL)
+    } else {
+        let j = i - SMALL_TOTAL;
+        (SMALL_PAGES + j / BIG, j % BIG)
+    }
 }
 
 impl Slots {
@@ -30,12 +64,16 @@ impl Slots {
     }
 
     pub fn get(&self, i: usize) -> Option<&Option<Entry>> {
-        (i < self.len).then(|| &self.pages[i / PAGE][i % PAGE])
+        (i < self.len).then(|| {
+            let (p, o) = locate(i);
+            &self.pages[p][o]
+        })
     }
 
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Option<Entry>> {
         if i < self.len {
-            Some(&mut self.pages[i / PAGE][i % PAGE])
+            let (p, o) = locate(i);
+            Some(&mut self.pages[p][o])
         } else {
             None
         }
@@ -43,11 +81,15 @@ impl Slots {
 
     /// Appends a slot at index `len()`.
     pub fn push(&mut self, slot: Option<Entry>) {
-        if self.len / PAGE == self.pages.len() {
-            self.pages.push((0..PAGE).map(|_| None).collect());
+        let (p, o) = locate(self.len);
+        if p == self.pages.len() {
+            self.pages.push(if p < SMALL_PAGES {
+                Page::Small((0..SMALL).map(|_| None).collect())
+            } else {
+                Page::Huge(HugePage::new())
+            });
         }
-        let i = self.len;
-        self.pages[i / PAGE][i % PAGE] = slot;
+        self.pages[p][o] = slot;
         self.len += 1;
     }
 
@@ -57,10 +99,10 @@ impl Slots {
             return None;
         }
         self.len -= 1;
-        let i = self.len;
-        let slot = self.pages[i / PAGE][i % PAGE].take();
-        if i.is_multiple_of(PAGE) {
-            self.pages.truncate(i / PAGE);
+        let (p, o) = locate(self.len);
+        let slot = self.pages[p][o].take();
+        if o == 0 {
+            self.pages.truncate(p);
         }
         Some(slot)
     }
@@ -75,7 +117,10 @@ impl Slots {
 
     /// Heap bytes held by the pages.
     pub fn heap_size(&self) -> usize {
-        self.pages.len() * PAGE * std::mem::size_of::<Option<Entry>>()
+        self.pages
+            .iter()
+            .map(|p| std::mem::size_of_val::<[Option<Entry>]>(p))
+            .sum()
     }
 }
 
@@ -84,16 +129,108 @@ impl Index<usize> for Slots {
 
     fn index(&self, i: usize) -> &Option<Entry> {
         assert!(i < self.len, "slot {i} out of range");
-        &self.pages[i / PAGE][i % PAGE]
+        let (p, o) = locate(i);
+        &self.pages[p][o]
     }
 }
 
 impl IndexMut<usize> for Slots {
     fn index_mut(&mut self, i: usize) -> &mut Option<Entry> {
         assert!(i < self.len, "slot {i} out of range");
-        &mut self.pages[i / PAGE][i % PAGE]
+        let (p, o) = locate(i);
+        &mut self.pages[p][o]
     }
 }
+
+/// One page of slots.
+enum Page {
+    Small(Box<[Option<Entry>]>),
+    Huge(HugePage),
+}
+
+impl Deref for Page {
+    type Target = [Option<Entry>];
+
+    fn deref(&self) -> &[Option<Entry>] {
+        match self {
+            Page::Small(b) => b,
+            Page::Huge(h) => h,
+        }
+    }
+}
+
+impl DerefMut for Page {
+    fn deref_mut(&mut self) -> &mut [Option<Entry>] {
+        match self {
+            Page::Small(b) => b,
+            Page::Huge(h) => h,
+        }
+    }
+}
+
+/// `BIG` slots in one 2 MiB allocation aligned to 2 MiB, offered to the
+/// kernel for a transparent huge page. A `Box<[T]>` cannot carry the
+/// alignment (it frees with `T`'s), hence this small owner.
+struct HugePage {
+    ptr: NonNull<Option<Entry>>,
+}
+
+fn huge_layout() -> Layout {
+    Layout::from_size_align(HUGE_BYTES, HUGE_BYTES).expect("2 MiB is a valid layout")
+}
+
+impl HugePage {
+    fn new() -> HugePage {
+        let layout = huge_layout();
+        // SAFETY: the layout has a non-zero size.
+        let raw = unsafe { std::alloc::alloc(layout) };
+        let Some(ptr) = NonNull::new(raw as *mut Option<Entry>) else {
+            std::alloc::handle_alloc_error(layout);
+        };
+        // SAFETY: [raw, raw + HUGE_BYTES) is our allocation and 2 MiB aligned;
+        // madvise only changes how the kernel backs it. Failure (THP off or
+        // unsupported) leaves ordinary pages, which is fine.
+        unsafe { libc::madvise(raw as *mut libc::c_void, HUGE_BYTES, libc::MADV_HUGEPAGE) };
+        for o in 0..BIG {
+            // SAFETY: o < BIG, so the slot lies inside the allocation
+            // (BIG * size_of::<Option<Entry>>() <= HUGE_BYTES), is aligned
+            // (the block is 2 MiB aligned, the stride is the type's size),
+            // and is written once before any read.
+            unsafe { ptr.as_ptr().add(o).write(None) };
+        }
+        HugePage { ptr }
+    }
+}
+
+impl Deref for HugePage {
+    type Target = [Option<Entry>];
+
+    fn deref(&self) -> &[Option<Entry>] {
+        // SAFETY: `new` initialised BIG slots at ptr; we own them.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), BIG) }
+    }
+}
+
+impl DerefMut for HugePage {
+    fn deref_mut(&mut self) -> &mut [Option<Entry>] {
+        // SAFETY: as in `deref`; `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), BIG) }
+    }
+}
+
+impl Drop for HugePage {
+    fn drop(&mut self) {
+        // SAFETY: the BIG slots are initialised and dropped once here, then
+        // the block is freed with the layout it was allocated with.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), BIG));
+            std::alloc::dealloc(self.ptr.as_ptr() as *mut u8, huge_layout());
+        }
+    }
+}
+
+// SAFETY: a HugePage owns its slots exactly as a Box<[Option<Entry>]> would.
+unsafe impl Send for HugePage {}
 
 #[cfg(test)]
 mod tests {
@@ -110,21 +247,45 @@ mod tests {
     #[test]
     fn slots_keep_their_index_across_pages_and_pages_are_released() {
         let mut s = Slots::default();
-        for n in 0..(PAGE * 2 + 5) {
+        for n in 0..(SMALL * 2 + 5) {
             s.push(entry(n));
         }
-        assert_eq!(s.len(), PAGE * 2 + 5);
+        assert_eq!(s.len(), SMALL * 2 + 5);
         assert_eq!(
-            &s[PAGE + 7].as_ref().unwrap().key[..],
-            (PAGE + 7).to_string().as_bytes()
+            &s[SMALL + 7].as_ref().unwrap().key[..],
+            (SMALL + 7).to_string().as_bytes()
         );
-        assert_eq!(s.iter().count(), PAGE * 2 + 5);
+        assert_eq!(s.iter().count(), SMALL * 2 + 5);
         for _ in 0..6 {
             s.pop();
         }
         assert_eq!(s.pages.len(), 2);
-        assert!(s.get(PAGE * 2).is_none());
+        assert!(s.get(SMALL * 2).is_none());
         while s.pop().is_some() {}
         assert!(s.pages.is_empty());
+    }
+
+    #[test]
+    fn a_big_slab_continues_in_huge_pages_and_gives_them_back() {
+        let mut s = Slots::default();
+        let n = SMALL_TOTAL + BIG + 10;
+        for k in 0..n {
+            s.push(entry(k));
+        }
+        assert_eq!(s.pages.len(), SMALL_PAGES + 2);
+        assert!(matches!(s.pages[SMALL_PAGES], Page::Huge(_)));
+        assert_eq!(s.pages[SMALL_PAGES].as_ptr() as usize % HUGE_BYTES, 0);
+        for k in [0, SMALL_TOTAL - 1, SMALL_TOTAL, SMALL_TOTAL + BIG, n - 1] {
+            assert_eq!(&s[k].as_ref().unwrap().key[..], k.to_string().as_bytes());
+        }
+        assert_eq!(s.iter().flatten().count(), n);
+        while s.len() > SMALL_TOTAL {
+            s.pop();
+        }
+        assert_eq!(s.pages.len(), SMALL_PAGES);
+        assert_eq!(
+            s.heap_size(),
+            SMALL_TOTAL * std::mem::size_of::<Option<Entry>>()
+        );
     }
 }
