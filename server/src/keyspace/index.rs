@@ -16,9 +16,11 @@
 
 use std::time::{Duration, Instant};
 
-use hashbrown::HashTable;
-
+use super::hugepage::BigAlloc;
 use super::slots::Slots;
+
+/// Tables of a big index live in huge pages (see `hugepage`).
+type HashTable<T> = hashbrown::HashTable<T, BigAlloc>;
 
 /// Entries moved by each insert or remove while a resize is under way: more
 /// than one, so the move finishes long before the new table fills up.
@@ -53,7 +55,7 @@ impl KeyIndex {
     /// seed).
     pub fn with_hasher(hasher: ahash::RandomState) -> Self {
         KeyIndex {
-            table: HashTable::new(),
+            table: HashTable::new_in(BigAlloc),
             old: None,
             cursor: 0,
             hasher,
@@ -142,7 +144,7 @@ impl KeyIndex {
 
     /// Sets the current table aside and allocates one for `capacity` keys.
     fn start_resize(&mut self, capacity: usize) {
-        let fresh = HashTable::with_capacity(capacity);
+        let fresh = HashTable::with_capacity_in(capacity, BigAlloc);
         self.old = Some(std::mem::replace(&mut self.table, fresh));
         self.cursor = 0;
     }

@@ -6,6 +6,7 @@
 //! propagate them as DEL and raise notifications; this module does no I/O.
 
 pub mod db;
+pub mod hugepage;
 pub mod index;
 pub mod lazyfree;
 pub mod listpack;

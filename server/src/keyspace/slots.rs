@@ -7,19 +7,15 @@
 //! stable, which SCAN cursors rely on.
 //!
 //! The first pages are small (1024 slots). Past [`SMALL_PAGES`] of them the
-//! slab is big, and further pages are 2 MiB blocks aligned to 2 MiB that the
-//! kernel may back with transparent huge pages (`madvise(MADV_HUGEPAGE)`):
-//! a snapshot's `fork()` copies one page-table entry per huge page instead
-//! of 512, and the entries are most of a big keyspace's memory, so the fork
-//! (the one stall of a snapshot in the parent) gets several times shorter.
-//! Since Linux 5.8 a write to a huge page shared with the child copies only
-//! the 4 KiB it touches, so copy-on-write costs what it did.
+//! slab is big, and further pages are huge-page blocks (see `hugepage`): the
+//! entries are most of a big keyspace's memory, so this is what makes a
+//! snapshot's fork several times shorter.
 
-use std::alloc::Layout;
 use std::ops::{Deref, DerefMut, Index, IndexMut};
 use std::ptr::NonNull;
 
 use super::db::Entry;
+use super::hugepage::{self, HUGE_BYTES};
 
 /// Slots per small page.
 const SMALL: usize = 1024;
@@ -30,9 +26,6 @@ const SMALL_PAGES: usize = 32;
 
 /// Slots held by the small pages together.
 const SMALL_TOTAL: usize = SMALL * SMALL_PAGES;
-
-/// Bytes (and alignment) of a huge page.
-const HUGE_BYTES: usize = 2 << 20;
 
 /// Slots per huge page.
 const BIG: usize = HUGE_BYTES / std::mem::size_of::<Option<Entry>>();
@@ -168,29 +161,15 @@ impl DerefMut for Page {
     }
 }
 
-/// `BIG` slots in one 2 MiB allocation aligned to 2 MiB, offered to the
-/// kernel for a transparent huge page. A `Box<[T]>` cannot carry the
+/// `BIG` slots in one huge-page block. A `Box<[T]>` cannot carry the 2 MiB
 /// alignment (it frees with `T`'s), hence this small owner.
 struct HugePage {
     ptr: NonNull<Option<Entry>>,
 }
 
-fn huge_layout() -> Layout {
-    Layout::from_size_align(HUGE_BYTES, HUGE_BYTES).expect("2 MiB is a valid layout")
-}
-
 impl HugePage {
     fn new() -> HugePage {
-        let layout = huge_layout();
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let Some(ptr) = NonNull::new(raw as *mut Option<Entry>) else {
-            std::alloc::handle_alloc_error(layout);
-        };
-        // SAFETY: [raw, raw + HUGE_BYTES) is our allocation and 2 MiB aligned;
-        // madvise only changes how the kernel backs it. Failure (THP off or
-        // unsupported) leaves ordinary pages, which is fine.
-        unsafe { libc::madvise(raw as *mut libc::c_void, HUGE_BYTES, libc::MADV_HUGEPAGE) };
+        let ptr = hugepage::alloc(HUGE_BYTES, 1).cast::<Option<Entry>>();
         for o in 0..BIG {
             // SAFETY: o < BIG, so the slot lies inside the allocation
             // (BIG * size_of::<Option<Entry>>() <= HUGE_BYTES), is aligned
@@ -224,7 +203,7 @@ impl Drop for HugePage {
         // the block is freed with the layout it was allocated with.
         unsafe {
             std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), BIG));
-            std::alloc::dealloc(self.ptr.as_ptr() as *mut u8, huge_layout());
+            hugepage::free(self.ptr.cast(), HUGE_BYTES, 1);
         }
     }
 }
