@@ -10,7 +10,7 @@ use std::ops::{Index, IndexMut};
 
 use super::db::Entry;
 
-/// Slots per page: 1024 entries of about 56 bytes, one 56 KiB allocation.
+/// Slots per page: 1024 entries of 64 bytes, one 64 KiB allocation.
 const PAGE: usize = 1024;
 
 /// A growable array of `Option<Entry>` in fixed pages.
