@@ -265,6 +265,13 @@ impl Listpack {
     pub fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
     }
+
+    /// Makes room for exactly `additional` more bytes, so that a small
+    /// listpack grown one entry at a time stays at its exact size, as Redis
+    /// reallocates its listpacks (a doubling `Vec` leaves up to half unused).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.buf.reserve_exact(additional);
+    }
 }
 
 /// Iterator over a listpack's entries.
