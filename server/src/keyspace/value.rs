@@ -10,15 +10,18 @@ use crate::types::{Hash, List, Set, Stream, ZSet};
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
-/// A value stored under a key. Collections are boxed so that a `Value`
-/// stays as small as a string.
+/// A value stored under a key, 24 bytes (the key slab holds one per key).
+/// Hashes and sorted sets are inline: a listpack or a box holding the big
+/// encoding, 16 bytes each, so a small one costs its listpack and nothing
+/// else. Lists, sets and streams are bigger than the 16 bytes that fit next
+/// to the string's niche, so they are boxed.
 #[derive(Clone)]
 pub enum Value {
     Str(RStr),
     List(Box<List>),
-    Hash(Box<Hash>),
+    Hash(Hash),
     Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
     Stream(Box<Stream>),
 }
 
@@ -84,9 +87,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::List(v) => std::mem::size_of::<List>() + v.heap_size(),
-            Value::Hash(v) => std::mem::size_of::<Hash>() + v.heap_size(),
+            Value::Hash(v) => v.heap_size(),
             Value::Set(v) => std::mem::size_of::<Set>() + v.heap_size(),
-            Value::ZSet(v) => std::mem::size_of::<ZSet>() + v.heap_size(),
+            Value::ZSet(v) => v.heap_size(),
             Value::Stream(v) => std::mem::size_of::<Stream>() + v.heap_size(),
         }
     }
@@ -362,6 +365,12 @@ mod tests {
         assert_eq!(size_of::<Value>(), 24);
         assert_eq!(size_of::<Option<Value>>(), 24);
         assert_eq!(size_of::<crate::keyspace::Entry>(), 64);
+        // Small hashes and zsets live inline in the Value (no Box header);
+        // a boxed Set costs a 24-byte block.
+        assert_eq!(size_of::<crate::keyspace::listpack::Listpack>(), 16);
+        assert_eq!(size_of::<Hash>(), 16);
+        assert_eq!(size_of::<ZSet>(), 16);
+        assert_eq!(size_of::<Set>(), 24);
         assert_eq!(size_of::<Option<crate::keyspace::Entry>>(), 64);
     }
 

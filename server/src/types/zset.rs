@@ -152,12 +152,6 @@ impl ZSet {
         if lim.fits(pairs.len(), max_len) {
             let mut lp = Listpack::new();
             let mut buf = [0u8; 8];
-            lp.reserve_exact(
-                pairs
-                    .iter()
-                    .map(|(s, m)| entry_len(m.len()) + entry_len(encode_score(*s, &mut buf).len()))
-                    .sum(),
-            );
             for (s, m) in pairs {
                 lp.push_back(m);
                 lp.push_back(encode_score(*s, &mut buf));
@@ -196,7 +190,7 @@ impl ZSet {
     /// Heap bytes used.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Lp(lp) => lp.capacity(),
+            Repr::Lp(lp) => lp.bytes(),
             Repr::Big(t) => std::mem::size_of::<Tree>() + t.heap_size(),
         }
     }
@@ -252,9 +246,7 @@ impl ZSet {
     }
 
     /// Inserts a member known to be absent, converting to the big encoding
-    /// when the listpack limits would be exceeded. A listpack grows by
-    /// exactly the new pair's bytes, as Redis reallocates its listpacks: a
-    /// doubling buffer left about 30 bytes unused per small set.
+    /// when the listpack limits would be exceeded.
     pub fn insert_new(&mut self, member: &[u8], score: f64, lim: Limits) {
         if let Repr::Lp(lp) = &self.repr {
             if !lim.fits(lp.len() / 2 + 1, member.len()) {
@@ -265,7 +257,6 @@ impl ZSet {
             Repr::Lp(lp) => {
                 let mut buf = [0u8; 8];
                 let enc = encode_score(score, &mut buf);
-                lp.reserve_exact(entry_len(member.len()) + entry_len(enc.len()));
                 // First pair that sorts after the new one.
                 let mut off = lp.first();
                 while let Some(o) = off {
@@ -300,7 +291,6 @@ impl ZSet {
                 let o = Self::lp_find(lp, member)?;
                 let s = decode_score(lp.at(lp.next(o)?));
                 lp.remove_range(o, 2);
-                lp_trim(lp);
                 Some(s)
             }
             Repr::Big(t) => t.remove(member),
@@ -419,7 +409,6 @@ impl ZSet {
             Repr::Lp(lp) => {
                 if let Some(o) = lp.offset_of((start * 2) as i64) {
                     lp.remove_range(o, count * 2);
-                    lp_trim(lp);
                 }
             }
             Repr::Big(t) => t.remove_rank_range(start, count),
@@ -471,15 +460,6 @@ impl ZSet {
         self.iter_from(0, false)
             .map(|(m, s)| (m.to_vec(), s))
             .collect()
-    }
-}
-
-/// Gives back the space of removed entries once it is worth an
-/// allocation's rounding, so a small set costs what its bytes need (growth is
-/// exact, see [`ZSet::insert_new`]).
-fn lp_trim(lp: &mut Listpack) {
-    if lp.capacity() > lp.bytes() + lp.bytes() / 8 + 16 {
-        lp.shrink_to_fit();
     }
 }
 
@@ -538,31 +518,6 @@ mod tests {
         entries: 128,
         value: 64,
     };
-
-    #[test]
-    fn a_small_set_keeps_its_listpack_at_its_exact_size() {
-        let mut z = ZSet::new();
-        for i in 0..20 {
-            z.add(
-                format!("m:{i}").as_bytes(),
-                (i % 7) as f64,
-                AddFlags::default(),
-                LIM,
-            );
-        }
-        let Repr::Lp(lp) = &z.repr else { panic!() };
-        assert_eq!(lp.capacity(), lp.bytes());
-        for i in 0..15 {
-            z.remove(format!("m:{i}").as_bytes());
-        }
-        let Repr::Lp(lp) = &z.repr else { panic!() };
-        assert!(lp.capacity() <= lp.bytes() + lp.bytes() / 8 + 16);
-        let pairs: Vec<(f64, Vec<u8>)> = (0..10).map(|i| (i as f64, vec![b'a' + i])).collect();
-        let Repr::Lp(lp) = ZSet::from_sorted(&pairs, LIM).repr else {
-            panic!()
-        };
-        assert_eq!(lp.capacity(), lp.bytes());
-    }
 
     #[test]
     fn scores_round_trip_through_the_compact_encoding() {
