@@ -137,7 +137,7 @@ fn memory_help(ctx: &mut Ctx) -> CmdResult {
 /// Estimated bytes a key costs: the entry struct and its index slot, the key
 /// bytes and the value's heap allocation (MEMORY USAGE).
 pub fn estimate_key_bytes(e: &Entry) -> usize {
-    std::mem::size_of::<Entry>() + 8 + e.key.len() + e.value.heap_size()
+    std::mem::size_of::<Entry>() + 8 + e.key.heap_size() + e.value.heap_size()
 }
 
 fn memory_usage(ctx: &mut Ctx) -> CmdResult {

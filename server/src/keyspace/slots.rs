@@ -17,7 +17,7 @@ use std::ptr::NonNull;
 use super::db::Entry;
 use super::hugepage::{self, HUGE_BYTES};
 
-/// Slots per small page.
+/// Slots per small page: 1024 entries of 64 bytes, one 64 KiB allocation.
 const SMALL: usize = 1024;
 
 /// Small pages before the slab switches to huge ones (32k keys, about
