@@ -233,7 +233,8 @@ pub struct Config {
     pub maint_drain_max: u64,
     /// A moved connection silent this many ms counts as drained.
     pub maint_drain_quiet: u64,
-    /// Snapshot children run under SCHED_IDLE (the event loop preempts them).
+    /// Snapshot children run under SCHED_IDLE (the event loop preempts them;
+    /// they starve on a saturated machine, hence off by default).
     pub snapshot_sched_idle: bool,
     /// A node demoted by FAILOVER sends MOVING to late maint connections.
     pub maint_moving_after_demotion: bool,
@@ -351,7 +352,7 @@ impl Default for Config {
             maint_moving_ttl: 15,
             maint_drain_max: 1000,
             maint_drain_quiet: 30,
-            snapshot_sched_idle: true,
+            snapshot_sched_idle: false,
             maint_moving_after_demotion: true,
             maint_none_endpoint_floats: false,
             repl_ping_replica_period: 10,

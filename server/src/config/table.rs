@@ -819,7 +819,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "10000"
     ),
     intf!("slowlog-max-len", [], 0, slowlog_max_len, 0, I64, "128"),
-    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "yes"),
+    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "no"),
     other!(
         "socket-mark-id",
         [],
