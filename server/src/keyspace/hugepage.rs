@@ -1,6 +1,5 @@
-//! Memory for the big structures of a keyspace (entry slab pages, key index
-//! tables) in blocks aligned to 2 MiB and offered to the kernel for
-//! transparent huge pages (`madvise(MADV_HUGEPAGE)`).
+//! Memory for the entry slab of a big keyspace in blocks aligned to 2 MiB and
+//! offered to the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`).
 //!
 //! Why: a snapshot forks, and `fork()` copies the parent's page tables, one
 //! entry per 4 KiB page; that copy is the one stall a snapshot causes in the
@@ -8,6 +7,13 @@
 //! 2 MiB. Since Linux 5.8 a write to a huge page shared with the child copies
 //! only the 4 KiB it touches, so copy-on-write costs no more than before.
 //! Where THP is disabled the advice is ignored and nothing changes.
+//!
+//! The price is at the first touch: the kernel then zeroes the whole 2 MiB at
+//! once (about 10 ms measured on this project's VMs, where fresh memory is
+//! expensive), which would be a stall of the event loop. So slab pages are
+//! prepared ahead of need on a background thread (see `slots`), and the key
+//! index, whose tables are written at random places as they fill, stays on
+//! ordinary pages (a 20 MiB table would fault ten huge pages in a row).
 //!
 //! Allocations go through the global allocator (so INFO `used_memory` counts
 //! them) with a 2 MiB alignment.
@@ -46,33 +52,4 @@ pub fn alloc(size: usize, align: usize) -> NonNull<u8> {
 pub unsafe fn free(ptr: NonNull<u8>, size: usize, align: usize) {
     // SAFETY: per the contract, this is the layout it was allocated with.
     unsafe { std::alloc::dealloc(ptr.as_ptr(), layout(size, align)) };
-}
-
-/// An allocator for hash tables: blocks of at least [`HUGE_BYTES`] come
-/// from [`alloc`], smaller ones from the global allocator as usual.
-#[derive(Clone, Copy, Default)]
-pub struct BigAlloc;
-
-// SAFETY: every block is freed by the same path that allocated it (the
-// size decides, and deallocate receives the allocation's own layout), and
-// both paths return memory valid for the layout until it is freed.
-unsafe impl allocator_api2::alloc::Allocator for BigAlloc {
-    fn allocate(&self, l: Layout) -> Result<NonNull<[u8]>, allocator_api2::alloc::AllocError> {
-        if l.size() >= HUGE_BYTES {
-            let p = alloc(l.size(), l.align());
-            Ok(NonNull::slice_from_raw_parts(p, l.size()))
-        } else {
-            allocator_api2::alloc::Global.allocate(l)
-        }
-    }
-
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, l: Layout) {
-        if l.size() >= HUGE_BYTES {
-            // SAFETY: allocated by `alloc` with this size and alignment.
-            unsafe { free(ptr, l.size(), l.align()) }
-        } else {
-            // SAFETY: allocated by Global with this layout.
-            unsafe { allocator_api2::alloc::Global.deallocate(ptr, l) }
-        }
-    }
 }

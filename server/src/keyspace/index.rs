@@ -16,11 +16,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::hugepage::BigAlloc;
-use super::slots::Slots;
+use hashbrown::HashTable;
 
-/// Tables of a big index live in huge pages (see `hugepage`).
-type HashTable<T> = hashbrown::HashTable<T, BigAlloc>;
+use super::slots::Slots;
 
 /// Entries moved by each insert or remove while a resize is under way: more
 /// than one, so the move finishes long before the new table fills up.
@@ -55,7 +53,7 @@ impl KeyIndex {
     /// seed).
     pub fn with_hasher(hasher: ahash::RandomState) -> Self {
         KeyIndex {
-            table: HashTable::new_in(BigAlloc),
+            table: HashTable::new(),
             old: None,
             cursor: 0,
             hasher,
@@ -144,7 +142,7 @@ impl KeyIndex {
 
     /// Sets the current table aside and allocates one for `capacity` keys.
     fn start_resize(&mut self, capacity: usize) {
-        let fresh = HashTable::with_capacity_in(capacity, BigAlloc);
+        let fresh = HashTable::with_capacity(capacity);
         self.old = Some(std::mem::replace(&mut self.table, fresh));
         self.cursor = 0;
     }

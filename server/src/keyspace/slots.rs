@@ -13,6 +13,9 @@
 
 use std::ops::{Deref, DerefMut, Index, IndexMut};
 use std::ptr::NonNull;
+use std::sync::OnceLock;
+
+use crossbeam_channel::Receiver;
 
 use super::db::Entry;
 use super::hugepage::{self, HUGE_BYTES};
@@ -79,7 +82,7 @@ impl Slots {
             self.pages.push(if p < SMALL_PAGES {
                 Page::Small((0..SMALL).map(|_| None).collect())
             } else {
-                Page::Huge(HugePage::new())
+                Page::Huge(prepared_huge_page())
             });
         }
         self.pages[p][o] = slot;
@@ -161,6 +164,25 @@ impl DerefMut for Page {
     }
 }
 
+/// A huge page prepared off the loop when one is ready, else one made here.
+/// A process-wide background thread keeps a page or two ready (it starts with the
+/// first slab that needs huge pages; small servers never start it), so a
+/// growing slab takes its next 2 MiB without the first-touch stall.
+fn prepared_huge_page() -> HugePage {
+    static READY: OnceLock<Receiver<HugePage>> = OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("slab-pages".into())
+            .spawn(move || while tx.send(HugePage::new()).is_ok() {});
+        if let Err(e) = spawned {
+            log::warn!("slab page thread not started ({e}): pages are prepared inline");
+        }
+        rx
+    });
+    ready.try_recv().unwrap_or_else(|_| HugePage::new())
+}
+
 /// `BIG` slots in one huge-page block. A `Box<[T]>` cannot carry the 2 MiB
 /// alignment (it frees with `T`'s), hence this small owner.
 struct HugePage {
@@ -208,7 +230,8 @@ impl Drop for HugePage {
     }
 }
 
-// SAFETY: a HugePage owns its slots exactly as a Box<[Option<Entry>]> would.
+// SAFETY: a HugePage owns its slots exactly as a Box<[Option<Entry>]> would
+// (and is only sent while it holds `None`s, from the thread that prepares it).
 unsafe impl Send for HugePage {}
 
 #[cfg(test)]
