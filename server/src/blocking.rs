@@ -24,7 +24,15 @@ pub enum TimeoutReply {
     /// WAIT: the number of replicas that acknowledged `offset` (also the
     /// reply once `numreplicas` did).
     ReplicaCount { offset: i64, numreplicas: i64 },
+    /// SHUTDOWN waiting for lagging replicas: no timeout, CLIENT UNBLOCK
+    /// does not apply (as Redis 7.2); answered only when the shutdown is
+    /// cancelled (the process exits otherwise).
+    Shutdown,
 }
+
+/// What a SHUTDOWN caller gets when the shutdown it waits for is cancelled
+/// (SHUTDOWN ABORT, a failed save).
+pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 
 /// A blocked client's state.
 #[derive(Debug)]
