@@ -62,7 +62,10 @@ pub struct Report {
 pub struct ShutdownWait {
     /// Some while waiting.
     deadline: Option<Instant>,
-    /// master_repl_offset before the GETACK sent when the wait began.
+    /// master_repl_offset before the latest GETACK a wait sent. Kept after
+    /// that wait ends: a replica that answered it has every byte until more
+    /// data comes (which its ACK must then cover), so a SHUTDOWN right after
+    /// a cancelled wait judges it as the wait did.
     getack_before: Option<i64>,
 }
 
@@ -87,7 +90,6 @@ impl ShutdownWait {
         if self.waiting() {
             return Begin::InProgress;
         }
-        self.getack_before = None;
         if skip || timeout.is_zero() || self.all_in_sync(offs, acks) {
             return Begin::Finish;
         }
@@ -118,7 +120,6 @@ impl ShutdownWait {
     /// Ends a wait without finishing (SHUTDOWN ABORT, a failed save); true
     /// if one was in progress.
     pub fn cancel(&mut self) -> bool {
-        self.getack_before = None;
         self.deadline.take().is_some()
     }
 
@@ -239,6 +240,24 @@ mod tests {
         w.begin(now, secs(10), false, true, offs(137, 100), &[60]);
         assert!(!w.step(now, offs(137, 100), &[100]));
         assert!(w.step(now, offs(137, 100), &[137]));
+    }
+
+    #[test]
+    fn a_replica_that_answered_the_getack_of_a_cancelled_wait_is_still_in_sync() {
+        let now = Instant::now();
+        let mut w = ShutdownWait::default();
+        w.begin(now, secs(10), false, false, offs(100, 100), &[60]);
+        w.getack_sent(100);
+        assert!(w.cancel());
+        assert_eq!(
+            w.begin(now, secs(10), false, false, offs(137, 100), &[100]),
+            Begin::Finish
+        );
+        // More data since: the old answer no longer covers it.
+        assert_eq!(
+            w.begin(now, secs(10), false, false, offs(166, 129), &[100]),
+            Begin::Wait { getack: true }
+        );
     }
 
     #[test]
