@@ -115,7 +115,7 @@ fn with_the_replica_stalled_past_shutdown_timeout_the_primary_exits_after_the_ti
     let took = started.elapsed();
     eprintln!("exited {took:?} after SHUTDOWN with shutdown-timeout 1");
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_millis(2500),
+        took >= Duration::from_millis(950) && took < Duration::from_millis(4000),
         "exited after {took:?} with shutdown-timeout 1"
     );
     assert_closed(&mut sd);
@@ -176,7 +176,7 @@ fn a_primary_whose_replicas_are_in_sync_exits_at_once() {
     send(&mut c, &["SHUTDOWN"]);
     assert_closed(&mut c);
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_millis(1000),
         "{:?}",
         started.elapsed()
     );
@@ -291,7 +291,7 @@ fn a_replica_without_replicas_of_its_own_shuts_down_at_once() {
     send(&mut c, &["SHUTDOWN"]);
     assert_closed(&mut c);
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_millis(1000),
         "{:?}",
         started.elapsed()
     );

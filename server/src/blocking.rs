@@ -30,10 +30,6 @@ pub enum TimeoutReply {
     Shutdown,
 }
 
-/// What a SHUTDOWN caller gets when the shutdown it waits for is cancelled
-/// (SHUTDOWN ABORT, a failed save).
-pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
-
 /// A blocked client's state.
 #[derive(Debug)]
 pub struct BlockState {

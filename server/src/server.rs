@@ -252,7 +252,7 @@ impl Server {
                         handoff_protocol::encode::integer(&mut client.out, n)
                     }
                     crate::blocking::TimeoutReply::Shutdown => {
-                        let text = crate::blocking::SHUTDOWN_FAILED;
+                        let text = crate::errors::SHUTDOWN_FAILED;
                         self.stats.count_error(text);
                         handoff_protocol::encode::error(&mut client.out, text.as_bytes())
                     }

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use handoff_replication::failover::Offsets;
 use handoff_replication::shutdown::{Begin, ReplicaStatus, ShutdownWait};
 
-use crate::blocking::{TimeoutReply, SHUTDOWN_FAILED};
+use crate::blocking::TimeoutReply;
 use crate::config::ShutdownFlags;
+use crate::errors::SHUTDOWN_FAILED;
 use crate::pause::{Actions, Purpose};
 use crate::repl::primary::{self, ReplicaState};
 use crate::server::{Server, ShutdownRequest, UnblockReply};

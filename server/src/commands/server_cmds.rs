@@ -9,9 +9,10 @@
 use super::ctx::{is, parse_i64, CmdResult, Ctx};
 use super::info::{memory_report, MemoryReport};
 use super::spec::{keys, CommandSpec, NO_KEYS};
-use crate::blocking::{TimeoutReply, SHUTDOWN_FAILED};
+use crate::blocking::TimeoutReply;
 use crate::config::ShutdownFlags;
 use crate::errors;
+use crate::errors::SHUTDOWN_FAILED;
 use crate::keyspace::{Entry, NO_EXPIRE};
 use crate::server::unix_us;
 use crate::shutdown::Outcome;
@@ -90,7 +91,7 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
     }
     if abort {
         if !crate::shutdown::abort(ctx.srv) {
-            return Err("ERR No shutdown in progress.".into());
+            return Err(errors::NO_SHUTDOWN.into());
         }
         ctx.ok();
         return Ok(());
