@@ -357,3 +357,55 @@ fn hostile_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn shutdown_on_signal_directives_take_several_words_as_redis_flags() {
+    let mut c = Config::default();
+    let sig = |c: &Config| get(c, "shutdown-on-sigterm")[0].1.clone();
+    assert_eq!(sig(&c), "default");
+    set(&mut c, &["shutdown-on-sigterm", "now nosave"]).unwrap();
+    assert_eq!(sig(&c), "nosave now");
+    assert_eq!(
+        c.shutdown_on_sigterm.0,
+        ShutdownFlags::NOSAVE | ShutdownFlags::NOW
+    );
+    set(&mut c, &["shutdown-on-sigterm", "FORCE now"]).unwrap();
+    assert_eq!(sig(&c), "now force");
+    set(&mut c, &["shutdown-on-sigterm", "default now"]).unwrap();
+    assert_eq!(sig(&c), "now");
+    const NAMES: &str =
+        "argument(s) must be one of the following: default, save, nosave, now, force";
+    for (bad, why) in [
+        (
+            "save nosave",
+            "shutdown options SAVE and NOSAVE can't be used simultaneously",
+        ),
+        ("bogus", NAMES),
+        ("", NAMES),
+        ("now  force", NAMES),
+    ] {
+        assert_eq!(
+            set(&mut c, &["shutdown-on-sigterm", bad]),
+            Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigterm') - {why}"
+            )),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(sig(&c), "now", "a refused value changes nothing");
+    let (c, _) = load(&args(&[
+        "--shutdown-on-sigint",
+        "nosave",
+        "now",
+        "--shutdown-timeout",
+        "3",
+    ]))
+    .unwrap();
+    assert_eq!(get(&c, "shutdown-on-sigint")[0].1, "nosave now");
+    assert_eq!(c.shutdown_timeout, 3);
+    let mut c = c;
+    assert_eq!(
+        set(&mut c, &["shutdown-timeout", "-1"]),
+        Err("ERR CONFIG SET failed (possibly related to argument 'shutdown-timeout') - argument must be between 0 and 2147483647 inclusive".into())
+    );
+}
