@@ -73,6 +73,46 @@ fn a_replica_refuses_writes_and_never_expires_keys_itself() {
 }
 
 #[test]
+fn a_script_on_a_read_only_replica_runs_but_each_write_it_tries_is_refused() {
+    let p = server();
+    let r = server();
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc, "replica");
+    must(&mut pc, &["SET", "k", "from-primary"]);
+    wait_offsets(&mut pc, &mut rc, "replica");
+    let set = "return redis.call('set','k','from-script')";
+    let sha = must(&mut rc, &["SCRIPT", "LOAD", set]);
+    let Frame::Bulk(sha) = sha else {
+        panic!("SCRIPT LOAD: {sha:?}")
+    };
+    let sha = String::from_utf8(sha.to_vec()).unwrap();
+    // As Redis 7: the error names the script; pcall gets the bare error.
+    assert_eq!(
+        rc.call(&["EVAL", set, "0"]).unwrap(),
+        Frame::Error(format!(
+            "READONLY You can't write against a read only replica. script: {sha}, on @user_script:1."
+        )
+        .into())
+    );
+    assert_eq!(
+        rc.call(&["EVAL", "return redis.pcall('set','k','x')", "0"])
+            .unwrap(),
+        Frame::Error("READONLY You can't write against a read only replica.".into())
+    );
+    assert_eq!(
+        must(&mut rc, &["EVAL", "return redis.call('get','k')", "0"]),
+        Frame::Bulk("from-primary".into())
+    );
+    assert_eq!(
+        must(&mut rc, &["GET", "k"]),
+        Frame::Bulk("from-primary".into())
+    );
+    assert_eq!(must(&mut rc, &["DBSIZE"]), Frame::Integer(1));
+}
+
+#[test]
 fn a_killed_link_resumes_with_a_partial_resync() {
     let p = server();
     let r = server();

@@ -78,6 +78,14 @@ pub enum Step {
     Abort(&'static str),
 }
 
+/// A replica that acknowledged `ack` holds every byte that matters: its ACK
+/// covers every data byte and either equals the primary's offset or
+/// answers the latest GETACK, sent at `getack_before` (the replica then
+/// holds everything, GETACKs included, by the time its ACK arrives).
+pub fn acked_all(ack: i64, offs: Offsets, getack_before: Option<i64>) -> bool {
+    ack >= offs.data && (ack >= offs.master || getack_before == Some(ack))
+}
+
 /// How long to wait for the answer to a GETACK before asking again.
 const GETACK_RETRY: Duration = Duration::from_millis(100);
 
@@ -228,7 +236,7 @@ impl Failover {
     }
 
     fn caught_up(&self, ack: i64, offs: Offsets) -> bool {
-        ack >= offs.data && (ack >= offs.master || self.last_getack.is_some_and(|(b, _)| ack == b))
+        acked_all(ack, offs, self.last_getack.map(|(b, _)| b))
     }
 
     fn enter_progress(&mut self, host: String, port: u16) {

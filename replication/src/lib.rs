@@ -9,12 +9,14 @@
 //! - [`transfer`]: the framing of the RDB payload after `+FULLRESYNC`.
 //! - [`stream`]: what a replica writes on the stream (ACKs).
 //! - [`failover`]: FAILOVER's phases on the primary and when to switch.
+//! - [`shutdown`]: SHUTDOWN's wait for lagging replicas and its report.
 
 pub mod backlog;
 pub mod failover;
 pub mod handshake;
 pub mod ids;
 pub mod psync;
+pub mod shutdown;
 pub mod stream;
 pub mod transfer;
 

@@ -24,6 +24,10 @@ pub enum TimeoutReply {
     /// WAIT: the number of replicas that acknowledged `offset` (also the
     /// reply once `numreplicas` did).
     ReplicaCount { offset: i64, numreplicas: i64 },
+    /// SHUTDOWN waiting for lagging replicas: no timeout, CLIENT UNBLOCK
+    /// does not apply (as Redis 7.2); answered only when the shutdown is
+    /// cancelled (the process exits otherwise).
+    Shutdown,
 }
 
 /// A blocked client's state.

@@ -2,8 +2,6 @@
 //! [--directive value ...]` like redis-server, startup logging, pidfile,
 //! signals, and running the loop until shutdown.
 
-use std::sync::atomic::{AtomicI32, Ordering};
-
 use clap::Parser;
 
 use crate::config::{self, REDIS_VERSION};
@@ -25,36 +23,6 @@ struct Args {
     /// A redis.conf file, then `--directive value...` pairs as in redis.conf.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     config: Vec<String>,
-}
-
-/// The shutdown signal received (0 = none).
-static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_shutdown_signal(sig: libc::c_int) {
-    SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
-}
-
-/// The name of the shutdown signal received, if any.
-fn shutdown_signalled() -> Option<&'static str> {
-    match SHUTDOWN_SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        libc::SIGINT => Some("SIGINT"),
-        _ => Some("SIGTERM"),
-    }
-}
-
-fn install_signal_handlers() {
-    // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_shutdown_signal as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        // No SA_RESTART: epoll_wait returns EINTR and the loop notices at once.
-        sa.sa_flags = 0;
-        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
-        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
 }
 
 /// Entry point of the `handoff-server` binary. Returns the exit code.
@@ -88,6 +56,13 @@ pub fn main() -> i32 {
     for w in warnings {
         log::warn!("{w}");
     }
+    // The signal handler writes its own lines (Redis's signal-handler
+    // format) to the log file, opened by path each time: a relative path
+    // is made absolute before the chdir below changes what it means.
+    let signal_logfile = match cfg.logfile.as_str() {
+        "" => String::new(),
+        f => std::path::absolute(f).map_or_else(|_| f.to_string(), |p| p.display().to_string()),
+    };
     // Like redis-server, the binary works in `dir` (snapshots and relative
     // paths live there). Embedded servers leave the host's directory alone.
     if let Err(e) = std::env::set_current_dir(&cfg.dir) {
@@ -99,7 +74,7 @@ pub fn main() -> i32 {
             "daemonize yes is not supported: running in the foreground (use a service manager)."
         );
     }
-    install_signal_handlers();
+    crate::signals::install(&signal_logfile);
     let port = cfg.port;
     let unixsocket = cfg.unixsocket.clone();
     let pidfile = cfg.pidfile.clone();
@@ -126,7 +101,7 @@ pub fn main() -> i32 {
     if !unixsocket.is_empty() {
         log::info!("Ready to accept connections unix");
     }
-    ev.signal_check = Some(shutdown_signalled);
+    ev.signal_check = Some(crate::signals::take_pending);
     match ev.run() {
         Ok(()) => 0,
         Err(e) => {

@@ -25,6 +25,8 @@ pub mod rdb;
 pub mod repl;
 pub mod scripting;
 pub mod server;
+pub mod shutdown;
+pub mod signals;
 pub mod stats;
 pub mod types;
 

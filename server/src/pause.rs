@@ -1,5 +1,6 @@
-//! Pausing clients (CLIENT PAUSE, FAILOVER's write pause): which actions are
-//! paused, for which purposes and until when, and which clients wait.
+//! Pausing clients (CLIENT PAUSE, FAILOVER's write pause, SHUTDOWN's wait
+//! for replicas): which actions are paused, for which purposes and until
+//! when, and which clients wait.
 //!
 //! Each purpose has its own slot; the effective pause is the most
 //! restrictive unexpired one (switchover-spec.md §3.2). A held client is

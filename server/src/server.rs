@@ -121,6 +121,8 @@ pub struct Server {
     pub listening: Vec<SocketAddr>,
     pub next_client_id: u64,
     pub shutdown: Option<ShutdownRequest>,
+    /// SHUTDOWN's wait for lagging replicas (`shutdown.rs`).
+    pub shutdown_state: crate::shutdown::State,
     /// Path of the executable (INFO `executable`).
     pub executable: String,
     /// Number of cron runs so far.
@@ -173,6 +175,7 @@ impl Server {
             listening: Vec::new(),
             next_client_id: 1,
             shutdown: None,
+            shutdown_state: Default::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -247,6 +250,11 @@ impl Server {
                     crate::blocking::TimeoutReply::ReplicaCount { offset, .. } => {
                         let n = crate::repl::primary::replicas_at(self, offset);
                         handoff_protocol::encode::integer(&mut client.out, n)
+                    }
+                    crate::blocking::TimeoutReply::Shutdown => {
+                        let text = crate::errors::SHUTDOWN_FAILED;
+                        self.stats.count_error(text);
+                        handoff_protocol::encode::error(&mut client.out, text.as_bytes())
                     }
                 }
             }

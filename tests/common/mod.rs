@@ -214,6 +214,20 @@ impl ExternalServer {
         }
     }
 
+    /// Sends `sig` to the process (SIGSTOP stalls it, SIGCONT resumes it).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// Everything the process logged so far (its stdout).
+    pub fn log(&self) -> String {
+        let path = std::env::temp_dir()
+            .join(format!("handoff-peer-{}", self.port))
+            .join("server.log");
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
     pub fn connect(&self) -> Connection {
         let c = Connection::connect(("127.0.0.1", self.port)).expect("connect to external server");
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -223,6 +237,9 @@ impl ExternalServer {
 
 impl Drop for ExternalServer {
     fn drop(&mut self) {
+        // A stopped process still dies of SIGKILL; resuming it first lets
+        // nothing linger in the stopped state.
+        self.signal(libc::SIGCONT);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -73,7 +73,7 @@ fn string_for_bit_write<'a>(
     let no_touch = ctx.client.no_touch;
     let ks = &mut ctx.srv.keyspace;
     let created = if lookup_write(ks, db, key, now, no_touch).is_none() {
-        ks.set(db, key, Value::Str(RStr::Raw(vec![0; need])));
+        ks.set(db, key, Value::Str(RStr::Raw(vec![0; need].into())));
         true
     } else {
         false
@@ -292,7 +292,7 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     let dest = &args[2];
     let len = result.len();
     if len > 0 {
-        ks.set(db, dest, Value::Str(RStr::Raw(result)));
+        ks.set(db, dest, Value::Str(RStr::Raw(result.into())));
         ks.dirty += 1;
         ctx.notify(class::STRING, "set", dest);
     } else if ks.delete(db, dest, now) {

@@ -747,7 +747,12 @@ fn unblock(ctx: &mut Ctx) -> CmdResult {
         .srv
         .clients
         .iter()
-        .find(|c| c.id as i64 == id && c.blocked.is_some())
+        .find(|c| {
+            c.id as i64 == id
+                && c.blocked
+                    .as_ref()
+                    .is_some_and(|b| b.on_timeout != crate::blocking::TimeoutReply::Shutdown)
+        })
         .map(|c| c.slot);
     let Some(slot) = slot else {
         ctx.int(0);

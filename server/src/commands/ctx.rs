@@ -114,6 +114,7 @@ impl Ctx<'_> {
                     let n = crate::repl::primary::replicas_at(self.srv, offset);
                     self.int(n)
                 }
+                TimeoutReply::Shutdown => self.error(crate::errors::SHUTDOWN_FAILED),
             }
             return;
         }

@@ -228,7 +228,7 @@ fn geoadd(ctx: &mut Ctx) -> CmdResult {
             ks.set(
                 db,
                 key,
-                Value::ZSet(Box::new(ZSet::with_hint(scores.len(), max_len, lim))),
+                Value::ZSet(ZSet::with_hint(scores.len(), max_len, lim)),
             );
         }
         let Some(Value::ZSet(z)) = ks.dbs[db].get_raw_mut(key).map(|e| &mut e.value) else {
@@ -657,11 +657,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool) -> usiz
     let ks = &mut ctx.srv.keyspace;
     let n = pairs.len();
     if n > 0 {
-        ks.set(
-            db,
-            dst,
-            Value::ZSet(Box::new(ZSet::from_sorted(&pairs, lim))),
-        );
+        ks.set(db, dst, Value::ZSet(ZSet::from_sorted(&pairs, lim)));
         ks.dirty += n as u64;
     } else if ks.delete(db, dst, now) {
         ks.dirty += 1;

@@ -130,7 +130,7 @@ fn with_hash_or_create<T>(
             let r = f(&mut h)?;
             if !h.is_empty() {
                 h.compact();
-                ks.set(db, key, Value::Hash(Box::new(h)));
+                ks.set(db, key, Value::Hash(h));
             }
             Ok(r)
         }

@@ -95,7 +95,7 @@ fn pfadd(ctx: &mut Ctx) -> CmdResult {
         None => {
             let mut v = hll::new_sparse();
             let updated = add_all(&mut v, 1);
-            ks.set(db, key, Value::Str(RStr::Raw(v)));
+            ks.set(db, key, Value::Str(RStr::Raw(v.into())));
             updated.map_err(invalid)?
         }
     };
@@ -192,7 +192,7 @@ fn pfmerge(ctx: &mut Ctx) -> CmdResult {
         None => {
             let mut v = hll::new_sparse();
             let r = fill(&mut v);
-            ks.set(db, dest, Value::Str(RStr::Raw(v)));
+            ks.set(db, dest, Value::Str(RStr::Raw(v.into())));
             r.map_err(invalid)?
         }
     }

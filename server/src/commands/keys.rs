@@ -15,7 +15,7 @@ use super::scan_args;
 use super::spec::{keys, CommandSpec, NO_KEYS};
 use crate::config::glob::glob_match;
 use crate::errors;
-use crate::keyspace::{lazyfree, Value, NO_EXPIRE};
+use crate::keyspace::{lazyfree, SmallBytes, Value, NO_EXPIRE};
 use crate::pubsub::class;
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -196,7 +196,7 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
     let ks = &mut ctx.srv.keyspace;
-    let mut found: Vec<Box<[u8]>> = Vec::new();
+    let mut found: Vec<SmallBytes> = Vec::new();
     let next = ks.dbs[db].scan(cursor, opts.count, |e| found.push(e.key.clone()));
     found.retain(|key| {
         if !opts.matches(key) {
@@ -231,7 +231,7 @@ fn randomkey(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms;
     let ks = &mut ctx.srv.keyspace;
     let mut tries = 100;
-    let key: Option<Box<[u8]>> = loop {
+    let key: Option<SmallBytes> = loop {
         let mut x = ks.random() | 1;
         let d = &ks.dbs[db];
         let all_volatile = d.len() == d.expires_len();

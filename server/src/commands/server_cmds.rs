@@ -2,17 +2,20 @@
 //! DOCTOR, MALLOC-STATS, PURGE, HELP), plus the per-key memory estimate INFO
 //! also uses.
 //!
-//! SHUTDOWN only requests the stop (`srv.shutdown`); the event loop carries
-//! it out. The final save (when asked, or by default when `save` points are
-//! configured) happens first, through `persist`; if it fails the shutdown is
-//! refused unless FORCE is given.
+//! SHUTDOWN parses its options and hands over to `crate::shutdown` (the
+//! wait for lagging replicas, the final save, ABORT); the event loop carries
+//! out the exit. A caller whose shutdown waits is blocked until the outcome.
 
 use super::ctx::{is, parse_i64, CmdResult, Ctx};
 use super::info::{memory_report, MemoryReport};
 use super::spec::{keys, CommandSpec, NO_KEYS};
+use crate::blocking::TimeoutReply;
+use crate::config::ShutdownFlags;
 use crate::errors;
+use crate::errors::SHUTDOWN_FAILED;
 use crate::keyspace::{Entry, NO_EXPIRE};
-use crate::server::{unix_us, ShutdownRequest};
+use crate::server::unix_us;
+use crate::shutdown::Outcome;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, "loading stale fast", "@fast", NO_KEYS, time)
@@ -63,45 +66,52 @@ fn lastsave(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn shutdown(ctx: &mut Ctx) -> CmdResult {
-    let (mut nosave, mut save, mut force, mut abort) = (false, false, false, false);
+    let mut flags = 0;
+    let mut abort = false;
     for a in &ctx.args[1..] {
         if is(a, "nosave") {
-            nosave = true;
+            flags |= ShutdownFlags::NOSAVE;
         } else if is(a, "save") {
-            save = true;
+            flags |= ShutdownFlags::SAVE;
         } else if is(a, "now") {
-            // Nothing to wait for: there are no replicas to catch up yet.
+            flags |= ShutdownFlags::NOW;
         } else if is(a, "force") {
-            force = true;
+            flags |= ShutdownFlags::FORCE;
         } else if is(a, "abort") {
             abort = true;
         } else {
             return Err(errors::SYNTAX.into());
         }
     }
-    if (abort && ctx.args.len() != 2) || (nosave && save) {
+    let flags = ShutdownFlags(flags);
+    if (abort && flags.0 != 0)
+        || (flags.has(ShutdownFlags::NOSAVE) && flags.has(ShutdownFlags::SAVE))
+    {
         return Err(errors::SYNTAX.into());
     }
     if abort {
-        // A shutdown is carried out within the same loop turn: none is ever pending.
-        return Err("ERR No shutdown in progress.".into());
+        if !crate::shutdown::abort(ctx.srv) {
+            return Err(errors::NO_SHUTDOWN.into());
+        }
+        ctx.ok();
+        return Ok(());
     }
-    if !nosave {
+    if !flags.has(ShutdownFlags::NOSAVE) {
         // Only SHUTDOWN NOSAVE stops a busy script (and the server).
         if let Some(text) = ctx.srv.scripting.busy_error() {
             return Err(text.into());
         }
     }
-    let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
-    if crate::persist::before_shutdown(ctx.srv, wants_save).is_err() {
-        if !force {
-            log::warn!("Error trying to save the DB, can't exit.");
-            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+    match crate::shutdown::request(ctx.srv, flags, None) {
+        // The loop closes the connection: no reply.
+        Outcome::Exit => Ok(()),
+        // No reply until the outcome: the process exits, or an error.
+        Outcome::Waiting => {
+            ctx.block(&[], None, TimeoutReply::Shutdown);
+            Ok(())
         }
-        log::warn!("Error trying to save the DB. Exit anyway.");
+        Outcome::Failed => Err(SHUTDOWN_FAILED.into()),
     }
-    ctx.srv.shutdown = Some(ShutdownRequest { by_signal: None });
-    Ok(())
 }
 
 const MEMORY_HELP: &[&str] = &[
@@ -137,7 +147,7 @@ fn memory_help(ctx: &mut Ctx) -> CmdResult {
 /// Estimated bytes a key costs: the entry struct and its index slot, the key
 /// bytes and the value's heap allocation (MEMORY USAGE).
 pub fn estimate_key_bytes(e: &Entry) -> usize {
-    std::mem::size_of::<Entry>() + 8 + e.key.len() + e.value.heap_size()
+    std::mem::size_of::<Entry>() + 8 + e.key.heap_size() + e.value.heap_size()
 }
 
 fn memory_usage(ctx: &mut Ctx) -> CmdResult {

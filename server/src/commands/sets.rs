@@ -624,7 +624,6 @@ fn inter_generic(ctx: &mut Ctx, keys: &[Bytes], mode: InterMode<'_>) -> CmdResul
             if only_integers {
                 result.maybe_convert_to_intset(&lim);
             }
-            result.shrink();
             Some((dst, result))
         }
     };

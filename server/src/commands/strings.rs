@@ -127,7 +127,7 @@ fn text_rstr(b: &[u8]) -> RStr {
     if b.len() <= EMBSTR_MAX {
         RStr::Emb(b.into())
     } else {
-        RStr::Raw(b.to_vec())
+        RStr::Raw(b.into())
     }
 }
 
@@ -689,7 +689,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             let mut v = vec![0u8; offset as usize + value.len()];
             v[offset as usize..].copy_from_slice(value);
             let len = v.len();
-            ks.set(db, key, Value::Str(RStr::Raw(v)));
+            ks.set(db, key, Value::Str(RStr::Raw(v.into())));
             len
         }
         Some(e) => {

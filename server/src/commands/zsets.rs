@@ -485,7 +485,7 @@ fn add_generic(ctx: &mut Ctx, first: usize, scores: &[f64], f: AddFlags, ch: boo
             ks.set(
                 db,
                 key,
-                Value::ZSet(Box::new(ZSet::with_hint(scores.len(), max_len, lim))),
+                Value::ZSet(ZSet::with_hint(scores.len(), max_len, lim)),
             );
         }
         let Some(z) = write(ks, db, key, now, nt)? else {
@@ -836,7 +836,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], pairs: Vec<(f64, Vec<u8>)>) -> usize 
     let n = pairs.len();
     if n > 0 {
         let z = ZSet::from_sorted(&pairs, lim);
-        ks.set(db, dst, Value::ZSet(Box::new(z)));
+        ks.set(db, dst, Value::ZSet(z));
         ks.dirty += 1;
     } else if ks.delete(db, dst, now) {
         ks.dirty += 1;

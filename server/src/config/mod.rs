@@ -139,6 +139,64 @@ impl LogLevel {
     }
 }
 
+/// SHUTDOWN's options as a set (`shutdown-on-sigterm`, `shutdown-on-sigint`):
+/// `default` (empty) or any of save, nosave, now, force, as Redis's bit flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownFlags(pub u8);
+
+impl ShutdownFlags {
+    pub const SAVE: u8 = 1;
+    pub const NOSAVE: u8 = 2;
+    pub const NOW: u8 = 4;
+    pub const FORCE: u8 = 8;
+    /// The directive's words with their bits, in Redis's order.
+    pub const NAMES: &'static [(&'static str, u8)] = &[
+        ("default", 0),
+        ("save", Self::SAVE),
+        ("nosave", Self::NOSAVE),
+        ("now", Self::NOW),
+        ("force", Self::FORCE),
+    ];
+
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// Parses the directive's words (each one of [`Self::NAMES`]); SAVE with
+    /// NOSAVE is refused with Redis's message.
+    pub fn parse(words: &[String]) -> Result<Self, String> {
+        let names: Vec<&'static str> = Self::NAMES.iter().map(|(n, _)| *n).collect();
+        // No word at all (CONFIG SET to "") is refused like an unknown one.
+        let empty = [String::new()];
+        let words = if words.is_empty() { &empty[..] } else { words };
+        let mut bits = 0;
+        for w in words {
+            let name = values::parse_enum(w, &names)?;
+            bits |= Self::NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0, |(_, b)| *b);
+        }
+        if bits & Self::SAVE != 0 && bits & Self::NOSAVE != 0 {
+            return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+        }
+        Ok(ShutdownFlags(bits))
+    }
+
+    /// CONFIG GET's text: the set words in Redis's order, `default` for none.
+    pub fn text(self) -> String {
+        if self.0 == 0 {
+            return "default".into();
+        }
+        Self::NAMES
+            .iter()
+            .filter(|(_, b)| *b != 0 && self.has(*b))
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// The server configuration. Fields are read directly by the server; change them only
 /// through `set_many` (CONFIG SET) or loading, so validation always applies.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,7 +291,8 @@ pub struct Config {
     pub maint_drain_max: u64,
     /// A moved connection silent this many ms counts as drained.
     pub maint_drain_quiet: u64,
-    /// Snapshot children run under SCHED_IDLE (the event loop preempts them).
+    /// Snapshot children run under SCHED_IDLE (the event loop preempts them;
+    /// they starve on a saturated machine, hence off by default).
     pub snapshot_sched_idle: bool,
     /// A node demoted by FAILOVER sends MOVING to late maint connections.
     pub maint_moving_after_demotion: bool,
@@ -242,6 +301,12 @@ pub struct Config {
     pub maint_none_endpoint_floats: bool,
     /// Seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
+    /// Longest wait, in seconds, of a SHUTDOWN for lagging replicas (0 = none).
+    pub shutdown_timeout: u64,
+    /// What SIGINT's shutdown does (SHUTDOWN's options).
+    pub shutdown_on_sigint: ShutdownFlags,
+    /// What SIGTERM's shutdown does (SHUTDOWN's options).
+    pub shutdown_on_sigterm: ShutdownFlags,
     /// Full sync streams the snapshot without a disk file.
     pub repl_diskless_sync: bool,
     /// Seconds to wait for more replicas before a diskless sync.
@@ -351,10 +416,13 @@ impl Default for Config {
             maint_moving_ttl: 15,
             maint_drain_max: 1000,
             maint_drain_quiet: 30,
-            snapshot_sched_idle: true,
+            snapshot_sched_idle: false,
             maint_moving_after_demotion: true,
             maint_none_endpoint_floats: false,
             repl_ping_replica_period: 10,
+            shutdown_timeout: 10,
+            shutdown_on_sigint: ShutdownFlags::default(),
+            shutdown_on_sigterm: ShutdownFlags::default(),
             repl_diskless_sync: true,
             repl_diskless_sync_delay: 5,
             min_replicas_to_write: 0,

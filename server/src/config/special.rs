@@ -9,9 +9,15 @@ use super::{ClientClass, OutputBufferLimit};
 const ERR_SAVE: &str = "Invalid save parameters";
 
 /// Parses the arguments of one `save` line (`""` or no argument means "no snapshots").
+/// A single argument holding several words (`--save "3600 1"` on the command
+/// line, `save "3600 1 300 100"` in a file) is split, as Redis does.
 pub fn parse_save(args: &[String]) -> Result<Vec<(u64, u64)>, String> {
     if args.is_empty() || (args.len() == 1 && args[0].is_empty()) {
         return Ok(Vec::new());
+    }
+    if args.len() == 1 && args[0].contains(char::is_whitespace) {
+        let words: Vec<String> = args[0].split_whitespace().map(str::to_string).collect();
+        return parse_save(&words);
     }
     if !args.len().is_multiple_of(2) {
         return Err(ERR_SAVE.to_string());

@@ -6,7 +6,7 @@
 
 use super::special::*;
 use super::values::*;
-use super::{Config, EnableMode, LogLevel, MaxmemoryPolicy};
+use super::{Config, EnableMode, LogLevel, MaxmemoryPolicy, ShutdownFlags};
 
 /// Reads a directive's current value as CONFIG GET shows it.
 pub type Getter = fn(&Config) -> String;
@@ -184,6 +184,24 @@ const M64: u64 = i64::MAX as u64;
 const MB: u64 = 1024 * 1024;
 const NOYESLOCAL: &[&str] = &["no", "yes", "local"];
 const SHUTDOWN: &[&str] = &["default", "save", "nosave", "now", "force"];
+
+/// `shutdown-on-sig*`: several of SHUTDOWN's words, kept as flags.
+macro_rules! shutdownf {
+    ($name:literal, $f:ident) => {
+        d!(
+            $name,
+            [],
+            MULTI_ARG,
+            Kind::Enum(SHUTDOWN),
+            "default",
+            |c: &Config| c.$f.text(),
+            |c: &mut Config, a: &[String]| {
+                c.$f = ShutdownFlags::parse(a)?;
+                Ok(())
+            }
+        )
+    };
+}
 
 /// Every directive, sorted by canonical name.
 pub static DIRECTIVES: &[Directive] = &[
@@ -800,15 +818,9 @@ pub static DIRECTIVES: &[Directive] = &[
         "64"
     ),
     other!("set-proc-title", [], IMMUTABLE, Kind::Bool, "yes"),
-    other!("shutdown-on-sigint", [], 0, Kind::Enum(SHUTDOWN), "default"),
-    other!(
-        "shutdown-on-sigterm",
-        [],
-        0,
-        Kind::Enum(SHUTDOWN),
-        "default"
-    ),
-    other!("shutdown-timeout", [], 0, Kind::Int(0, I32), "10"),
+    shutdownf!("shutdown-on-sigint", shutdown_on_sigint),
+    shutdownf!("shutdown-on-sigterm", shutdown_on_sigterm),
+    intf!("shutdown-timeout", [], 0, shutdown_timeout, 0, I32, "10"),
     intf!(
         "slowlog-log-slower-than",
         [],
@@ -819,6 +831,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "10000"
     ),
     intf!("slowlog-max-len", [], 0, slowlog_max_len, 0, I64, "128"),
+    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "no"),
     other!(
         "socket-mark-id",
         [],
@@ -826,7 +839,6 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, u32::MAX as i64),
         "0"
     ),
-    boolf!("snapshot-sched-idle", [], 0, snapshot_sched_idle, "yes"),
     other!("stop-writes-on-bgsave-error", [], 0, Kind::Bool, "yes"),
     other!("stream-node-max-bytes", [], 0, Kind::Memory(0, M64), "4096"),
     other!("stream-node-max-entries", [], 0, Kind::Int(0, I64), "100"),

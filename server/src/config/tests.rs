@@ -168,6 +168,19 @@ fn save_lines_reset_defaults_once_and_empty_save_clears() {
 }
 
 #[test]
+fn a_save_value_of_several_words_in_one_argument_is_split_as_redis_does() {
+    assert_eq!(
+        load(&args(&["--save", "3600 1"])).unwrap().0.save,
+        vec![(3600, 1)]
+    );
+    assert_eq!(
+        parse_str("save \"3600 1 300 100\"\n").unwrap().0.save,
+        vec![(3600, 1), (300, 100)]
+    );
+    assert!(load(&args(&["--save", "3600 1 5"])).is_err());
+}
+
+#[test]
 fn output_buffer_limits_update_only_the_named_classes() {
     let (c, _) = parse_str("client-output-buffer-limit pubsub 1mb 2mb 3\n").unwrap();
     let p = c.client_output_buffer_limit[ClientClass::Pubsub as usize];
@@ -343,4 +356,56 @@ fn hostile_input_never_panics() {
             let _ = set(&mut c, &[d.name, v]);
         }
     }
+}
+
+#[test]
+fn shutdown_on_signal_directives_take_several_words_as_redis_flags() {
+    let mut c = Config::default();
+    let sig = |c: &Config| get(c, "shutdown-on-sigterm")[0].1.clone();
+    assert_eq!(sig(&c), "default");
+    set(&mut c, &["shutdown-on-sigterm", "now nosave"]).unwrap();
+    assert_eq!(sig(&c), "nosave now");
+    assert_eq!(
+        c.shutdown_on_sigterm.0,
+        ShutdownFlags::NOSAVE | ShutdownFlags::NOW
+    );
+    set(&mut c, &["shutdown-on-sigterm", "FORCE now"]).unwrap();
+    assert_eq!(sig(&c), "now force");
+    set(&mut c, &["shutdown-on-sigterm", "default now"]).unwrap();
+    assert_eq!(sig(&c), "now");
+    const NAMES: &str =
+        "argument(s) must be one of the following: default, save, nosave, now, force";
+    for (bad, why) in [
+        (
+            "save nosave",
+            "shutdown options SAVE and NOSAVE can't be used simultaneously",
+        ),
+        ("bogus", NAMES),
+        ("", NAMES),
+        ("now  force", NAMES),
+    ] {
+        assert_eq!(
+            set(&mut c, &["shutdown-on-sigterm", bad]),
+            Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigterm') - {why}"
+            )),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(sig(&c), "now", "a refused value changes nothing");
+    let (c, _) = load(&args(&[
+        "--shutdown-on-sigint",
+        "nosave",
+        "now",
+        "--shutdown-timeout",
+        "3",
+    ]))
+    .unwrap();
+    assert_eq!(get(&c, "shutdown-on-sigint")[0].1, "nosave now");
+    assert_eq!(c.shutdown_timeout, 3);
+    let mut c = c;
+    assert_eq!(
+        set(&mut c, &["shutdown-timeout", "-1"]),
+        Err("ERR CONFIG SET failed (possibly related to argument 'shutdown-timeout') - argument must be between 0 and 2147483647 inclusive".into())
+    );
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::index::KeyIndex;
 use super::slots::Slots;
+use super::smallbytes::SmallBytes;
 use super::value::Value;
 
 /// No expiry set.
@@ -21,7 +22,8 @@ pub const NO_EXPIRE: i64 = -1;
 
 /// A stored key with its value and metadata.
 pub struct Entry {
-    pub key: Box<[u8]>,
+    /// The key's bytes, inline when short (no allocation per key).
+    pub key: SmallBytes,
     pub value: Value,
     /// Absolute expiry in Unix milliseconds, or [`NO_EXPIRE`].
     pub expire_at: i64,

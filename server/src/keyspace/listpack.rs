@@ -9,12 +9,21 @@
 //! Redis's memory use. Operations in the middle are O(n) byte moves, as in
 //! Redis; types switch to their big encoding past the `*-max-listpack-*`
 //! thresholds.
+//!
+//! The whole listpack is one exact-size `Box<[u8]>`: the entries followed by
+//! the entry count, a varint with its bytes reversed (read from the end like
+//! a backlen); an empty listpack owns no allocation. Every change
+//! reallocates to the exact new size, as Redis does with its listpacks: a
+//! doubling buffer leaves up to half of it unused, which is most of a small
+//! collection's bytes over Redis's. The struct is 16 bytes with a niche (the
+//! box pointer), so a type holding either a listpack or a boxed big encoding
+//! (`Hash`, `ZSet`) is 16 bytes too and fits inline in a `Value`.
 
 /// A packed sequence of byte strings.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
-    len: u32,
+    /// Entries, then the reversed-varint count; empty when there are none.
+    buf: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Listpack {
@@ -40,6 +49,13 @@ fn put_varint(out: &mut Vec<u8>, mut n: usize) {
         n >>= 7;
     }
     out.push(n as u8);
+}
+
+/// Appends `n` as a varint with its bytes reversed (readable with [`get_backlen`]).
+fn put_reversed_varint(out: &mut Vec<u8>, n: usize) {
+    let mark = out.len();
+    put_varint(out, n);
+    out[mark..].reverse();
 }
 
 /// Reads a varint at `pos`; returns (value, bytes used).
@@ -80,14 +96,22 @@ fn encode_entry(out: &mut Vec<u8>, data: &[u8]) {
     put_varint(out, data.len());
     out.extend_from_slice(data);
     let body = out.len() - start;
-    let mark = out.len();
-    put_varint(out, body);
-    out[mark..].reverse();
+    put_reversed_varint(out, body);
 }
 
-fn entry_size(len: usize) -> usize {
+/// Bytes one entry of `len` data bytes takes.
+pub fn entry_size(len: usize) -> usize {
     let body = varint_len(len) + len;
     body + varint_len(body)
+}
+
+/// Bytes of the count trailer for `count` entries.
+fn trailer_size(count: usize) -> usize {
+    if count == 0 {
+        0
+    } else {
+        varint_len(count)
+    }
 }
 
 impl Listpack {
@@ -97,21 +121,50 @@ impl Listpack {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len as usize
+        if self.buf.is_empty() {
+            0
+        } else {
+            get_backlen(&self.buf, self.buf.len()).0
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
     }
 
-    /// Bytes used by the encoding (for memory accounting and thresholds).
+    /// Bytes of the allocation (entries and count): what the listpack costs,
+    /// for memory accounting and the size thresholds.
     pub fn bytes(&self) -> usize {
         self.buf.len()
     }
 
-    /// Heap bytes reserved.
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
+    /// Offset just past the last entry: where [`Listpack::insert_at`]
+    /// appends (the count follows it).
+    pub fn end(&self) -> usize {
+        if self.buf.is_empty() {
+            0
+        } else {
+            self.buf.len() - get_backlen(&self.buf, self.buf.len()).1
+        }
+    }
+
+    /// Takes the entries out as a vector with room for exactly `grow` more
+    /// bytes plus the count of `count` entries (see [`Listpack::close`]).
+    fn open(&mut self, grow: usize, count: usize) -> Vec<u8> {
+        let end = self.end();
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        v.truncate(end);
+        v.reserve_exact(grow + trailer_size(count));
+        v
+    }
+
+    /// Puts the entries back with their count, at their exact size.
+    fn close(&mut self, mut v: Vec<u8>, count: usize) {
+        if count == 0 {
+            return;
+        }
+        put_reversed_varint(&mut v, count);
+        self.buf = v.into_boxed_slice();
     }
 
     /// Offset of the first entry, if any.
@@ -124,8 +177,9 @@ impl Listpack {
         if self.buf.is_empty() {
             return None;
         }
-        let (body, n) = get_backlen(&self.buf, self.buf.len());
-        Some(self.buf.len() - n - body)
+        let end = self.end();
+        let (body, n) = get_backlen(&self.buf, end);
+        Some(end - n - body)
     }
 
     /// The entry at byte offset `off` (an offset returned by this listpack).
@@ -143,7 +197,7 @@ impl Listpack {
     /// Offset of the entry after the one at `off`.
     pub fn next(&self, off: usize) -> Option<usize> {
         let next = off + self.size_at(off);
-        (next < self.buf.len()).then_some(next)
+        (next < self.end()).then_some(next)
     }
 
     /// Offset of the entry before the one at `off`.
@@ -157,7 +211,7 @@ impl Listpack {
 
     /// Offset of the entry at `index` (negative counts from the end).
     pub fn offset_of(&self, index: i64) -> Option<usize> {
-        let len = self.len as i64;
+        let len = self.len() as i64;
         let i = if index < 0 { len + index } else { index };
         if i < 0 || i >= len {
             return None;
@@ -184,8 +238,10 @@ impl Listpack {
 
     /// Appends an entry.
     pub fn push_back(&mut self, data: &[u8]) {
-        encode_entry(&mut self.buf, data);
-        self.len += 1;
+        let count = self.len() + 1;
+        let mut v = self.open(entry_size(data.len()), count);
+        encode_entry(&mut v, data);
+        self.close(v, count);
     }
 
     /// Prepends an entry.
@@ -197,8 +253,10 @@ impl Listpack {
     pub fn insert_at(&mut self, off: usize, data: &[u8]) {
         let mut enc = Vec::with_capacity(entry_size(data.len()));
         encode_entry(&mut enc, data);
-        self.buf.splice(off..off, enc);
-        self.len += 1;
+        let count = self.len() + 1;
+        let mut v = self.open(enc.len(), count);
+        v.splice(off..off, enc);
+        self.close(v, count);
     }
 
     /// Replaces the entry at `off`; returns the offset of the entry after it.
@@ -207,27 +265,34 @@ impl Listpack {
         let mut enc = Vec::with_capacity(entry_size(data.len()));
         encode_entry(&mut enc, data);
         let new_len = enc.len();
-        self.buf.splice(off..off + old, enc);
+        let count = self.len();
+        let mut v = self.open(new_len.saturating_sub(old), count);
+        v.splice(off..off + old, enc);
+        self.close(v, count);
         off + new_len
     }
 
     /// Removes the entry at `off`; the entry that followed now starts at `off`.
     pub fn remove_at(&mut self, off: usize) {
-        let size = self.size_at(off);
-        self.buf.drain(off..off + size);
-        self.len -= 1;
+        self.remove_range(off, 1);
     }
 
     /// Removes `count` entries starting at `off`.
     pub fn remove_range(&mut self, off: usize, count: usize) {
-        let mut end = off;
+        let end = self.end();
+        let mut stop = off;
         let mut removed = 0;
-        while removed < count && end < self.buf.len() {
-            end += self.size_at(end);
+        while removed < count && stop < end {
+            stop += self.size_at(stop);
             removed += 1;
         }
-        self.buf.drain(off..end);
-        self.len -= removed as u32;
+        if removed == 0 {
+            return;
+        }
+        let left = self.len() - removed;
+        let mut v = self.open(0, left);
+        v.drain(off..stop);
+        self.close(v, left);
     }
 
     /// Iterates the entries front to back (and back to front with `.rev()`).
@@ -235,8 +300,8 @@ impl Listpack {
         Iter {
             lp: self,
             front: 0,
-            back: self.buf.len(),
-            remaining: self.len as usize,
+            back: self.end(),
+            remaining: self.len(),
         }
     }
 
@@ -258,12 +323,7 @@ impl Listpack {
     }
 
     pub fn clear(&mut self) {
-        self.buf.clear();
-        self.len = 0;
-    }
-
-    pub fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
+        self.buf = Box::default();
     }
 }
 
@@ -343,7 +403,44 @@ mod tests {
         for _ in 0..100 {
             lp.push_back(b"12345");
         }
-        assert_eq!(lp.bytes(), 100 * 7);
+        // 100 entries of 7 bytes, then the count (one byte below 128).
+        assert_eq!(lp.bytes(), 100 * 7 + 1);
+    }
+
+    #[test]
+    fn the_allocation_is_exact_and_the_count_survives_every_change() {
+        let mut lp = Listpack::new();
+        assert_eq!((lp.len(), lp.bytes()), (0, 0));
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        for i in 0..300usize {
+            let item = vec![b'a' + (i % 26) as u8; i % 13];
+            if i % 3 == 0 {
+                lp.push_front(&item);
+                model.insert(0, item);
+            } else {
+                lp.push_back(&item);
+                model.push(item);
+            }
+            let entries: usize = model.iter().map(|m| entry_size(m.len())).sum();
+            assert_eq!(lp.bytes(), entries + varint_len(model.len()), "after {i}");
+            assert_eq!(lp.len(), model.len());
+        }
+        assert_eq!(items(&lp), model);
+        let off = lp.offset_of(-1).unwrap();
+        lp.replace_at(off, &[b'z'; 200]);
+        *model.last_mut().unwrap() = vec![b'z'; 200];
+        assert_eq!(items(&lp), model);
+        lp.remove_range(lp.offset_of(10).unwrap(), 200);
+        model.drain(10..210);
+        assert_eq!(lp.len(), 100);
+        assert_eq!(items(&lp), model);
+        assert_eq!(lp.iter().rev().count(), 100);
+        while let Some(o) = lp.first() {
+            lp.remove_at(o);
+        }
+        assert!(lp.is_empty());
+        assert_eq!((lp.len(), lp.bytes(), lp.last()), (0, 0, None));
+        assert_eq!(std::mem::size_of::<Listpack>(), 16);
     }
 
     #[test]

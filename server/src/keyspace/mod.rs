@@ -6,14 +6,17 @@
 //! propagate them as DEL and raise notifications; this module does no I/O.
 
 pub mod db;
+pub mod hugepage;
 pub mod index;
 pub mod lazyfree;
 pub mod listpack;
 pub mod slots;
+pub mod smallbytes;
 pub mod value;
 
 pub use db::{Db, Entry, NO_EXPIRE};
-pub use value::{RStr, Value};
+pub use smallbytes::SmallBytes;
+pub use value::{RStr, RawStr, Value};
 
 use std::time::{Duration, Instant};
 
@@ -142,7 +145,7 @@ impl Keyspace {
         if let Some(e) = self.dbs[db].remove(key) {
             self.stats.expired_keys += 1;
             self.dirty += 1;
-            self.expired.push((db, e.key.clone()));
+            self.expired.push((db, e.key.into()));
             lazyfree::drop_value(e.value);
         }
     }

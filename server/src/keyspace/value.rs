@@ -4,20 +4,24 @@
 //! `embstr` for short strings stored in one allocation, and `raw` for longer or
 //! modified-in-place strings (APPEND, SETRANGE, SETBIT make a string raw).
 
+use super::smallbytes::SmallBytes;
 use crate::types::{Hash, List, Set, Stream, ZSet};
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
-/// A value stored under a key. Collections are boxed so that a `Value`
-/// stays as small as a string.
+/// A value stored under a key, 24 bytes (the key slab holds one per key).
+/// Hashes and sorted sets are inline: a listpack or a box holding the big
+/// encoding, 16 bytes each, so a small one costs its listpack and nothing
+/// else. Lists, sets and streams are bigger than the 16 bytes that fit next
+/// to the string's niche, so they are boxed.
 #[derive(Clone)]
 pub enum Value {
     Str(RStr),
     List(Box<List>),
-    Hash(Box<Hash>),
+    Hash(Hash),
     Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
     Stream(Box<Stream>),
 }
 
@@ -83,20 +87,24 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::List(v) => std::mem::size_of::<List>() + v.heap_size(),
-            Value::Hash(v) => std::mem::size_of::<Hash>() + v.heap_size(),
+            Value::Hash(v) => v.heap_size(),
             Value::Set(v) => std::mem::size_of::<Set>() + v.heap_size(),
-            Value::ZSet(v) => std::mem::size_of::<ZSet>() + v.heap_size(),
+            Value::ZSet(v) => v.heap_size(),
             Value::Stream(v) => std::mem::size_of::<Stream>() + v.heap_size(),
         }
     }
 }
 
 /// A string value.
+///
+/// `Emb` keeps strings of up to 23 bytes inline (no allocation) and longer
+/// ones up to [`EMBSTR_MAX`] in one exact-size allocation; the name follows
+/// Redis's `embstr` threshold, not this layout.
 #[derive(Clone, Debug)]
 pub enum RStr {
     Int(i64),
-    Emb(Box<[u8]>),
-    Raw(Vec<u8>),
+    Emb(SmallBytes),
+    Raw(RawStr),
 }
 
 impl RStr {
@@ -109,7 +117,7 @@ impl RStr {
         if b.len() <= EMBSTR_MAX {
             RStr::Emb(b.into())
         } else {
-            RStr::Raw(b.to_vec())
+            RStr::Raw(b.into())
         }
     }
 
@@ -151,10 +159,10 @@ impl RStr {
     /// Turns the string into a `raw` byte vector for in-place modification.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, RStr::Raw(_)) {
-            *self = RStr::Raw(self.to_vec());
+            *self = RStr::Raw(RawStr::from(self.to_vec()));
         }
         match self {
-            RStr::Raw(v) => v,
+            RStr::Raw(v) => v.make_mut(),
             _ => unreachable!("converted to raw above"),
         }
     }
@@ -162,9 +170,82 @@ impl RStr {
     pub fn heap_size(&self) -> usize {
         match self {
             RStr::Int(_) => 0,
-            RStr::Emb(b) => b.len(),
-            RStr::Raw(v) => v.capacity(),
+            RStr::Emb(b) => b.heap_size(),
+            RStr::Raw(v) => v.heap_size(),
         }
+    }
+}
+
+/// The bytes of a `raw` string: one exact-size allocation while the string
+/// is only replaced whole (SET of a long value, results of BITOP or
+/// PFMERGE), a growable vector once a command modifies it in place (APPEND,
+/// SETRANGE, SETBIT, PFADD), so repeated appends stay amortized O(1).
+///
+/// Two pointers' worth (16 bytes) instead of a `Vec`'s 24 keeps `RStr` and
+/// `Value` at 24 bytes next to an inline [`SmallBytes`]; the growable form
+/// pays one extra small allocation, only for strings that were modified.
+#[derive(Clone)]
+pub struct RawStr(RawRepr);
+
+#[derive(Clone)]
+enum RawRepr {
+    Exact(Box<[u8]>),
+    // Boxed on purpose: a bare `Vec` (24 bytes) would make `RStr` 32.
+    #[allow(clippy::box_collection)]
+    Growable(Box<Vec<u8>>),
+}
+
+impl RawStr {
+    /// The bytes as a growable vector (converting once, without copying
+    /// the bytes).
+    pub fn make_mut(&mut self) -> &mut Vec<u8> {
+        if let RawRepr::Exact(b) = &mut self.0 {
+            let v = std::mem::take(b).into_vec();
+            self.0 = RawRepr::Growable(Box::new(v));
+        }
+        match &mut self.0 {
+            RawRepr::Growable(v) => v,
+            RawRepr::Exact(_) => unreachable!("made growable above"),
+        }
+    }
+
+    /// Heap bytes owned.
+    pub fn heap_size(&self) -> usize {
+        match &self.0 {
+            RawRepr::Exact(b) => b.len(),
+            RawRepr::Growable(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+        }
+    }
+}
+
+impl std::ops::Deref for RawStr {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            RawRepr::Exact(b) => b,
+            RawRepr::Growable(v) => v,
+        }
+    }
+}
+
+impl From<&[u8]> for RawStr {
+    fn from(b: &[u8]) -> RawStr {
+        RawStr(RawRepr::Exact(b.into()))
+    }
+}
+
+/// Takes the vector's bytes as an exact-size allocation (free when the
+/// vector has no spare capacity).
+impl From<Vec<u8>> for RawStr {
+    fn from(v: Vec<u8>) -> RawStr {
+        RawStr(RawRepr::Exact(v.into_boxed_slice()))
+    }
+}
+
+impl std::fmt::Debug for RawStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
     }
 }
 
@@ -273,6 +354,44 @@ mod tests {
         assert_eq!(RStr::new(b"012").encoding(), "embstr");
         assert_eq!(RStr::new(&[b'a'; 44]).encoding(), "embstr");
         assert_eq!(RStr::new(&[b'a'; 45]).encoding(), "raw");
+    }
+
+    /// The key slab holds one `Option<Entry>` per key: every byte here is
+    /// paid a million times with a million keys (see docs/benchmarks.md).
+    #[test]
+    fn per_key_structures_keep_their_size() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<RStr>(), 24);
+        assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Option<Value>>(), 24);
+        assert_eq!(size_of::<crate::keyspace::Entry>(), 64);
+        // Small hashes and zsets live inline in the Value (no Box header);
+        // a boxed Set costs a 24-byte block.
+        assert_eq!(size_of::<crate::keyspace::listpack::Listpack>(), 16);
+        assert_eq!(size_of::<Hash>(), 16);
+        assert_eq!(size_of::<ZSet>(), 16);
+        assert_eq!(size_of::<Set>(), 24);
+        assert_eq!(size_of::<Option<crate::keyspace::Entry>>(), 64);
+    }
+
+    #[test]
+    fn short_strings_are_stored_inline_and_raw_strings_grow_in_place() {
+        let RStr::Emb(e) = RStr::new(b"value:000123") else {
+            panic!("embstr expected");
+        };
+        assert!(e.is_inline());
+        assert_eq!(RStr::new(&[b'a'; 30]).heap_size(), 30);
+        let mut s = RStr::new(&[b'b'; 60]);
+        assert_eq!(s.heap_size(), 60);
+        for _ in 0..1000 {
+            s.make_raw().extend_from_slice(b"xyz");
+        }
+        assert_eq!(s.len(), 3060);
+        assert_eq!(s.encoding(), "raw");
+        let mut n = RStr::new(b"12");
+        n.make_raw().push(b'3');
+        assert_eq!(n.to_vec(), b"123");
+        assert_eq!(n.encoding(), "raw");
     }
 
     #[test]

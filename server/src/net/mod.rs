@@ -52,7 +52,7 @@ pub struct EventLoop {
     /// When the current loop turn's poll returned (one clock read per turn
     /// instead of one per event).
     turn_started: Instant,
-    /// Called every turn to see if a signal asked for shutdown (its name).
+    /// Called every turn: the shutdown signal received since the last call.
     pub signal_check: Option<fn() -> Option<&'static str>>,
     /// Replication has work pending right away (snapshot pipe, loading).
     repl_busy: bool,
@@ -167,16 +167,12 @@ impl EventLoop {
                 let hz = self.server.config.hz.clamp(1, 500);
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
             }
-            if let Some(check) = self.signal_check {
-                if let (Some(sig), None) = (check(), self.server.shutdown) {
-                    self.server.shutdown = Some(ShutdownRequest {
-                        by_signal: Some(sig),
-                    });
-                }
+            if let Some(sig) = self.signal_check.and_then(|take| take()) {
+                crate::shutdown::on_signal(&mut self.server, sig);
             }
             self.before_sleep();
-            if let Some(req) = self.server.shutdown {
-                self.finish_shutdown(req);
+            if self.server.shutdown.is_some() {
+                self.finish_shutdown();
                 return Ok(());
             }
         }
@@ -333,6 +329,8 @@ impl EventLoop {
     }
 
     fn before_sleep(&mut self) {
+        // First: a shutdown that cannot finish releases its held writes below.
+        crate::shutdown::tick(&mut self.server);
         self.release_postponed();
         self.expire_blocked();
         self.serve_blocked();
@@ -369,16 +367,18 @@ impl EventLoop {
         self.repl_cron();
     }
 
-    fn finish_shutdown(&mut self, req: ShutdownRequest) {
-        if let Some(sig) = req.by_signal {
-            log::warn!("Received {sig} scheduling shutdown...");
-            // As redis-server on SIGTERM/SIGINT: save when save points are set.
-            let save = !self.server.config.save.is_empty();
-            let _ = crate::persist::before_shutdown(&mut self.server, save);
+    /// The exit once `srv.shutdown` is set: `shutdown` already waited for
+    /// replicas and saved (the embedding handle's stop does neither).
+    fn finish_shutdown(&mut self) {
+        if !self.server.shutdown_state.requested {
+            log::warn!("User requested shutdown...");
         }
         // A snapshot child never outlives the server.
         crate::persist::kill_child(&mut self.server);
-        log::warn!("User requested shutdown...");
+        if !self.server.config.pidfile.is_empty() {
+            log::info!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.server.config.pidfile);
+        }
         for slot in self.server.clients.slots() {
             self.flush(slot);
             self.close_client(slot);
@@ -388,10 +388,6 @@ impl EventLoop {
                 log::info!("Removing the unix socket file.");
                 let _ = std::fs::remove_file(path);
             }
-        }
-        if !self.server.config.pidfile.is_empty() {
-            log::info!("Removing the pid file.");
-            let _ = std::fs::remove_file(&self.server.config.pidfile);
         }
         log::warn!("Redis is now ready to exit, bye bye...");
     }

@@ -323,7 +323,7 @@ fn build_hash<F: AsRef<[u8]>, V: AsRef<[u8]>>(
             return Err(RdbError::new("Duplicate hash fields detected"));
         }
     }
-    Ok(Some(Value::Hash(Box::new(h))))
+    Ok(Some(Value::Hash(h)))
 }
 
 fn build_zset<M: AsRef<[u8]>>(pairs: &[(M, f64)], enc: &Encodings) -> R<Option<Value>> {
@@ -341,7 +341,7 @@ fn build_zset<M: AsRef<[u8]>>(pairs: &[(M, f64)], enc: &Encodings) -> R<Option<V
         }
         z.insert_new(m.as_ref(), *s, enc.zset);
     }
-    Ok(Some(Value::ZSet(Box::new(z))))
+    Ok(Some(Value::ZSet(z)))
 }
 
 /// The name of a module from its 64-bit type id (9 characters from a

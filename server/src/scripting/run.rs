@@ -20,10 +20,10 @@ use super::convert::{frame_to_lua, lua_to_reply, ReplyProto};
 use super::numfmt::fmt_g;
 use super::sandbox::{self, step, RunState};
 use super::Running;
-use crate::client::Client;
+use crate::client::{Client, ClientKind};
 use crate::clock::CmdClock;
-use crate::commands::dispatch;
 use crate::commands::spec::flag;
+use crate::commands::{dispatch, gate};
 use crate::server::Server;
 
 /// What is being run.
@@ -295,6 +295,14 @@ fn script_call(
             lua,
             "ERR Write commands are not allowed from read-only scripts.",
         );
+    }
+    // A script on a read-only replica (or a primary short of
+    // min-replicas-to-write) may run, but its writes are refused one by one,
+    // as Redis does; the primary's own stream is never refused.
+    if client.kind != ClientKind::PrimaryLink {
+        if let Some(text) = gate::write_gate(srv, srv.commands.entries[id].gate.flags) {
+            return err_value(lua, text);
+        }
     }
     if spec.has(flag::WRITE) {
         // As Redis, from here on the script cannot be killed, whether or

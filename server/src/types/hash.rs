@@ -83,7 +83,7 @@ impl Hash {
     /// Heap bytes used.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Lp(lp) => lp.capacity(),
+            Repr::Lp(lp) => lp.bytes(),
             Repr::Table(t) => std::mem::size_of::<Table>() + t.heap_size(),
         }
     }
@@ -184,16 +184,11 @@ impl Hash {
         }
     }
 
-    /// Gives back spare capacity after a write (once per command), so small
-    /// hashes cost what their bytes need, as a listpack does in Redis.
+    /// Gives back spare capacity after a write (once per command): the hash
+    /// table's index after mass deletions (a listpack is always exact).
     pub fn compact(&mut self) {
-        match &mut self.repr {
-            Repr::Lp(lp) => {
-                if lp.capacity() > lp.bytes() + lp.bytes() / 8 + 16 {
-                    lp.shrink_to_fit();
-                }
-            }
-            Repr::Table(t) => t.compact(),
+        if let Repr::Table(t) = &mut self.repr {
+            t.compact();
         }
     }
 

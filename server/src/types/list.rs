@@ -253,10 +253,10 @@ impl List {
     /// Heap bytes used.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Small(n) => n.lp.capacity(),
+            Repr::Small(n) => n.lp.bytes(),
             Repr::Quick { nodes, .. } => {
                 nodes.capacity() * std::mem::size_of::<Node>()
-                    + nodes.iter().map(|n| n.lp.capacity()).sum::<usize>()
+                    + nodes.iter().map(|n| n.lp.bytes()).sum::<usize>()
             }
         }
     }
@@ -583,7 +583,7 @@ impl List {
         match &mut self.repr {
             Repr::Small(n) => {
                 let at = if after {
-                    n.lp.next(off).unwrap_or(n.lp.bytes())
+                    n.lp.next(off).unwrap_or(n.lp.end())
                 } else {
                     off
                 };
@@ -719,7 +719,7 @@ fn node_remove_matching(n: &mut Node, value: &[u8], limit: usize, from_tail: boo
                 if limit != 0 && removed >= limit {
                     break;
                 }
-                o = (x < n.lp.bytes()).then_some(x);
+                o = (x < n.lp.end()).then_some(x);
             } else {
                 o = n.lp.next(x);
             }
@@ -820,7 +820,7 @@ fn quick_insert(
     if !full {
         let node = &mut nodes[ni];
         let at = if after {
-            node.lp.next(off).unwrap_or(node.lp.bytes())
+            node.lp.next(off).unwrap_or(node.lp.end())
         } else {
             off
         };

@@ -100,12 +100,15 @@ impl<'a> Member<'a> {
 // intset
 
 /// Sorted integers stored at the smallest width (16, 32 or 64 bits) that
-/// holds every member; the width only grows, as in Redis.
+/// holds every member; the width only grows, as in Redis. Each is an
+/// exact-size boxed slice (Redis reallocates an intset on every change):
+/// no spare capacity, and 16 bytes instead of a `Vec`'s 24, which keeps
+/// `Set` at 24 bytes.
 #[derive(Clone, Debug)]
 enum IntSet {
-    W16(Vec<i16>),
-    W32(Vec<i32>),
-    W64(Vec<i64>),
+    W16(Box<[i16]>),
+    W32(Box<[i32]>),
+    W64(Box<[i64]>),
 }
 
 macro_rules! each_width {
@@ -118,23 +121,27 @@ macro_rules! each_width {
     };
 }
 
-/// Inserts `x` into the sorted `v`, growing the allocation by exactly one
+/// Inserts `x` into the sorted `b`, growing the allocation by exactly one
 /// element (as Redis reallocates an intset for each addition).
-fn sorted_insert<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
+fn sorted_insert<T: Ord + Copy>(b: &mut Box<[T]>, x: T) -> bool {
+    match b.binary_search(&x) {
         Ok(_) => false,
         Err(pos) => {
+            let mut v = std::mem::take(b).into_vec();
             v.reserve_exact(1);
             v.insert(pos, x);
+            *b = v.into_boxed_slice();
             true
         }
     }
 }
 
-fn sorted_remove<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
+fn sorted_remove<T: Ord + Copy>(b: &mut Box<[T]>, x: T) -> bool {
+    match b.binary_search(&x) {
         Ok(pos) => {
+            let mut v = std::mem::take(b).into_vec();
             v.remove(pos);
+            *b = v.into_boxed_slice();
             true
         }
         Err(_) => false,
@@ -143,7 +150,7 @@ fn sorted_remove<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
 
 impl IntSet {
     fn new() -> IntSet {
-        IntSet::W16(Vec::new())
+        IntSet::W16(Box::default())
     }
 
     fn len(&self) -> usize {
@@ -192,13 +199,9 @@ impl IntSet {
         }
         let all: Vec<i64> = each_width!(&*self, v => v.iter().map(|&x| i64::from(x)).collect());
         *self = if need == 32 {
-            let mut v = Vec::with_capacity(all.len() + 1);
-            v.extend(all.iter().map(|&x| x as i32));
-            IntSet::W32(v)
+            IntSet::W32(all.iter().map(|&x| x as i32).collect())
         } else {
-            let mut v = Vec::with_capacity(all.len() + 1);
-            v.extend(all);
-            IntSet::W64(v)
+            IntSet::W64(all.into_boxed_slice())
         };
     }
 
@@ -225,22 +228,23 @@ impl IntSet {
 
     /// Keeps the members at the positions where `keep` is true.
     fn retain_positions(&mut self, keep: &[bool]) {
-        each_width!(self, v => {
+        each_width!(self, b => {
+            let mut v = std::mem::take(b).into_vec();
             let mut i = 0;
             v.retain(|_| {
                 let k = keep.get(i).copied().unwrap_or(true);
                 i += 1;
                 k
             });
-            v.shrink_to_fit();
+            *b = v.into_boxed_slice();
         })
     }
 
     fn heap_size(&self) -> usize {
         match self {
-            IntSet::W16(v) => v.capacity() * 2,
-            IntSet::W32(v) => v.capacity() * 4,
-            IntSet::W64(v) => v.capacity() * 8,
+            IntSet::W16(v) => v.len() * 2,
+            IntSet::W32(v) => v.len() * 4,
+            IntSet::W64(v) => v.len() * 8,
         }
     }
 }
@@ -458,14 +462,6 @@ fn decimal_len(x: i64) -> usize {
     itoa_buf::Buf::new().format(x).len()
 }
 
-/// Keeps the listpack's allocation close to its size, as Redis's exact
-/// reallocations do (the memory budget for small sets depends on it).
-fn lp_trim(lp: &mut Listpack) {
-    if lp.capacity() > lp.bytes() + lp.bytes() / 8 + 16 {
-        lp.shrink_to_fit();
-    }
-}
-
 /// Picks `k` of `n` positions uniformly, in ascending order (Knuth's
 /// selection sampling), as booleans.
 fn select_positions(n: usize, k: usize, rng: &mut Rng) -> Vec<bool> {
@@ -569,7 +565,7 @@ impl Set {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Int(s) => s.heap_size(),
-            Repr::Lp(lp) => lp.capacity(),
+            Repr::Lp(lp) => lp.bytes(),
             Repr::Ht(h) => std::mem::size_of::<HtSet>() + h.heap_size(),
         }
     }
@@ -623,7 +619,6 @@ impl Set {
                     self.convert_to_listpack();
                     if let Repr::Lp(lp) = &mut self.repr {
                         lp.push_back(m);
-                        lp.shrink_to_fit();
                     }
                 } else {
                     self.convert_to_ht(n + 1);
@@ -642,7 +637,6 @@ impl Set {
                     && lp.bytes().saturating_add(m.len()) <= LP_SAFETY_SIZE
                 {
                     lp.push_back(m);
-                    lp_trim(lp);
                 } else {
                     let cap = lp.len() + 1;
                     self.convert_to_ht(cap);
@@ -669,7 +663,6 @@ impl Set {
             Repr::Lp(lp) => match lp.find(m, 1) {
                 Some(off) => {
                     lp.remove_at(off);
-                    lp_trim(lp);
                     true
                 }
                 None => false,
@@ -720,13 +713,6 @@ impl Set {
             s.insert(x);
         }
         self.repr = Repr::Int(s);
-    }
-
-    /// Releases spare capacity (after building a result set).
-    pub fn shrink(&mut self) {
-        if let Repr::Lp(lp) = &mut self.repr {
-            lp.shrink_to_fit();
-        }
     }
 
     /// One uniformly chosen member.
@@ -844,7 +830,6 @@ impl Set {
                 let off = lp.offset_of(rng.below(lp.len()) as i64)?;
                 let m = lp.at(off).to_vec();
                 lp.remove_at(off);
-                lp_trim(lp);
                 Some(m)
             }
             Repr::Ht(h) => {
@@ -881,7 +866,6 @@ impl Set {
                         kept.push_back(m);
                     }
                 }
-                kept.shrink_to_fit();
                 *lp = kept;
                 out
             }

@@ -415,7 +415,7 @@ impl Stream {
         let nodes: usize = self
             .nodes
             .values()
-            .map(|n| n.lp.capacity() + node_overhead)
+            .map(|n| n.lp.bytes() + node_overhead)
             .sum();
         let groups: usize = self
             .groups

@@ -190,7 +190,7 @@ impl ZSet {
     /// Heap bytes used.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Lp(lp) => lp.capacity(),
+            Repr::Lp(lp) => lp.bytes(),
             Repr::Big(t) => std::mem::size_of::<Tree>() + t.heap_size(),
         }
     }
