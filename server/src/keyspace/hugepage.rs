@@ -25,15 +25,16 @@ use std::ptr::NonNull;
 pub const HUGE_BYTES: usize = 2 << 20;
 
 /// The layout a block of `size` bytes is allocated with.
-fn layout(size: usize, align: usize) -> Layout {
-    Layout::from_size_align(size, align.max(HUGE_BYTES)).expect("size fits a huge-page layout")
+fn layout(size: usize) -> Layout {
+    Layout::from_size_align(size, HUGE_BYTES).expect("size fits a huge-page layout")
 }
 
-/// Allocates `size` (> 0) uninitialised bytes aligned to 2 MiB (or `align`,
-/// if larger) and advises huge pages for them.
-pub fn alloc(size: usize, align: usize) -> NonNull<u8> {
-    let layout = layout(size, align);
-    // SAFETY: the layout has a non-zero size.
+/// Allocates `size` uninitialised bytes aligned to 2 MiB and advises huge
+/// pages for them.
+pub fn alloc(size: usize) -> NonNull<u8> {
+    assert!(size > 0, "a huge-page block has a size");
+    let layout = layout(size);
+    // SAFETY: the layout has a non-zero size (asserted above).
     let raw = unsafe { std::alloc::alloc(layout) };
     let Some(ptr) = NonNull::new(raw) else {
         std::alloc::handle_alloc_error(layout);
@@ -47,9 +48,9 @@ pub fn alloc(size: usize, align: usize) -> NonNull<u8> {
 /// Frees a block from [`alloc`].
 ///
 /// # Safety
-/// `ptr` must come from `alloc(size, align)` with the same `size` and
-/// `align`, and not be used afterwards.
-pub unsafe fn free(ptr: NonNull<u8>, size: usize, align: usize) {
+/// `ptr` must come from `alloc(size)` with the same `size`, and not be used
+/// afterwards.
+pub unsafe fn free(ptr: NonNull<u8>, size: usize) {
     // SAFETY: per the contract, this is the layout it was allocated with.
-    unsafe { std::alloc::dealloc(ptr.as_ptr(), layout(size, align)) };
+    unsafe { std::alloc::dealloc(ptr.as_ptr(), layout(size)) };
 }

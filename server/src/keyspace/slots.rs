@@ -191,7 +191,7 @@ struct HugePage {
 
 impl HugePage {
     fn new() -> HugePage {
-        let ptr = hugepage::alloc(HUGE_BYTES, 1).cast::<Option<Entry>>();
+        let ptr = hugepage::alloc(HUGE_BYTES).cast::<Option<Entry>>();
         for o in 0..BIG {
             // SAFETY: o < BIG, so the slot lies inside the allocation
             // (BIG * size_of::<Option<Entry>>() <= HUGE_BYTES), is aligned
@@ -225,7 +225,7 @@ impl Drop for HugePage {
         // the block is freed with the layout it was allocated with.
         unsafe {
             std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), BIG));
-            hugepage::free(self.ptr.cast(), HUGE_BYTES, 1);
+            hugepage::free(self.ptr.cast(), HUGE_BYTES);
         }
     }
 }
