@@ -11,10 +11,11 @@ use bytes::{BufMut, BytesMut};
 /// Room for the longest decimal i64 ("-9223372036854775808").
 const DIGITS: usize = 20;
 
-/// Writes the decimal form of `v` at the end of `tmp`, returning where it starts.
-#[inline]
-fn decimal(tmp: &mut [u8; DIGITS], v: i64) -> usize {
-    let mut i = DIGITS;
+/// Writes the decimal form of `v` right-aligned to end just before `end` in `buf`
+/// (which has room for it), returning where it starts.
+#[inline(always)]
+fn decimal_before(tmp: &mut [u8], end: usize, v: i64) -> usize {
+    let mut i = end;
     let mut n = v.unsigned_abs();
     loop {
         i -= 1;
@@ -40,21 +41,7 @@ const INT_LINE: usize = 1 + DIGITS + 2;
 fn int_line(prefix: u8, v: i64) -> ([u8; INT_LINE], usize) {
     let mut tmp = [0u8; INT_LINE];
     tmp[INT_LINE - 2..].copy_from_slice(b"\r\n");
-    let mut i = INT_LINE - 2;
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        tmp[i] = b'-';
-    }
-    i -= 1;
+    let i = decimal_before(&mut tmp, INT_LINE - 2, v) - 1;
     tmp[i] = prefix;
     (tmp, i)
 }
@@ -151,7 +138,7 @@ pub fn bulk(buf: &mut BytesMut, data: &[u8]) {
 #[inline]
 pub fn bulk_integer(buf: &mut BytesMut, v: i64) {
     let mut tmp = [0u8; DIGITS];
-    let start = decimal(&mut tmp, v);
+    let start = decimal_before(&mut tmp, DIGITS, v);
     bulk(buf, &tmp[start..]);
 }
 
