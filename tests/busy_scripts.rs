@@ -150,12 +150,18 @@ fn handoff() -> TestServer {
     TestServer::with(|cfg| cfg.busy_reply_threshold = 100)
 }
 
-#[test]
-fn an_endless_eval_makes_other_clients_get_busy_until_script_kill_stops_it() {
+/// A server with a low busy threshold and two clients: `a` runs the script,
+/// `b` sees the busy server.
+fn handoff_with_two_clients() -> (TestServer, Raw, Raw) {
     let s = handoff();
     let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (a, b) = (Raw::connect(port), Raw::connect(port));
+    (s, a, b)
+}
+
+#[test]
+fn an_endless_eval_makes_other_clients_get_busy_until_script_kill_stops_it() {
+    let (_s, mut a, mut b) = handoff_with_two_clients();
     a.send(&["EVAL", SPIN, "0"]);
     assert_eq!(show(&wait_busy(&mut b)), BUSY_EVAL);
     for cmd in [&["GET", "k"][..], &["SET", "k", "v"], &["PING"]] {
@@ -179,10 +185,7 @@ fn an_endless_eval_makes_other_clients_get_busy_until_script_kill_stops_it() {
 
 #[test]
 fn an_endless_fcall_is_stopped_by_function_kill_and_not_by_script_kill() {
-    let s = handoff();
-    let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (_s, mut a, mut b) = handoff_with_two_clients();
     assert_eq!(
         show(&a.call(&["FUNCTION", "LOAD", LIBRARY])),
         "$3\r\nlib\r\n"
@@ -212,10 +215,7 @@ fn an_endless_fcall_is_stopped_by_function_kill_and_not_by_script_kill() {
 
 #[test]
 fn function_kill_and_function_stats_answer_busy_while_an_eval_script_runs() {
-    let s = handoff();
-    let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (_s, mut a, mut b) = handoff_with_two_clients();
     a.send(&["EVAL", SPIN, "0"]);
     wait_busy(&mut b);
     assert_eq!(show(&b.call(&["FUNCTION", "KILL"])), BUSY_EVAL);
@@ -226,10 +226,7 @@ fn function_kill_and_function_stats_answer_busy_while_an_eval_script_runs() {
 
 #[test]
 fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_stops_the_server() {
-    let s = handoff();
-    let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (s, mut a, mut b) = handoff_with_two_clients();
     a.send(&["EVAL", "redis.call('SET', 'x', '1') while true do end", "0"]);
     wait_busy(&mut b);
     assert_eq!(show(&b.call(&["SCRIPT", "KILL"])), UNKILLABLE);
@@ -266,10 +263,8 @@ fn shutdown_nosave_while_a_script_is_busy_exits_the_process() {
 
 #[test]
 fn requests_sent_during_a_busy_script_are_answered_in_order_and_the_clients_keep_working() {
-    let s = handoff();
+    let (s, mut a, mut b) = handoff_with_two_clients();
     let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
     let mut m = Raw::connect(port);
     let mut sub = Raw::connect(port);
     assert_eq!(
@@ -345,10 +340,7 @@ fn requests_sent_during_a_busy_script_are_answered_in_order_and_the_clients_keep
 
 #[test]
 fn a_killed_script_cannot_keep_running_by_catching_the_kill_with_pcall() {
-    let s = handoff();
-    let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (_s, mut a, mut b) = handoff_with_two_clients();
     let script = "while true do pcall(function() while true do end end) end";
     a.send(&["EVAL", script, "0"]);
     wait_busy(&mut b);
@@ -372,10 +364,7 @@ fn a_killed_script_cannot_keep_running_by_catching_the_kill_with_pcall() {
 
 #[test]
 fn the_embedding_handle_stops_a_server_whose_script_is_busy() {
-    let s = handoff();
-    let port = s.addr().port();
-    let mut a = Raw::connect(port);
-    let mut b = Raw::connect(port);
+    let (s, mut a, mut b) = handoff_with_two_clients();
     a.send(&["EVAL", SPIN, "0"]);
     wait_busy(&mut b);
     let (tx, rx) = std::sync::mpsc::channel();
