@@ -19,6 +19,17 @@ fn replicate(replica: &mut Connection, primary: &TestServer) {
     must(replica, &["REPLICAOF", "127.0.0.1", &port]);
 }
 
+/// A primary and its replica with the link up, and a connection to each.
+fn linked_pair() -> (TestServer, TestServer, Connection, Connection) {
+    let p = server();
+    let r = server();
+    let pc = p.connect();
+    let mut rc = r.connect();
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc, "replica");
+    (p, r, pc, rc)
+}
+
 fn stat(c: &mut Connection, name: &str) -> i64 {
     info_field(c, "stats", name)
         .and_then(|v| v.parse().ok())
@@ -51,12 +62,7 @@ fn a_replica_gets_every_type_ttl_and_db_by_full_sync_then_by_stream() {
 
 #[test]
 fn a_replica_refuses_writes_and_never_expires_keys_itself() {
-    let p = server();
-    let r = server();
-    let mut pc = p.connect();
-    let mut rc = r.connect();
-    replicate(&mut rc, &p);
-    wait_link_up(&mut rc, "replica");
+    let (_p, _r, mut pc, mut rc) = linked_pair();
     assert_eq!(
         rc.call(&["SET", "k", "v"]).unwrap(),
         Frame::Error("READONLY You can't write against a read only replica.".into())
@@ -74,12 +80,7 @@ fn a_replica_refuses_writes_and_never_expires_keys_itself() {
 
 #[test]
 fn a_script_on_a_read_only_replica_runs_but_each_write_it_tries_is_refused() {
-    let p = server();
-    let r = server();
-    let mut pc = p.connect();
-    let mut rc = r.connect();
-    replicate(&mut rc, &p);
-    wait_link_up(&mut rc, "replica");
+    let (_p, _r, mut pc, mut rc) = linked_pair();
     must(&mut pc, &["SET", "k", "from-primary"]);
     wait_offsets(&mut pc, &mut rc, "replica");
     let set = "return redis.call('set','k','from-script')";
