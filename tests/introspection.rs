@@ -275,6 +275,36 @@ fn info_commandstats_and_errorstats_count_calls_and_errors() {
     assert_eq!(field(&s, "Errorstats", "errorstat_ERR"), "count=3");
 }
 
+#[test]
+fn info_debug_reports_the_longest_event_loop_cycle_until_config_resetstat() {
+    let server = debug_server();
+    let mut c = server.connect();
+    assert!(
+        !section_names(&info(&mut c, &["all"])).contains(&"Debug"),
+        "INFO all leaves the debug section out, as Redis 7.2"
+    );
+    call(&mut c, &["CONFIG", "RESETSTAT"]);
+    // DEBUG SLEEP blocks the loop: that cycle is the longest, and a command.
+    assert_eq!(call(&mut c, &["DEBUG", "SLEEP", "0.05"]), simple("OK"));
+    let s = info(&mut c, &["debug", "stats"]);
+    assert_eq!(section_names(&s), ["Stats", "Debug"]);
+    let num = |section: &str, name: &str| -> u64 { field(&s, section, name).parse().unwrap() };
+    let max = num("Debug", "eventloop_duration_max");
+    assert!((50_000..5_000_000).contains(&max), "{max}");
+    assert!(num("Debug", "eventloop_cmd_per_cycle_max") >= 1);
+    assert!(num("Stats", "eventloop_cycles") >= 1);
+    assert!(num("Stats", "eventloop_duration_sum") >= max);
+    assert!(num("Stats", "eventloop_duration_cmd_sum") >= 50_000);
+    assert_eq!(num("Debug", "eventloop_duration_aof_sum"), 0);
+
+    call(&mut c, &["CONFIG", "RESETSTAT"]);
+    let s = info(&mut c, &["debug"]);
+    let max: u64 = field(&s, "Debug", "eventloop_duration_max")
+        .parse()
+        .unwrap();
+    assert!(max < 50_000, "reset by CONFIG RESETSTAT: {max}");
+}
+
 // ---------------------------------------------------------------- CONFIG
 
 #[test]

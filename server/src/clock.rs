@@ -68,6 +68,16 @@ pub fn init() {
     tsc_rate();
 }
 
+/// A monotonic reading in nanoseconds from an arbitrary origin, as cheap as
+/// the command clock (the event loop times every cycle with it).
+pub fn monotonic_ns() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    match tsc_rate() {
+        Some(r) => ((u128::from(read_tsc()) * r.mult) >> 32) as u64,
+        None => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
+    }
+}
+
 /// Clock shared by the commands of one batch.
 pub struct CmdClock {
     base: Instant,

@@ -43,6 +43,64 @@ impl RateSampler {
     }
 }
 
+/// A per-sample ratio of two growing counters (Redis's average eventloop
+/// duration: time added over cycles added), averaged over the last samples.
+#[derive(Default, Clone, Debug)]
+pub struct RatioSampler {
+    samples: [f64; METRIC_SAMPLES],
+    idx: usize,
+    last: (u64, u64),
+}
+
+impl RatioSampler {
+    pub fn sample(&mut self, numerator: u64, denominator: u64) {
+        let dn = numerator.saturating_sub(self.last.0) as f64;
+        let dd = denominator.saturating_sub(self.last.1);
+        self.samples[self.idx] = if dd == 0 { 0.0 } else { dn / dd as f64 };
+        self.idx = (self.idx + 1) % METRIC_SAMPLES;
+        self.last = (numerator, denominator);
+    }
+
+    pub fn average(&self) -> f64 {
+        self.samples.iter().sum::<f64>() / METRIC_SAMPLES as f64
+    }
+}
+
+/// Event-loop cycle timing, as Redis 7.2 reports it (INFO stats `eventloop_*`,
+/// INFO debug): a cycle runs from the return of the poll to the end of the
+/// work done before the next poll, so `max_ns` is the loop's longest stall.
+#[derive(Default, Debug)]
+pub struct LoopStats {
+    pub cycles: u64,
+    pub duration_ns: u64,
+    pub max_ns: u64,
+    /// Time inside top-level commands.
+    pub cmd_ns: u64,
+    /// Time in the periodic cron and the pre-poll chores, writes excluded.
+    pub cron_ns: u64,
+    pub cmds_per_cycle_max: u64,
+    pub cycle_rate: RateSampler,
+    pub duration_per_cycle: RatioSampler,
+}
+
+impl LoopStats {
+    /// Records one finished cycle.
+    pub fn cycle(&mut self, duration_ns: u64, cron_ns: u64, commands: u64) {
+        self.cycles += 1;
+        self.duration_ns += duration_ns;
+        self.max_ns = self.max_ns.max(duration_ns);
+        self.cron_ns += cron_ns;
+        self.cmds_per_cycle_max = self.cmds_per_cycle_max.max(commands);
+    }
+
+    /// Every 100 ms, with the other instantaneous metrics.
+    pub fn sample(&mut self, now_ms: i64) {
+        self.cycle_rate.sample(now_ms, self.cycles);
+        self.duration_per_cycle
+            .sample(self.duration_ns / 1000, self.cycles);
+    }
+}
+
 /// Counters for INFO stats.
 #[derive(Default, Debug)]
 pub struct Stats {
@@ -75,6 +133,8 @@ pub struct Stats {
     pub redirects: u64,
     /// Bytes read from the primary link before it became a client.
     pub net_repl_input_bytes: u64,
+    /// Event-loop cycles (INFO stats `eventloop_*`, INFO debug).
+    pub eventloop: LoopStats,
     /// Highest used-memory estimate seen (INFO `used_memory_peak`; reset by CONFIG RESETSTAT).
     pub peak_memory: u64,
 }

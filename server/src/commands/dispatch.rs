@@ -241,12 +241,16 @@ pub fn call(
     if let Err(e) = (spec.run)(&mut ctx) {
         ctx.error(&e.0);
     }
-    let duration_us = ctx.clock.tick_since(started).as_micros() as u64;
+    let duration = ctx.clock.tick_since(started);
+    let duration_us = duration.as_micros() as u64;
     let Ctx { srv, client, .. } = ctx;
 
     let st = &mut srv.stats.commands[id];
     st.calls += 1;
     st.usec += duration_us;
+    if srv.repl.depth == 1 {
+        srv.stats.eventloop.cmd_ns += duration.as_nanos() as u64;
+    }
     // `>`: CONFIG RESETSTAT zeroes the counter while running.
     if srv.stats.total_error_replies > errors_before {
         st.failed_calls += 1;

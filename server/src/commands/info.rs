@@ -47,7 +47,11 @@ const SECTIONS: &[&str] = &[
     "latencystats",
     "cluster",
     "keyspace",
+    "debug",
 ];
+
+/// Sections only printed when asked for by name, not by `all` / `everything`.
+const BY_NAME_ONLY: &[&str] = &["debug"];
 
 /// The sections of a bare `INFO` / `INFO default`.
 const DEFAULT_SECTIONS: &[&str] = &[
@@ -72,7 +76,12 @@ fn info(ctx: &mut Ctx) -> CmdResult {
     for a in &ctx.args[1..] {
         let lower = a.to_ascii_lowercase();
         match &lower[..] {
-            b"all" | b"everything" => wanted.extend_from_slice(SECTIONS),
+            b"all" | b"everything" => wanted.extend(
+                SECTIONS
+                    .iter()
+                    .filter(|s| !BY_NAME_ONLY.contains(s))
+                    .copied(),
+            ),
             b"default" => wanted.extend_from_slice(DEFAULT_SECTIONS),
             other => {
                 if let Some(s) = SECTIONS.iter().find(|s| s.as_bytes() == other) {
@@ -111,6 +120,7 @@ pub fn generate(srv: &mut Server, wanted: &[&str]) -> String {
                 w.field("cluster_enabled", 0);
             }
             "keyspace" => keyspace_section(srv, &mut w),
+            "debug" => debug_section(srv, &mut w),
             _ => {}
         }
     }
@@ -553,12 +563,18 @@ fn stats_section(srv: &Server, w: &mut Section) {
     );
     w.field("reply_buffer_shrinks", 0);
     w.field("reply_buffer_expands", 0);
-    // Event loop timing is not measured yet.
-    w.field("eventloop_cycles", 0);
-    w.field("eventloop_duration_sum", 0);
-    w.field("eventloop_duration_cmd_sum", 0);
-    w.field("instantaneous_eventloop_cycles_per_sec", 0);
-    w.field("instantaneous_eventloop_duration_usec", 0);
+    let el = &s.eventloop;
+    w.field("eventloop_cycles", el.cycles);
+    w.field("eventloop_duration_sum", el.duration_ns / 1000);
+    w.field("eventloop_duration_cmd_sum", el.cmd_ns / 1000);
+    w.field(
+        "instantaneous_eventloop_cycles_per_sec",
+        el.cycle_rate.per_second().round() as u64,
+    );
+    w.field(
+        "instantaneous_eventloop_duration_usec",
+        el.duration_per_cycle.average().round() as u64,
+    );
     w.field("acl_access_denied_auth", 0);
     w.field("acl_access_denied_cmd", 0);
     w.field("acl_access_denied_key", 0);
@@ -574,6 +590,16 @@ fn stats_section(srv: &Server, w: &mut Section) {
     w.field("maint_moved_closed", m.moved_closed);
     w.field("maint_incoming_held_cmds", m.incoming_held);
     w.field("maint_seq", m.seq);
+}
+
+/// Redis 7.2's experimental section, printed only by `INFO debug`.
+fn debug_section(srv: &Server, w: &mut Section) {
+    let el = &srv.stats.eventloop;
+    w.header("Debug");
+    w.field("eventloop_duration_aof_sum", 0);
+    w.field("eventloop_duration_cron_sum", el.cron_ns / 1000);
+    w.field("eventloop_duration_max", el.max_ns / 1000);
+    w.field("eventloop_cmd_per_cycle_max", el.cmds_per_cycle_max);
 }
 
 fn replication_section(srv: &Server, w: &mut Section) {

@@ -48,6 +48,7 @@ pub fn run(srv: &mut Server) -> Vec<usize> {
         srv.stats.ops_rate.sample(now_ms, ops);
         srv.stats.net_input_rate.sample(now_ms, nin);
         srv.stats.net_output_rate.sample(now_ms, nout);
+        srv.stats.eventloop.sample(now_ms);
     }
 
     let mut close = Vec::new();

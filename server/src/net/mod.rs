@@ -19,7 +19,7 @@ use handoff_protocol::request::{Limits, Parsed};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::client::{Client, ClientKind, Stream};
-use crate::clock::CmdClock;
+use crate::clock::{monotonic_ns, CmdClock};
 use crate::commands::dispatch;
 use crate::errors;
 use crate::server::{unix_ms, Server, ShutdownRequest};
@@ -136,6 +136,8 @@ impl EventLoop {
                 Err(e) => return Err(e),
             }
             self.turn_started = Instant::now();
+            let cycle_start = monotonic_ns();
+            let commands_before = self.server.stats.total_commands_processed;
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => self.handle_control(),
@@ -162,15 +164,24 @@ impl EventLoop {
                 slots.append(&mut self.pending_reads);
                 self.pending_reads = slots;
             }
+            let mut cron_ns = 0;
             if self.turn_started >= self.next_cron {
+                let cron_start = monotonic_ns();
                 self.cron();
+                cron_ns = monotonic_ns().saturating_sub(cron_start);
                 let hz = self.server.config.hz.clamp(1, 500);
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz as u64);
             }
             if let Some(sig) = self.signal_check.and_then(|take| take()) {
                 crate::shutdown::on_signal(&mut self.server, sig);
             }
-            self.before_sleep();
+            let (chores_ns, cycle_end) = self.before_sleep();
+            let commands = self.server.stats.total_commands_processed;
+            self.server.stats.eventloop.cycle(
+                cycle_end.saturating_sub(cycle_start),
+                cron_ns + chores_ns,
+                commands.saturating_sub(commands_before),
+            );
             if self.server.shutdown.is_some() {
                 self.finish_shutdown();
                 return Ok(());
@@ -328,7 +339,10 @@ impl EventLoop {
         }
     }
 
-    fn before_sleep(&mut self) {
+    /// The work before the next poll. Returns the time it spent on other
+    /// things than writing replies, and the clock reading at its end.
+    fn before_sleep(&mut self) -> (u64, u64) {
+        let start = monotonic_ns();
         // First: a shutdown that cannot finish releases its held writes below.
         crate::shutdown::tick(&mut self.server);
         self.release_postponed();
@@ -336,11 +350,13 @@ impl EventLoop {
         self.serve_blocked();
         self.repl_busy = self.repl_before_sleep();
         // flush() never queues writes, so the list can be drained in place.
+        let writes_start = monotonic_ns();
         let mut slots = std::mem::take(&mut self.server.pending_writes);
         for slot in slots.drain(..) {
             self.flush(slot);
         }
         self.server.pending_writes = slots;
+        let writes_end = monotonic_ns();
         if !self.server.clients_to_close.is_empty() {
             for slot in std::mem::take(&mut self.server.clients_to_close) {
                 if self.server.clients.get(slot).is_some_and(|c| c.close_asap) {
@@ -357,6 +373,9 @@ impl EventLoop {
                 .active_expire_cycle(unix_ms(), budget, effort);
             crate::pubsub::drain_expired(&mut self.server, None);
         }
+        let end = monotonic_ns();
+        let chores = writes_start.saturating_sub(start) + end.saturating_sub(writes_end);
+        (chores, end)
     }
 
     fn cron(&mut self) {
