@@ -9,7 +9,12 @@
 //! The first pages are small (1024 slots). Past [`SMALL_PAGES`] of them the
 //! slab is big, and further pages are huge-page blocks (see `hugepage`): the
 //! entries are most of a big keyspace's memory, so this is what makes a
-//! snapshot's fork several times shorter.
+//! snapshot's fork several times shorter. A huge page is only taken when a
+//! background thread has one ready: the first touch of a fresh huge page was
+//! measured at 10 to over 100 ms on this project's VMs (the kernel zeroes, and
+//! may compact or reclaim for, 2 MiB at once), far too long for the event loop.
+//! When none is ready the page is an ordinary allocation of the same size whose
+//! slots are written as they are used, so its 4 KiB pages fault one at a time.
 
 use std::ops::{Deref, DerefMut, Index, IndexMut};
 use std::ptr::NonNull;
@@ -79,13 +84,26 @@ impl Slots {
     pub fn push(&mut self, slot: Option<Entry>) {
         let (p, o) = locate(self.len);
         if p == self.pages.len() {
+            if p == SMALL_PAGES - 4 {
+                // A few small pages before the first huge one: time for the
+                // preparer to have it ready.
+                huge_page_preparer();
+            }
             self.pages.push(if p < SMALL_PAGES {
                 Page::Small((0..SMALL).map(|_| None).collect())
+            } else if let Some(huge) = prepared_huge_page() {
+                Page::Huge(huge)
             } else {
-                Page::Huge(prepared_huge_page())
+                Page::Lazy(Vec::with_capacity(BIG))
             });
         }
-        self.pages[p][o] = slot;
+        match &mut self.pages[p] {
+            Page::Lazy(v) => {
+                debug_assert_eq!(v.len(), o, "slots are appended in order");
+                v.push(slot);
+            }
+            page => page[o] = slot,
+        }
         self.len += 1;
     }
 
@@ -96,7 +114,10 @@ impl Slots {
         }
         self.len -= 1;
         let (p, o) = locate(self.len);
-        let slot = self.pages[p][o].take();
+        let slot = match &mut self.pages[p] {
+            Page::Lazy(v) => v.pop().flatten(),
+            page => page[o].take(),
+        };
         if o == 0 {
             self.pages.truncate(p);
         }
@@ -113,10 +134,7 @@ impl Slots {
 
     /// Heap bytes held by the pages.
     pub fn heap_size(&self) -> usize {
-        self.pages
-            .iter()
-            .map(|p| std::mem::size_of_val::<[Option<Entry>]>(p))
-            .sum()
+        self.pages.iter().map(Page::bytes).sum()
     }
 }
 
@@ -142,6 +160,8 @@ impl IndexMut<usize> for Slots {
 enum Page {
     Small(Box<[Option<Entry>]>),
     Huge(HugePage),
+    /// `BIG` slots reserved, only the used ones written (see the module header).
+    Lazy(Vec<Option<Entry>>),
 }
 
 impl Deref for Page {
@@ -151,6 +171,7 @@ impl Deref for Page {
         match self {
             Page::Small(b) => b,
             Page::Huge(h) => h,
+            Page::Lazy(v) => v,
         }
     }
 }
@@ -160,17 +181,34 @@ impl DerefMut for Page {
         match self {
             Page::Small(b) => b,
             Page::Huge(h) => h,
+            Page::Lazy(v) => v,
         }
     }
 }
 
-/// A huge page prepared off the loop when one is ready, else one made here.
-/// A process-wide background thread keeps a page or two ready (it starts with the
-/// first slab that needs huge pages; small servers never start it), so a
-/// growing slab takes its next 2 MiB without the first-touch stall.
-fn prepared_huge_page() -> HugePage {
+impl Page {
+    /// Heap bytes the page holds, used slots or not.
+    fn bytes(&self) -> usize {
+        match self {
+            Page::Lazy(v) => v.capacity() * std::mem::size_of::<Option<Entry>>(),
+            page => std::mem::size_of_val::<[Option<Entry>]>(page),
+        }
+    }
+}
+
+/// A huge page prepared off the loop, when one is ready. A process-wide
+/// background thread keeps one ready (it starts with the first slab that needs
+/// huge pages; small servers never start it), so a growing slab takes its next
+/// 2 MiB without the first-touch stall.
+fn prepared_huge_page() -> Option<HugePage> {
+    huge_page_preparer().try_recv().ok()
+}
+
+/// The channel from the background thread that prepares huge pages, started
+/// at the first call.
+fn huge_page_preparer() -> &'static Receiver<HugePage> {
     static READY: OnceLock<Receiver<HugePage>> = OnceLock::new();
-    let ready = READY.get_or_init(|| {
+    READY.get_or_init(|| {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new()
             .name("slab-pages".into())
@@ -179,8 +217,7 @@ fn prepared_huge_page() -> HugePage {
             log::warn!("slab page thread not started ({e}): pages are prepared inline");
         }
         rx
-    });
-    ready.try_recv().unwrap_or_else(|_| HugePage::new())
+    })
 }
 
 /// `BIG` slots in one huge-page block. A `Box<[T]>` cannot carry the 2 MiB
@@ -268,15 +305,20 @@ mod tests {
     }
 
     #[test]
-    fn a_big_slab_continues_in_huge_pages_and_gives_them_back() {
+    fn a_big_slab_continues_in_2_mib_pages_and_gives_them_back() {
         let mut s = Slots::default();
         let n = SMALL_TOTAL + BIG + 10;
         for k in 0..n {
             s.push(entry(k));
         }
         assert_eq!(s.pages.len(), SMALL_PAGES + 2);
-        assert!(matches!(s.pages[SMALL_PAGES], Page::Huge(_)));
-        assert_eq!(s.pages[SMALL_PAGES].as_ptr() as usize % HUGE_BYTES, 0);
+        for page in &s.pages[SMALL_PAGES..] {
+            match page {
+                Page::Huge(h) => assert_eq!(h.as_ptr() as usize % HUGE_BYTES, 0),
+                Page::Lazy(v) => assert_eq!(v.capacity(), BIG),
+                Page::Small(_) => panic!("a small page past the small ones"),
+            }
+        }
         for k in [0, SMALL_TOTAL - 1, SMALL_TOTAL, SMALL_TOTAL + BIG, n - 1] {
             assert_eq!(&s[k].as_ref().unwrap().key[..], k.to_string().as_bytes());
         }
@@ -289,5 +331,33 @@ mod tests {
             s.heap_size(),
             SMALL_TOTAL * std::mem::size_of::<Option<Entry>>()
         );
+    }
+
+    #[test]
+    fn a_lazily_written_page_holds_only_the_slots_in_use() {
+        let mut s = Slots::default();
+        for k in 0..SMALL_TOTAL {
+            s.push(entry(k));
+        }
+        // As when the preparer had no huge page ready.
+        s.pages.push(Page::Lazy(Vec::with_capacity(BIG)));
+        for k in SMALL_TOTAL..SMALL_TOTAL + 3 {
+            s.push(entry(k));
+        }
+        let Page::Lazy(v) = &s.pages[SMALL_PAGES] else {
+            panic!("the pushed page is used");
+        };
+        assert_eq!(v.len(), 3);
+        assert_eq!(
+            &s[SMALL_TOTAL + 2].as_ref().unwrap().key[..],
+            (SMALL_TOTAL + 2).to_string().as_bytes()
+        );
+        assert!(s.get(SMALL_TOTAL + 3).is_none());
+        assert_eq!(s.iter().count(), SMALL_TOTAL + 3);
+        let last = s.pop().unwrap().unwrap();
+        assert_eq!(&last.key[..], (SMALL_TOTAL + 2).to_string().as_bytes());
+        s.pop();
+        s.pop();
+        assert_eq!(s.pages.len(), SMALL_PAGES, "the emptied page is released");
     }
 }
