@@ -482,10 +482,10 @@ fn randomkey_answers_while_every_key_is_expired_under_a_pause() {
 
 /// The standalone counterpart of Valkey's cluster test of these INFO
 /// fields: a FAILOVER waiting for its (stopped) target pauses writes for
-/// the failover, and everything is back to none once it completed.
-/// handoff reports paused_timeout_milliseconds 0 for this pause, which has
-/// no end of its own (Valkey 9.1 prints the distance to its "forever"
-/// sentinel there, about 9.2e18), so the time left is not compared.
+/// the failover, and everything is back to none once it completed. This
+/// pause has no end of its own: Valkey 9.1 prints the distance to its
+/// "forever" (`LLONG_MAX` ms since the epoch) as the time left, so does
+/// handoff.
 #[test]
 fn info_clients_shows_the_pause_of_a_failover_until_it_completes() {
     let (p, r) = pair();
@@ -497,11 +497,17 @@ fn info_clients_shows_the_pause_of_a_failover_until_it_completes() {
         field(&mut pc, "replication", "master_failover_state"),
         "waiting-for-sync"
     );
-    let (reason, actions, _) = paused(&mut pc);
+    let (reason, actions, left) = paused(&mut pc);
     assert_eq!(
         (reason.as_str(), actions.as_str()),
         ("failover_in_progress", "write")
     );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let forever = i64::MAX - now_ms;
+    assert!((forever - 60_000..=forever).contains(&left), "{left}");
     wait_resumed(&r);
     wait_failover_state(&mut pc, "no-failover");
     assert_eq!(field(&mut pc, "replication", "role"), "slave");

@@ -175,15 +175,31 @@ impl Pause {
         }
     }
 
-    /// INFO `paused_timeout_milliseconds`: what is left of the latest timed
-    /// slot (0 when nothing timed is paused).
-    pub fn remaining_ms(&self, now: Instant) -> u128 {
-        self.slots
+    /// INFO `paused_timeout_milliseconds`, as Valkey computes it: the latest
+    /// end among the live slots that pause the most restrictive action in
+    /// force, in milliseconds from now; 0 when nothing is paused. A slot
+    /// without an end (FAILOVER's, SHUTDOWN's) ends at Valkey's `LLONG_MAX`
+    /// milliseconds since the epoch, so it reports `i64::MAX - now_unix_ms`.
+    pub fn remaining_ms(&self, now: Instant, now_unix_ms: i64) -> i128 {
+        let in_force: Vec<Slot> = self
+            .slots
             .iter()
             .flatten()
-            .filter_map(|s| s.end)
+            .copied()
+            .filter(|s| live(s, now))
+            .collect();
+        let Some(strictest) = in_force.iter().map(|s| s.actions).max() else {
+            return 0;
+        };
+        in_force
+            .iter()
+            .filter(|s| s.actions >= strictest)
+            .map(|s| match s.end {
+                Some(e) => e.saturating_duration_since(now).as_millis() as i128,
+                None => i128::from(i64::MAX) - i128::from(now_unix_ms),
+            })
             .max()
-            .map_or(0, |e| e.saturating_duration_since(now).as_millis())
+            .unwrap_or(0)
     }
 
     /// Forgets a held client (it disconnected).

@@ -233,7 +233,8 @@ fn clients_section(srv: &Server, w: &mut Section) {
     w.field("paused_actions", srv.pause.active.info_name());
     w.field(
         "paused_timeout_milliseconds",
-        srv.pause.remaining_ms(std::time::Instant::now()),
+        srv.pause
+            .remaining_ms(std::time::Instant::now(), crate::server::unix_ms()),
     );
 }
 
