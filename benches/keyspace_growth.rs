@@ -2,7 +2,9 @@
 //! of keys: handoff's `Db` (key index resized a few entries at a time)
 //! against a plain `hashbrown` table of slot numbers that grows in one step,
 //! which is what `Db` used before. Both run in this process, one after the
-//! other, on the same keys.
+//! other, on the same keys. Then the same growth for one big hash value
+//! (`Hash`, hashtable encoding: the same incremental index since it moved
+//! there too).
 //!
 //! Time per insert is the thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so
 //! being descheduled on a shared machine does not count as a stall; wall
@@ -17,6 +19,7 @@ use std::time::Instant;
 
 use handoff_server::keyspace::db::Db;
 use handoff_server::keyspace::value::Value;
+use handoff_server::types::hash::{Hash, Limits};
 
 fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -100,6 +103,24 @@ fn grow_one_step(keys: usize) {
     slowest.report("hashbrown one-step growth", started.elapsed());
 }
 
+fn grow_hash(fields: usize) {
+    let mut h = Hash::default();
+    let limits = Limits {
+        max_entries: 128,
+        max_value: 64,
+    };
+    let mut slowest = Slowest(Vec::new());
+    let started = Instant::now();
+    for i in 0..fields {
+        let f = key(i);
+        let (c0, w0) = (thread_cpu_ns(), Instant::now());
+        h.set(&f, b"value", limits);
+        slowest.record(thread_cpu_ns() - c0, w0.elapsed().as_nanos() as u64, i);
+    }
+    assert_eq!(h.len(), fields);
+    slowest.report("handoff Hash (incremental)", started.elapsed());
+}
+
 fn main() {
     let mut keys = 3_000_000;
     let mut args = std::env::args().skip(1);
@@ -117,4 +138,7 @@ fn main() {
     // SAFETY: malloc_trim only walks and trims the allocator's own arenas.
     unsafe { libc::malloc_trim(0) };
     grow_db(keys);
+    unsafe { libc::malloc_trim(0) };
+    println!("the same as fields of one hash (HSET)");
+    grow_hash(keys);
 }

@@ -13,12 +13,39 @@
 //! table order: the slab is stable while the tables are not, so the cursor
 //! survives any inserts and removes between steps. Every entry left in the
 //! old table sits at a slot the cursor has not passed yet.
+//!
+//! The index only stores slot numbers; whatever owns the slots says which
+//! key a slot holds ([`SlotKeys`]). The keyspace's entry slab is one owner;
+//! the big encodings of hashes, sets and sorted sets index their slabs of
+//! fields and members the same way, so a collection of millions of members
+//! grows without a stall either.
 
 use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
 
 use super::slots::Slots;
+
+/// The slab an index points into: which key each slot number holds.
+pub trait SlotKeys {
+    /// Slot numbers in use are below this.
+    fn slot_count(&self) -> usize;
+    /// The key held by slot `i`, None for an empty slot.
+    fn key_at(&self, i: u32) -> Option<&[u8]>;
+}
+
+impl SlotKeys for Slots {
+    fn slot_count(&self) -> usize {
+        self.len()
+    }
+
+    fn key_at(&self, i: u32) -> Option<&[u8]> {
+        match self.get(i as usize) {
+            Some(Some(e)) => Some(&e.key[..]),
+            _ => None,
+        }
+    }
+}
 
 /// Entries moved by each insert or remove while a resize is under way: more
 /// than one, so the move finishes long before the new table fills up.
@@ -34,7 +61,8 @@ const SHRINK_BELOW: usize = 10;
 /// Smallest capacity a shrink goes down to.
 const MIN_CAPACITY: usize = 64;
 
-/// The key index of one database.
+/// The key index of one database (or of one big collection).
+#[derive(Clone)]
 pub struct KeyIndex {
     table: HashTable<u32>,
     /// The table being emptied into `table` during a resize.
@@ -60,6 +88,20 @@ impl KeyIndex {
         }
     }
 
+    /// An empty index with room for `n` keys before its first resize.
+    pub fn with_capacity(n: usize) -> Self {
+        KeyIndex {
+            table: HashTable::with_capacity(n),
+            ..Self::new()
+        }
+    }
+
+    /// Bytes held by the tables (a table of `u32`s and its control bytes).
+    pub fn heap_size(&self) -> usize {
+        let cap = self.table.capacity() + self.old.as_ref().map_or(0, |t| t.capacity());
+        cap * (std::mem::size_of::<u32>() + 1)
+    }
+
     pub fn hasher(&self) -> &ahash::RandomState {
         &self.hasher
     }
@@ -82,7 +124,7 @@ impl KeyIndex {
     }
 
     /// The slot of `key` (whose hash is `hash`).
-    pub fn find(&self, hash: u64, key: &[u8], slots: &Slots) -> Option<u32> {
+    pub fn find(&self, hash: u64, key: &[u8], slots: &impl SlotKeys) -> Option<u32> {
         let eq = |&i: &u32| slot_key(slots, i) == key;
         self.table
             .find(hash, eq)
@@ -91,7 +133,7 @@ impl KeyIndex {
     }
 
     /// Adds slot `i`, whose key (hashing to `hash`) is not in the index yet.
-    pub fn insert(&mut self, hash: u64, i: u32, slots: &Slots) {
+    pub fn insert(&mut self, hash: u64, i: u32, slots: &impl SlotKeys) {
         if self.old.is_none() && self.table.len() >= self.table.capacity() {
             let target = (self.table.len() * 2).max(4);
             self.start_resize(target);
@@ -103,8 +145,21 @@ impl KeyIndex {
     }
 
     /// Removes `key` (whose hash is `hash`) and returns its slot.
-    pub fn remove(&mut self, hash: u64, key: &[u8], slots: &Slots) -> Option<u32> {
-        let eq = |&i: &u32| slot_key(slots, i) == key;
+    pub fn remove(&mut self, hash: u64, key: &[u8], slots: &impl SlotKeys) -> Option<u32> {
+        self.remove_where(hash, |&i: &u32| slot_key(slots, i) == key, slots)
+    }
+
+    /// Removes slot `i`, whose key hashes to `hash`; false if it is not indexed.
+    pub fn remove_slot(&mut self, hash: u64, i: u32, slots: &impl SlotKeys) -> bool {
+        self.remove_where(hash, |&j: &u32| j == i, slots).is_some()
+    }
+
+    fn remove_where(
+        &mut self,
+        hash: u64,
+        eq: impl Fn(&u32) -> bool + Copy,
+        slots: &impl SlotKeys,
+    ) -> Option<u32> {
         let found = match self.table.find_entry(hash, eq) {
             Ok(e) => Some(e.remove().0),
             Err(_) => match self.old.as_mut().map(|t| t.find_entry(hash, eq)) {
@@ -121,7 +176,7 @@ impl KeyIndex {
     /// Cron work: starts a shrink of a mostly empty table and moves entries
     /// of a resize under way for up to `budget`. Returns true while a resize
     /// is still under way.
-    pub fn rehash_for(&mut self, slots: &Slots, budget: Duration) -> bool {
+    pub fn rehash_for(&mut self, slots: &impl SlotKeys, budget: Duration) -> bool {
         if self.old.is_none() {
             let cap = self.table.capacity();
             if cap > MIN_CAPACITY && self.table.len() * SHRINK_BELOW < cap {
@@ -140,6 +195,19 @@ impl KeyIndex {
         self.old.is_some()
     }
 
+    /// Shrinks a table less than 10% full right away (not while a resize is
+    /// under way): the work is proportional to the few keys left. For the
+    /// big collection encodings, after a write that removed members.
+    pub fn shrink_if_sparse(&mut self, slots: &impl SlotKeys) {
+        let cap = self.table.capacity();
+        if self.old.is_none() && cap > MIN_CAPACITY && self.table.len() * SHRINK_BELOW < cap {
+            self.start_resize((self.table.len() * 2).max(MIN_CAPACITY));
+            while self.old.is_some() {
+                self.step(slots, usize::MAX / VISITS_PER_ENTRY);
+            }
+        }
+    }
+
     /// Sets the current table aside and allocates one for `capacity` keys.
     fn start_resize(&mut self, capacity: usize) {
         let fresh = HashTable::with_capacity(capacity);
@@ -148,21 +216,22 @@ impl KeyIndex {
     }
 
     /// Moves up to `entries` entries from the old table to the new one.
-    fn step(&mut self, slots: &Slots, entries: usize) {
+    fn step(&mut self, slots: &impl SlotKeys, entries: usize) {
         let Some(old) = self.old.as_mut() else {
             return;
         };
         let hasher = &self.hasher;
         let mut moved = 0;
         let mut visits = entries * VISITS_PER_ENTRY;
-        while !old.is_empty() && self.cursor < slots.len() && moved < entries && visits > 0 {
+        let count = slots.slot_count();
+        while !old.is_empty() && self.cursor < count && moved < entries && visits > 0 {
             let i = self.cursor as u32;
             self.cursor += 1;
             visits -= 1;
-            let Some(Some(entry)) = slots.get(i as usize) else {
+            let Some(key) = slots.key_at(i) else {
                 continue;
             };
-            let hash = hasher.hash_one(&entry.key[..]);
+            let hash = hasher.hash_one(key);
             // The slot may belong to the new table already (a key added
             // after the resize began, in a reused slot).
             if let Ok(e) = old.find_entry(hash, |&j| j == i) {
@@ -172,7 +241,7 @@ impl KeyIndex {
                 moved += 1;
             }
         }
-        if old.is_empty() || self.cursor >= slots.len() {
+        if old.is_empty() || self.cursor >= count {
             // Past the last slot nothing can be left behind; if something
             // is (a bug), it is moved now rather than lost.
             for i in old.drain() {
@@ -192,11 +261,8 @@ impl Default for KeyIndex {
     }
 }
 
-fn slot_key(slots: &Slots, i: u32) -> &[u8] {
-    match slots.get(i as usize) {
-        Some(Some(e)) => &e.key[..],
-        _ => &[],
-    }
+fn slot_key(slots: &impl SlotKeys, i: u32) -> &[u8] {
+    slots.key_at(i).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,8 +11,7 @@
 //! no configuration lookups (callers pass the `hash-max-listpack-*` limits).
 //! A hash never goes back to listpack once converted, as in Redis.
 
-use hashbrown::HashTable;
-
+use crate::keyspace::index::{KeyIndex, SlotKeys};
 use crate::keyspace::listpack::Listpack;
 
 /// Listpacks past this size convert whatever the configuration says
@@ -327,10 +326,22 @@ impl<'a> Iterator for Iter<'a> {
 /// numbers.
 #[derive(Clone)]
 struct Table {
-    index: HashTable<u32>,
+    index: KeyIndex,
     slots: Vec<Option<Box<[u8]>>>,
     free: Vec<u32>,
-    hasher: ahash::RandomState,
+}
+
+/// The pair slab as the index sees it: slot -> field.
+struct Fields<'a>(&'a [Option<Box<[u8]>>]);
+
+impl SlotKeys for Fields<'_> {
+    fn slot_count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn key_at(&self, i: u32) -> Option<&[u8]> {
+        self.0.get(i as usize)?.as_deref().map(|p| split_pair(p).0)
+    }
 }
 
 impl std::fmt::Debug for Table {
@@ -384,36 +395,25 @@ fn split_pair(p: &[u8]) -> (&[u8], &[u8]) {
     rest.split_at(n.min(rest.len()))
 }
 
-fn slot_field(slots: &[Option<Box<[u8]>>], i: u32) -> &[u8] {
-    match slots.get(i as usize) {
-        Some(Some(p)) => split_pair(p).0,
-        _ => &[],
-    }
-}
-
 impl Table {
     fn with_capacity(n: usize) -> Self {
         Table {
-            index: HashTable::with_capacity(n),
+            index: KeyIndex::with_capacity(n),
             slots: Vec::with_capacity(n),
             free: Vec::new(),
-            hasher: ahash::RandomState::new(),
         }
     }
 
     fn heap_size(&self) -> usize {
-        let index = self.index.capacity() * (std::mem::size_of::<u32>() + 1);
+        let index = self.index.heap_size();
         let slots = self.slots.capacity() * std::mem::size_of::<Option<Box<[u8]>>>();
         let pairs: usize = self.slots.iter().flatten().map(|p| p.len()).sum();
         index + slots + pairs + self.free.capacity() * 4
     }
 
     fn find(&self, field: &[u8]) -> Option<u32> {
-        let hash = self.hasher.hash_one(field);
-        let slots = &self.slots;
-        self.index
-            .find(hash, |&i| slot_field(slots, i) == field)
-            .copied()
+        let hash = self.index.hash(field);
+        self.index.find(hash, field, &Fields(&self.slots))
     }
 
     fn get(&self, field: &[u8]) -> Option<&[u8]> {
@@ -442,24 +442,16 @@ impl Table {
                 (self.slots.len() - 1) as u32
             }
         };
-        let hasher = &self.hasher;
-        let slots = &self.slots;
-        let hash = hasher.hash_one(field);
-        self.index
-            .insert_unique(hash, i, |&j| hasher.hash_one(slot_field(slots, j)));
+        let hash = self.index.hash(field);
+        self.index.insert(hash, i, &Fields(&self.slots));
         true
     }
 
     fn remove(&mut self, field: &[u8]) -> bool {
-        let hash = self.hasher.hash_one(field);
-        let slots = &self.slots;
-        let Ok(entry) = self
-            .index
-            .find_entry(hash, |&i| slot_field(slots, i) == field)
-        else {
+        let hash = self.index.hash(field);
+        let Some(i) = self.index.remove(hash, field, &Fields(&self.slots)) else {
             return false;
         };
-        let (i, _) = entry.remove();
         self.slots[i as usize] = None;
         if i as usize + 1 == self.slots.len() {
             // Drop trailing free slots so the slab shrinks after deletions.
@@ -477,12 +469,7 @@ impl Table {
     /// Shrinks the index and slab after mass deletions (Redis resizes its
     /// dict below 10% fill).
     fn compact(&mut self) {
-        if self.index.capacity() > 64 && self.index.len() * 10 < self.index.capacity() {
-            let hasher = &self.hasher;
-            let slots = &self.slots;
-            self.index
-                .shrink_to(0, |&j| hasher.hash_one(slot_field(slots, j)));
-        }
+        self.index.shrink_if_sparse(&Fields(&self.slots));
         if self.slots.capacity() > 64 && self.slots.len() * 4 < self.slots.capacity() {
             self.slots.shrink_to_fit();
         }
@@ -537,6 +524,33 @@ mod tests {
 
     fn pairs(h: &Hash) -> Vec<(Vec<u8>, Vec<u8>)> {
         h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
+    }
+
+    #[test]
+    fn a_big_hash_grows_its_index_step_by_step_and_keeps_every_field() {
+        let mut h = Hash::default();
+        let mut saw_resize = false;
+        for k in 0..40_000u32 {
+            h.set(format!("f{k}").as_bytes(), b"v", SMALL);
+            if let Repr::Table(t) = &h.repr {
+                saw_resize |= t.index.is_resizing();
+            }
+            if k % 4999 == 0 {
+                for j in 0..=k {
+                    assert_eq!(h.get(format!("f{j}").as_bytes()), Some(&b"v"[..]), "f{j}");
+                }
+            }
+        }
+        assert!(saw_resize, "the index never grew step by step");
+        for k in (0..40_000u32).filter(|k| k % 50 != 0) {
+            assert!(h.remove(format!("f{k}").as_bytes()));
+        }
+        h.compact();
+        assert_eq!(h.len(), 800);
+        for k in 0..40_000u32 {
+            let expect = (k % 50 == 0).then_some(&b"v"[..]);
+            assert_eq!(h.get(format!("f{k}").as_bytes()), expect, "f{k}");
+        }
     }
 
     #[test]

@@ -12,9 +12,9 @@
 //! This module knows nothing about commands, replies or configuration: the
 //! thresholds come in as [`Limits`] and randomness as an [`Rng`].
 
+use crate::keyspace::index::{KeyIndex, SlotKeys};
 use crate::keyspace::listpack::Listpack;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
-use hashbrown::HashTable;
 
 /// Largest listpack Redis builds (LISTPACK_MAX_SAFETY_SIZE).
 const LP_SAFETY_SIZE: usize = 1 << 30;
@@ -255,10 +255,9 @@ impl IntSet {
 /// Members in a slab indexed by a hash table of slot numbers.
 #[derive(Clone)]
 struct HtSet {
-    table: HashTable<u32>,
+    table: KeyIndex,
     slots: Vec<Option<Box<[u8]>>>,
     free: Vec<u32>,
-    hasher: ahash::RandomState,
     /// Total length of the members, kept so heap_size is O(1).
     member_bytes: usize,
 }
@@ -268,6 +267,19 @@ impl std::fmt::Debug for HtSet {
         f.debug_set()
             .entries(self.iter().map(String::from_utf8_lossy))
             .finish()
+    }
+}
+
+/// The member slab as the index sees it: slot -> member.
+struct Members<'a>(&'a [Option<Box<[u8]>>]);
+
+impl SlotKeys for Members<'_> {
+    fn slot_count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn key_at(&self, i: u32) -> Option<&[u8]> {
+        self.0.get(i as usize)?.as_deref()
     }
 }
 
@@ -281,10 +293,9 @@ fn slot_bytes(slots: &[Option<Box<[u8]>>], i: u32) -> &[u8] {
 impl HtSet {
     fn with_capacity(cap: usize) -> HtSet {
         HtSet {
-            table: HashTable::with_capacity(cap),
+            table: KeyIndex::with_capacity(cap),
             slots: Vec::with_capacity(cap),
             free: Vec::new(),
-            hasher: ahash::RandomState::new(),
             member_bytes: 0,
         }
     }
@@ -294,11 +305,8 @@ impl HtSet {
     }
 
     fn find(&self, m: &[u8]) -> Option<u32> {
-        let hash = self.hasher.hash_one(m);
-        let slots = &self.slots;
-        self.table
-            .find(hash, |&i| slot_bytes(slots, i) == m)
-            .copied()
+        let hash = self.table.hash(m);
+        self.table.find(hash, m, &Members(&self.slots))
     }
 
     fn contains(&self, m: &[u8]) -> bool {
@@ -329,24 +337,16 @@ impl HtSet {
             }
         };
         self.member_bytes += m.len();
-        let hash = self.hasher.hash_one(m);
-        let HtSet {
-            table,
-            slots,
-            hasher,
-            ..
-        } = self;
-        table.insert_unique(hash, i, |&j| hasher.hash_one(slot_bytes(slots, j)));
+        let hash = self.table.hash(m);
+        self.table.insert(hash, i, &Members(&self.slots));
         true
     }
 
     fn remove(&mut self, m: &[u8]) -> bool {
-        let hash = self.hasher.hash_one(m);
-        let slots = &self.slots;
-        let Ok(found) = self.table.find_entry(hash, |&i| slot_bytes(slots, i) == m) else {
+        let hash = self.table.hash(m);
+        let Some(i) = self.table.remove(hash, m, &Members(&self.slots)) else {
             return false;
         };
-        let (i, _) = found.remove();
         self.member_bytes = self.member_bytes.saturating_sub(m.len());
         self.free_slot(i);
         true
@@ -355,10 +355,8 @@ impl HtSet {
     /// Removes the member in slot `i` (a live slot).
     fn remove_slot(&mut self, i: u32) -> Option<Box<[u8]>> {
         let m = self.slots.get(i as usize)?.as_deref()?;
-        let hash = self.hasher.hash_one(m);
-        if let Ok(found) = self.table.find_entry(hash, |&j| j == i) {
-            found.remove();
-        }
+        let hash = self.table.hash(m);
+        self.table.remove_slot(hash, i, &Members(&self.slots));
         let taken = self.slots.get_mut(i as usize)?.take();
         let len = taken.as_ref().map_or(0, |t| t.len());
         self.member_bytes = self.member_bytes.saturating_sub(len);
@@ -425,7 +423,7 @@ impl HtSet {
         self.member_bytes
             + self.slots.capacity() * std::mem::size_of::<Option<Box<[u8]>>>()
             + self.free.capacity() * 4
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.table.heap_size()
     }
 }
 

@@ -18,7 +18,7 @@
 
 use std::cmp::Ordering;
 
-use hashbrown::HashTable;
+use crate::keyspace::index::{KeyIndex, SlotKeys};
 
 use super::zset::cmp_pair;
 
@@ -31,13 +31,25 @@ struct Slot {
     score: f64,
 }
 
+/// The member slab as the index sees it: slot -> member.
+struct Members<'a>(&'a [Slot]);
+
+impl SlotKeys for Members<'_> {
+    fn slot_count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn key_at(&self, i: u32) -> Option<&[u8]> {
+        self.0.get(i as usize)?.member.as_deref()
+    }
+}
+
 /// The order-statistic sorted set.
 #[derive(Clone, Default)]
 pub struct Tree {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    index: HashTable<u32>,
-    hasher: ahash::RandomState,
+    index: KeyIndex,
     chunks: Vec<Vec<(f64, u32)>>,
     /// Fenwick tree (1-based) over `chunks[i].len()`.
     fen: Vec<usize>,
@@ -76,7 +88,7 @@ impl Tree {
             + chunks
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.free.capacity() * 4
-            + self.index.capacity() * 5
+            + self.index.heap_size()
             + self.chunks.capacity() * std::mem::size_of::<Vec<(f64, u32)>>()
             + self.fen.capacity() * 8
     }
@@ -89,16 +101,8 @@ impl Tree {
     }
 
     fn find_slot(&self, member: &[u8]) -> Option<u32> {
-        let h = self.hasher.hash_one(member);
-        let slots = &self.slots;
-        self.index
-            .find(h, |&i| {
-                slots
-                    .get(i as usize)
-                    .and_then(|s| s.member.as_deref())
-                    .is_some_and(|m| m == member)
-            })
-            .copied()
+        let h = self.index.hash(member);
+        self.index.find(h, member, &Members(&self.slots))
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
@@ -287,17 +291,8 @@ impl Tree {
     /// Inserts a member known to be absent.
     pub fn insert(&mut self, member: &[u8], score: f64) {
         let slot = self.alloc_slot(member, score);
-        let h = self.hasher.hash_one(member);
-        let slots = &self.slots;
-        let hasher = &self.hasher;
-        self.index.insert_unique(h, slot, |&i| {
-            hasher.hash_one(
-                slots
-                    .get(i as usize)
-                    .and_then(|s| s.member.as_deref())
-                    .unwrap_or(&[]),
-            )
-        });
+        let h = self.index.hash(member);
+        self.index.insert(h, slot, &Members(&self.slots));
         self.order_insert(score, slot);
         self.len += 1;
     }
@@ -314,10 +309,8 @@ impl Tree {
     }
 
     fn unindex(&mut self, slot: u32, member: &[u8]) {
-        let h = self.hasher.hash_one(member);
-        if let Ok(e) = self.index.find_entry(h, |&i| i == slot) {
-            e.remove();
-        }
+        let h = self.index.hash(member);
+        self.index.remove_slot(h, slot, &Members(&self.slots));
         self.free_slot(slot);
     }
 
