@@ -172,3 +172,202 @@ fn dump_payloads_move_between_handoff_and_redis_or_valkey_both_ways() {
         );
     }
 }
+
+/// OBJECT `sub` (FREQ or IDLETIME) of each key.
+fn access_of(c: &mut Connection, sub: &str, keys: &[&str]) -> Vec<i64> {
+    keys.iter()
+        .map(|k| match call(c, &["OBJECT", sub, k]) {
+            Frame::Integer(n) => n,
+            other => panic!("OBJECT {sub} {k}: {other:?}"),
+        })
+        .collect()
+}
+
+/// Idle times read a moment apart may differ by a second or two.
+fn close_idle(a: &[i64], b: &[i64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 2)
+}
+
+#[test]
+fn lfu_counters_and_lru_idle_times_travel_through_rdb_files_as_in_redis() {
+    let Some(redis) = which("redis-server") else {
+        assert!(!peers_required(), "redis-server not found");
+        eprintln!("SKIPPED: redis-server not found");
+        return;
+    };
+    use handoff_server::config::MaxmemoryPolicy as P;
+    let keys = ["k:a", "k:b", "k:c", "k:d"];
+    let cases = [
+        (
+            "allkeys-lfu",
+            P::AllkeysLfu,
+            "FREQ",
+            ["42", "3", "255", "0"],
+        ),
+        (
+            "allkeys-lru",
+            P::AllkeysLru,
+            "IDLETIME",
+            ["1000", "3", "86400", "0"],
+        ),
+    ];
+    for (policy, p, sub, values) in cases {
+        // Redis writes: keys RESTOREd with FREQ/IDLETIME, saved under the policy.
+        let dir = scratch_dir("access-from-redis");
+        let d = dir.to_str().unwrap();
+        let from_redis = {
+            let peer = ExternalServer::start_at(
+                &redis,
+                &[
+                    "--dir",
+                    d,
+                    "--dbfilename",
+                    "dump.rdb",
+                    "--maxmemory-policy",
+                    policy,
+                ],
+            );
+            let mut c = peer.connect();
+            call(&mut c, &["SET", "tmp", "value"]);
+            let Frame::Bulk(payload) = call(&mut c, &["DUMP", "tmp"]) else {
+                panic!("DUMP")
+            };
+            for (k, v) in keys.iter().zip(values) {
+                let args: [&[u8]; 6] = [
+                    b"RESTORE",
+                    k.as_bytes(),
+                    b"0",
+                    &payload,
+                    sub.as_bytes(),
+                    v.as_bytes(),
+                ];
+                assert_eq!(c.call(&args).unwrap(), simple("OK"));
+            }
+            let got = access_of(&mut c, sub, &keys);
+            assert_eq!(call(&mut c, &["SAVE"]), simple("OK"));
+            got
+        };
+        // handoff loads Redis's file, and RESTORE takes the same options.
+        let s = TestServer::with({
+            let d = d.to_string();
+            move |c| {
+                c.dir = d;
+                c.maxmemory_policy = p;
+            }
+        });
+        let mut hc = s.connect();
+        let loaded = access_of(&mut hc, sub, &keys);
+        let what = format!("{policy}: handoff loading redis's dump, {loaded:?} vs {from_redis:?}");
+        if sub == "FREQ" {
+            assert_eq!(loaded, from_redis, "{what}");
+        } else {
+            assert!(close_idle(&loaded, &from_redis), "{what}");
+        }
+        // (DUMP counts as an access, so not of a key compared here.)
+        call(&mut hc, &["SET", "tmp2", "value"]);
+        let Frame::Bulk(payload) = call(&mut hc, &["DUMP", "tmp2"]) else {
+            panic!("DUMP")
+        };
+        for (k, v) in keys.iter().zip(values) {
+            let key = format!("r{k}");
+            let args: [&[u8]; 7] = [
+                b"RESTORE",
+                key.as_bytes(),
+                b"0",
+                &payload,
+                b"REPLACE",
+                sub.as_bytes(),
+                v.as_bytes(),
+            ];
+            assert_eq!(hc.call(&args).unwrap(), simple("OK"));
+        }
+        let rkeys: Vec<String> = keys.iter().map(|k| format!("r{k}")).collect();
+        let rkeys: Vec<&str> = rkeys.iter().map(String::as_str).collect();
+        let restored = access_of(&mut hc, sub, &rkeys);
+        assert!(
+            close_idle(&restored, &from_redis),
+            "{policy}: RESTORE {sub}: {restored:?} vs {from_redis:?}"
+        );
+        // handoff writes them back over Redis's file (FREQ / IDLE before
+        // each key); Redis loads that.
+        assert_eq!(call(&mut hc, &["SAVE"]), simple("OK"));
+        let peer = ExternalServer::start_at(
+            &redis,
+            &[
+                "--dir",
+                d,
+                "--dbfilename",
+                "dump.rdb",
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        let mut c = peer.connect();
+        let back = access_of(&mut c, sub, &keys);
+        let what = format!("{policy}: redis loading handoff's dump, {back:?} vs {from_redis:?}");
+        if sub == "FREQ" {
+            assert_eq!(back, from_redis, "{what}");
+        } else {
+            assert!(close_idle(&back, &from_redis), "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_lfu_and_lru_fixtures_give_the_access_data_redis_gives() {
+    let Some(redis) = which("redis-server") else {
+        assert!(!peers_required(), "redis-server not found");
+        eprintln!("SKIPPED: redis-server not found");
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/rdb");
+    use handoff_server::config::MaxmemoryPolicy as P;
+    for (file, policy, p, sub, keys) in [
+        (
+            "redis-7.0.15-lfu.rdb",
+            "allkeys-lfu",
+            P::AllkeysLfu,
+            "FREQ",
+            ["lfu:a", "lfu:h"],
+        ),
+        (
+            "redis-7.0.15-functions-lru.rdb",
+            "allkeys-lru",
+            P::AllkeysLru,
+            "IDLETIME",
+            ["lru:a", "lru:b"],
+        ),
+    ] {
+        let Ok(data) = std::fs::read(fixtures.join(file)) else {
+            eprintln!("SKIPPED: fixture {file} not found");
+            continue;
+        };
+        let dir = scratch_dir("access-fixture");
+        std::fs::write(dir.join("dump.rdb"), &data).unwrap();
+        let d = dir.to_str().unwrap().to_string();
+        let peer = ExternalServer::start_at(
+            &redis,
+            &[
+                "--dir",
+                &d,
+                "--dbfilename",
+                "dump.rdb",
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        let want = access_of(&mut peer.connect(), sub, &keys);
+        let s = TestServer::with(move |c| {
+            c.dir = d;
+            c.maxmemory_policy = p;
+        });
+        let got = access_of(&mut s.connect(), sub, &keys);
+        assert!(
+            close_idle(&got, &want),
+            "{file}: handoff {got:?}, redis {want:?}"
+        );
+        if sub == "FREQ" {
+            assert_eq!(got, want, "{file}");
+        }
+    }
+}

@@ -842,12 +842,20 @@ impl RdbLoader {
 
     fn run(&mut self, r: &mut Reader<'_>, srv: &mut Server, max_keys: usize) -> R<bool> {
         let enc = Encodings::from_config(&srv.config);
+        let delay = srv.config.key_load_delay;
+        // With `key-load-delay` a batch also ends after DELAYED_BATCH, so the
+        // event loop (and a replica's keepalive) keeps its pace.
+        let started = std::time::Instant::now();
         let mut loaded_now = 0usize;
         let mut expire_at = NO_EXPIRE;
         let mut idle: Option<u64> = None;
+        let mut freq: Option<u8> = None;
         loop {
             // Expire/idle/freq belong to the next key: stop only between keys.
-            if loaded_now >= max_keys && expire_at == NO_EXPIRE && idle.is_none() {
+            let between_keys = expire_at == NO_EXPIRE && idle.is_none() && freq.is_none();
+            let batch_done = loaded_now >= max_keys
+                || (delay != 0 && loaded_now > 0 && started.elapsed() >= DELAYED_BATCH);
+            if batch_done && between_keys {
                 return Ok(false);
             }
             let start = r.pos;
@@ -886,9 +894,7 @@ impl RdbLoader {
                         None => self.aux.push((k, v)),
                     }
                 }
-                op::FREQ => {
-                    r.u8()?;
-                }
+                op::FREQ => freq = Some(r.u8()?),
                 op::IDLE => idle = Some(r.length()?),
                 op::SLOT_INFO => {
                     r.length()?;
@@ -922,7 +928,9 @@ impl RdbLoader {
                     })?;
                     let this_expire = std::mem::replace(&mut expire_at, NO_EXPIRE);
                     let this_idle = idle.take();
+                    let this_freq = freq.take();
                     loaded_now += 1;
+                    key_load_delay(delay, &mut srv.keyspace);
                     let Some(value) = value else {
                         continue;
                     };
@@ -943,11 +951,7 @@ impl RdbLoader {
                         }
                         db.remove(&key);
                     }
-                    let clock = srv.keyspace.lru_clock;
-                    let lru = match this_idle {
-                        Some(s) => clock.wrapping_sub(s.min(u32::MAX as u64) as u32) & 0xFF_FFFF,
-                        None => clock,
-                    };
+                    let lru = srv.keyspace.restored_lru(this_freq, this_idle);
                     let db = &mut srv.keyspace.dbs[self.db];
                     db.insert(&key, value, lru);
                     if this_expire != NO_EXPIRE {
@@ -957,6 +961,22 @@ impl RdbLoader {
                 }
             }
         }
+    }
+}
+
+/// The longest batch of keys a step loads while `key-load-delay` slows it.
+const DELAYED_BATCH: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `key-load-delay`: microseconds of sleep per loaded key; a negative -N
+/// sleeps 1 us for one key in N on average, as Redis's debugDelay.
+fn key_load_delay(usec: i32, ks: &mut crate::keyspace::Keyspace) {
+    let usec = if usec < 0 {
+        u64::from(ks.random() % u64::from(usec.unsigned_abs()) == 0)
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
     }
 }
 
