@@ -971,7 +971,7 @@ const DELAYED_BATCH: std::time::Duration = std::time::Duration::from_millis(100)
 /// sleeps 1 us for one key in N on average, as Redis's debugDelay.
 fn key_load_delay(usec: i32, ks: &mut crate::keyspace::Keyspace) {
     let usec = if usec < 0 {
-        u64::from(ks.random() % u64::from(usec.unsigned_abs()) == 0)
+        u64::from(ks.random().is_multiple_of(u64::from(usec.unsigned_abs())))
     } else {
         usec as u64
     };
