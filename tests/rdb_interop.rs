@@ -371,3 +371,121 @@ fn the_lfu_and_lru_fixtures_give_the_access_data_redis_gives() {
         }
     }
 }
+
+/// HGETALL as a sorted list of (field, value).
+fn hash_of(c: &mut Connection, key: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Frame::Array(items) = call(c, &["HGETALL", key]) else {
+        panic!("HGETALL {key}")
+    };
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = items
+        .chunks(2)
+        .map(|p| match (&p[0], &p[1]) {
+            (Frame::Bulk(f), Frame::Bulk(v)) => (f.to_vec(), v.to_vec()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn hashes_with_field_ttls_written_by_valkey_9_load_without_the_ttls_and_without_expired_fields() {
+    let Some(valkey) = which("valkey-server") else {
+        assert!(!peers_required(), "valkey-server not found");
+        eprintln!("SKIPPED: valkey-server not found");
+        return;
+    };
+    let dir = scratch_dir("hash-field-ttl");
+    let peer = peer_in(&valkey, &dir);
+    let mut vc = peer.connect();
+    if let Frame::Error(e) = call(&mut vc, &["HEXPIRE", "nokey", "10", "FIELDS", "1", "f"]) {
+        eprintln!(
+            "SKIPPED: this valkey-server has no hash field expiration ({})",
+            String::from_utf8_lossy(&e)
+        );
+        return;
+    }
+    call(&mut vc, &["HSET", "h:small", "a", "1", "b", "2", "c", "3"]);
+    call(
+        &mut vc,
+        &["HEXPIRE", "h:small", "100000", "FIELDS", "1", "a"],
+    );
+    call(
+        &mut vc,
+        &[
+            "HSETEX", "h:px", "PX", "100000", "FIELDS", "2", "x", "1", "y", "2",
+        ],
+    );
+    let mut big = vec!["HSET".to_string(), "h:big".to_string()];
+    for i in 0..300 {
+        big.push(format!("f{i}"));
+        big.push(format!("v{i}"));
+    }
+    let big: Vec<&str> = big.iter().map(String::as_str).collect();
+    call(&mut vc, &big);
+    call(
+        &mut vc,
+        &["HEXPIRE", "h:big", "100000", "FIELDS", "2", "f1", "f2"],
+    );
+    // Fields that expire between the save and the load.
+    call(&mut vc, &["HSET", "h:soon", "s", "1", "t", "2"]);
+    call(&mut vc, &["HPEXPIRE", "h:soon", "400", "FIELDS", "1", "s"]);
+    call(
+        &mut vc,
+        &["HSETEX", "h:gone", "PX", "400", "FIELDS", "1", "g", "1"],
+    );
+    call(&mut vc, &["HSET", "h:plain", "p", "1"]);
+    let before: Vec<_> = ["h:small", "h:px", "h:big", "h:plain"]
+        .iter()
+        .map(|k| hash_of(&mut vc, k))
+        .collect();
+    let Frame::Bulk(payload) = call(&mut vc, &["DUMP", "h:small"]) else {
+        panic!("DUMP")
+    };
+    let Frame::Bulk(soon_payload) = call(&mut vc, &["DUMP", "h:soon"]) else {
+        panic!("DUMP")
+    };
+    assert_eq!(call(&mut vc, &["SAVE"]), simple("OK"));
+    drop(peer);
+    let file = std::fs::read(dir.join("dump.rdb")).unwrap();
+    assert!(file.starts_with(b"VALKEY"), "a Valkey 9 RDB");
+    assert!(
+        file.windows(9).any(|w| w == b"\x16\x07h:small"),
+        "h:small is saved as type 22 (RDB_TYPE_HASH_2)"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(600));
+
+    let s = handoff_in(&dir);
+    let mut hc = s.connect();
+    for (k, want) in ["h:small", "h:px", "h:big", "h:plain"].iter().zip(&before) {
+        assert_eq!(
+            &hash_of(&mut hc, k),
+            want,
+            "{k}: every live field, with its value"
+        );
+        assert_eq!(call(&mut hc, &["TTL", k]), Frame::Integer(-1), "{k}");
+    }
+    assert_eq!(
+        hash_of(&mut hc, "h:soon"),
+        vec![(b"t".to_vec(), b"2".to_vec())],
+        "the expired field is dropped"
+    );
+    assert_eq!(
+        call(&mut hc, &["EXISTS", "h:gone"]),
+        Frame::Integer(0),
+        "all its fields expired"
+    );
+    // The DUMP payloads (type 22, version 80) RESTORE the same way.
+    for (key, p, want) in [
+        ("r:small", &payload, before[0].clone()),
+        (
+            "r:soon",
+            &soon_payload,
+            vec![(b"t".to_vec(), b"2".to_vec())],
+        ),
+    ] {
+        let args: [&[u8]; 4] = [b"RESTORE", key.as_bytes(), b"0", p];
+        assert_eq!(hc.call(&args).unwrap(), simple("OK"), "{key}");
+        assert_eq!(hash_of(&mut hc, key), want, "{key}");
+    }
+}
