@@ -4,6 +4,7 @@
 
 pub mod alloc;
 pub mod blocking;
+pub mod childinfo;
 pub mod cli;
 pub mod client;
 pub mod clock;

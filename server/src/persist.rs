@@ -16,7 +16,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -56,6 +56,9 @@ pub struct ChildInfo {
     pub dirty_at_start: u64,
     /// The temp file the child writes (File targets).
     pub tmp: Option<PathBuf>,
+    /// Read end of the pipe the child reports its progress and
+    /// copy-on-write cost on (see `childinfo`).
+    pub info_pipe: Option<OwnedFd>,
 }
 
 /// Persistence state kept on the server (one field, `srv.persist`).
@@ -80,6 +83,8 @@ pub struct PersistState {
     /// How long the last fork() took in the parent (INFO `latest_fork_usec`).
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// What the running (and the last) snapshot child reported.
+    pub cow: crate::childinfo::CowStats,
 }
 
 impl Default for PersistState {
@@ -97,6 +102,7 @@ impl Default for PersistState {
             last_load_keys_expired: 0,
             latest_fork_usec: 0,
             total_forks: 0,
+            cow: Default::default(),
         }
     }
 }
@@ -134,13 +140,18 @@ pub fn rdb_to_vec(srv: &Server, aux: Option<&ReplAux>) -> Vec<u8> {
 }
 
 /// Writes an RDB of `srv` to `path` through a temp file and a rename.
-fn write_file(srv: &Server, path: &Path, aux: Option<&ReplAux>) -> io::Result<()> {
+fn write_file(
+    srv: &Server,
+    path: &Path,
+    aux: Option<&ReplAux>,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
     let tmp = temp_path_for(path, std::process::id());
     let res = (|| {
         let file = File::create(&tmp)?;
         let out = BufWriter::with_capacity(1 << 20, file);
         let opts = rdb::write_options(&srv.config);
-        let mut out = rdb::write_dataset(out, srv, aux, opts)?;
+        let mut out = rdb::write_dataset_reporting(out, srv, aux, opts, progress)?;
         out.flush()?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -160,7 +171,7 @@ fn now_secs() -> i64 {
 pub fn save_sync(srv: &mut Server) -> io::Result<()> {
     let path = rdb_path(srv);
     let dirty = srv.keyspace.dirty;
-    match write_file(srv, &path, None) {
+    match write_file(srv, &path, None, &mut |_| {}) {
         Ok(()) => {
             log::info!("DB saved on disk");
             let p = &mut srv.persist;
@@ -193,6 +204,17 @@ pub fn fork_snapshot(
         return Err(io::Error::other("a child process is already active"));
     }
     let dirty = srv.keyspace.dirty;
+    // The child's reports (progress, copy-on-write); without a pipe the
+    // snapshot still runs, unreported.
+    let mut fds = [-1i32; 2];
+    // SAFETY: pipe2 fills the two fds it is given.
+    let info_pipe =
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == 0 {
+            // SAFETY: both fds were just created and are owned here.
+            Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+        } else {
+            None
+        };
     let fork_started = Instant::now();
     // SAFETY: the child only serializes memory it inherited, writes to a
     // file descriptor and calls `_exit`; it never returns into the caller,
@@ -210,8 +232,9 @@ pub fn fork_snapshot(
         if srv.config.snapshot_sched_idle {
             sched_idle();
         }
+        let report_fd = info_pipe.as_ref().map(|(_, w)| w.as_raw_fd());
         let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            child_write(srv, &target, aux.as_ref())
+            child_write(srv, &target, aux.as_ref(), report_fd)
         }))
         .unwrap_or(2);
         // SAFETY: terminates the child without running atexit handlers or
@@ -220,6 +243,10 @@ pub fn fork_snapshot(
     }
     srv.persist.latest_fork_usec = fork_started.elapsed().as_micros() as u64;
     srv.persist.total_forks += 1;
+    // The parent keeps the read end only (the write end closes here).
+    let info_pipe = info_pipe.map(|(r, _w)| r);
+    let keys = srv.keyspace.total_keys() as u64;
+    srv.persist.cow.start(keys);
     let tmp = match &target {
         SnapshotTarget::File(p) => Some(temp_path_for(p, pid as u32)),
         SnapshotTarget::Fd(fd) => {
@@ -234,6 +261,7 @@ pub fn fork_snapshot(
         started: Instant::now(),
         dirty_at_start: dirty,
         tmp,
+        info_pipe,
     });
     Ok(pid)
 }
@@ -248,23 +276,53 @@ fn sched_idle() {
     unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
 }
 
-/// In the child: writes the snapshot; returns the exit code.
-fn child_write(srv: &Server, target: &SnapshotTarget, aux: Option<&ReplAux>) -> i32 {
+/// In the child: writes the snapshot, reporting on `report_fd`; returns
+/// the exit code.
+fn child_write(
+    srv: &Server,
+    target: &SnapshotTarget,
+    aux: Option<&ReplAux>,
+    report_fd: Option<RawFd>,
+) -> i32 {
+    let mut reporter = report_fd.map(crate::childinfo::Reporter::new);
+    let mut progress = |keys: u64| {
+        if let Some(r) = reporter.as_mut() {
+            r.progress(keys);
+        }
+    };
     let res = match target {
         // The temp file carries the child's pid, as Redis names it.
-        SnapshotTarget::File(path) => write_file(srv, path, aux),
+        SnapshotTarget::File(path) => write_file(srv, path, aux, &mut progress),
         SnapshotTarget::Fd(fd) => {
             // SAFETY: the child's inherited copy of the fd we were given.
             let file = unsafe { File::from_raw_fd(*fd) };
             let out = BufWriter::with_capacity(1 << 16, file);
             let opts = rdb::write_options(&srv.config);
-            rdb::write_dataset(out, srv, aux, opts).and_then(|mut o| o.flush())
+            rdb::write_dataset_reporting(out, srv, aux, opts, &mut progress)
+                .and_then(|mut o| o.flush())
         }
     };
     if res.is_ok() {
+        if let Some(r) = reporter.as_mut() {
+            r.finish(srv.keyspace.total_keys() as u64);
+        }
         0
     } else {
         1
+    }
+}
+
+/// Reads what the running child reported so far (the cron's share: one
+/// non-blocking read of a pipe).
+pub fn receive_child_info(srv: &mut Server) {
+    if let Some(fd) = srv
+        .persist
+        .child
+        .as_ref()
+        .and_then(|c| c.info_pipe.as_ref())
+        .map(|p| p.as_raw_fd())
+    {
+        srv.persist.cow.drain(fd);
     }
 }
 
@@ -279,6 +337,11 @@ pub fn reap_child(srv: &mut Server) -> Option<(ChildPurpose, bool)> {
         return None;
     }
     let ok = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if ok {
+        // Its last report (rdb_last_cow_size) is in the pipe.
+        receive_child_info(srv);
+    }
+    srv.persist.cow.reset_current();
     let child = srv.persist.child.take()?;
     let secs = child.started.elapsed().as_secs() as i64;
     if child.purpose != ChildPurpose::ReplicationSocket {
@@ -309,6 +372,7 @@ pub fn reap_child(srv: &mut Server) -> Option<(ChildPurpose, bool)> {
 /// Kills a running child (SHUTDOWN, FLUSHALL) and removes its temp file.
 pub fn kill_child(srv: &mut Server) {
     if let Some(child) = srv.persist.child.take() {
+        srv.persist.cow.reset_current();
         log::warn!("There is a child saving an .rdb. Killing it!");
         // SAFETY: signals and reaps our own child.
         unsafe {
@@ -348,6 +412,7 @@ pub fn bgsave(srv: &mut Server) -> io::Result<i32> {
 /// `save` point is reached or one was scheduled. Returns what finished (for
 /// replication to react to).
 pub fn cron(srv: &mut Server) -> Option<(ChildPurpose, bool)> {
+    receive_child_info(srv);
     let finished = reap_child(srv);
     if srv.persist.child.is_none() {
         let now = now_secs();

@@ -447,13 +447,13 @@ fn persistence_section(srv: &Server, w: &mut Section) {
     w.header("Persistence");
     w.field("loading", srv.persist.loading as i32);
     w.field("async_loading", 0);
-    w.field("current_cow_peak", 0);
-    w.field("current_cow_size", 0);
-    w.field("current_cow_size_age", 0);
-    w.field("current_fork_perc", "0.00");
-    w.field("current_save_keys_processed", 0);
-    w.field("current_save_keys_total", 0);
     let p = &srv.persist;
+    w.field("current_cow_peak", p.cow.peak);
+    w.field("current_cow_size", p.cow.current);
+    w.field("current_cow_size_age", p.cow.current_age_secs());
+    w.field("current_fork_perc", format!("{:.2}", p.cow.fork_perc()));
+    w.field("current_save_keys_processed", p.cow.keys_processed);
+    w.field("current_save_keys_total", p.cow.keys_total);
     w.field(
         "rdb_changes_since_last_save",
         p.changes_since_save(srv.keyspace.dirty),
@@ -467,7 +467,7 @@ fn persistence_section(srv: &Server, w: &mut Section) {
     w.field("rdb_last_bgsave_time_sec", p.last_bgsave_time_sec);
     w.field("rdb_current_bgsave_time_sec", p.current_bgsave_secs());
     w.field("rdb_saves", p.saves);
-    w.field("rdb_last_cow_size", 0);
+    w.field("rdb_last_cow_size", p.cow.rdb_last_cow_size);
     w.field("rdb_last_load_keys_expired", p.last_load_keys_expired);
     w.field("rdb_last_load_keys_loaded", p.last_load_keys_loaded);
     w.field("aof_enabled", 0);

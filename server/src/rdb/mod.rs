@@ -122,7 +122,21 @@ pub fn write_dataset<W: Write>(
     aux: Option<&ReplAux>,
     opts: WriteOptions,
 ) -> io::Result<W> {
+    write_dataset_reporting(out, srv, aux, opts, &mut |_| {})
+}
+
+/// [`write_dataset`], calling `progress` with the number of keys written
+/// after the first key and every 1024 more (a snapshot child reports to its
+/// parent from it, as Redis's rdbSaveRio).
+pub fn write_dataset_reporting<W: Write>(
+    out: W,
+    srv: &Server,
+    aux: Option<&ReplAux>,
+    opts: WriteOptions,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<W> {
     let mut w = RdbWriter::new(out, opts);
+    let mut keys = 0u64;
     w.header()?;
     w.aux("redis-ver", crate::config::REDIS_VERSION.as_bytes())?;
     w.aux("redis-bits", b"64")?;
@@ -139,6 +153,7 @@ pub fn write_dataset<W: Write>(
     for lib in srv.scripting.functions.libraries.values() {
         w.function(&lib.code)?;
     }
+    w.set_access(access_info(srv));
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -147,12 +162,33 @@ pub fn write_dataset<W: Write>(
         let delay = std::time::Duration::from_micros(w.options().key_delay_us);
         for e in db.iter() {
             w.entry(e)?;
+            keys += 1;
+            // Keys 1, 1025, 2049...: the first report comes at once.
+            if (keys - 1).is_multiple_of(1024) {
+                progress(keys);
+            }
             if !delay.is_zero() {
                 std::thread::sleep(delay);
             }
         }
     }
     w.finish()
+}
+
+/// What Redis saves before each key under the current maxmemory policy:
+/// IDLE under an LRU one, FREQ under an LFU one.
+pub fn access_info(srv: &Server) -> writer::AccessInfo {
+    use crate::config::MaxmemoryPolicy as P;
+    match srv.config.maxmemory_policy {
+        P::AllkeysLru | P::VolatileLru => writer::AccessInfo::Lru {
+            clock: srv.keyspace.lru_clock,
+        },
+        P::AllkeysLfu | P::VolatileLfu => writer::AccessInfo::Lfu {
+            minute: crate::keyspace::lfu::minutes(crate::server::unix_ms()),
+            decay_time: srv.config.lfu_decay_time,
+        },
+        _ => writer::AccessInfo::None,
+    }
 }
 
 /// The writer options the configuration asks for.
