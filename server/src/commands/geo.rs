@@ -657,7 +657,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool) -> usiz
     let ks = &mut ctx.srv.keyspace;
     let n = pairs.len();
     if n > 0 {
-        ks.set(db, dst, Value::ZSet(ZSet::from_sorted(&pairs, lim)));
+        ks.store(db, dst, Value::ZSet(ZSet::from_sorted(&pairs, lim)), now);
         ks.dirty += n as u64;
     } else if ks.delete(db, dst, now) {
         ks.dirty += 1;
