@@ -12,7 +12,8 @@
 //! now missing key) propagates that DEL alone; one that did change something
 //! goes out as `MULTI`, `DEL`, its own effect, `EXEC`. Inside MULTI/EXEC and
 //! scripts the DEL takes its place among the other effects, with the
-//! `SELECT` of its own database. Skipped when redis-server is missing,
+//! `SELECT` of its own database. A read miss (`keymiss`, class `m`) on the
+//! expired key comes right after its `expired`. Skipped when redis-server is missing,
 //! unless HANDOFF_REQUIRE_PEERS=1.
 
 mod common;
@@ -32,11 +33,11 @@ struct Side {
 }
 
 impl Side {
-    fn new(addr: std::net::SocketAddr) -> Side {
+    fn new(addr: std::net::SocketAddr, events: &str) -> Side {
         let mut rec = Recorder::new(addr);
         for cmd in [
             &["DEBUG", "SET-ACTIVE-EXPIRE", "0"][..],
-            &["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+            &["CONFIG", "SET", "notify-keyspace-events", events],
         ] {
             let reply = rec.conn.call(cmd).expect("setup command");
             assert_eq!(reply.to_string_lossy(), "OK", "{cmd:?}");
@@ -119,20 +120,25 @@ fn lines(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn start_pair() -> Option<(ExternalServer, TestServer, Side, Side)> {
+fn start_pair(events: &str) -> Option<(ExternalServer, TestServer, Side, Side)> {
     let redis = ExternalServer::start("redis-server", &["--enable-debug-command", "yes"])?;
     let ours = TestServer::with(|c| {
         c.repl_diskless_sync_delay = 0;
         c.enable_debug_command = handoff_server::config::EnableMode::Yes;
     });
-    let theirs = Side::new(([127, 0, 0, 1], redis.port).into());
-    let mine = Side::new(ours.addr());
+    let theirs = Side::new(([127, 0, 0, 1], redis.port).into(), events);
+    let mine = Side::new(ours.addr(), events);
     Some((redis, ours, theirs, mine))
 }
 
-/// Runs every case on both servers; all mismatches are reported together.
+/// Runs every case on both servers (`notify-keyspace-events KEA`); all
+/// mismatches are reported together.
 fn same_as_redis(cases: &[(&str, &str, &str)]) {
-    let Some((_redis, _ours, mut theirs, mut mine)) = start_pair() else {
+    same_as_redis_with("KEA", cases)
+}
+
+fn same_as_redis_with(events: &str, cases: &[(&str, &str, &str)]) {
+    let Some((_redis, _ours, mut theirs, mut mine)) = start_pair(events) else {
         return;
     };
     let mut diffs = Vec::new();
@@ -318,4 +324,20 @@ fn a_key_in_another_db_gets_its_select_before_the_wrapper() {
             "EVAL \"redis.call('SELECT', '3') return redis.call('SET', KEYS[1], 'v')\" 1 k",
         ),
     ]);
+}
+
+#[test]
+fn a_read_miss_on_an_expired_key_follows_its_expired_event() {
+    same_as_redis_with(
+        "KEAm",
+        &[
+            (
+                "mget",
+                "SET a old PX 1\nSET c old PX 1\nSET d x",
+                "MGET x a d c y",
+            ),
+            ("getex", K, "GETEX k"),
+            ("set get", K, "SET k v GET"),
+        ],
+    );
 }
