@@ -221,6 +221,11 @@ fn writes_of_every_type_over_an_expired_key_match_redis() {
         ("sadd", "SADD k m\nPEXPIRE k 1", "SADD k m"),
         ("zadd", "ZADD k 1 m\nPEXPIRE k 1", "ZADD k 2 n"),
         ("zincrby", "ZADD k 1 m\nPEXPIRE k 1", "ZINCRBY k 2 n"),
+        (
+            "geoadd",
+            "ZADD k 1 m\nPEXPIRE k 1",
+            "GEOADD k 13.361389 38.115556 P",
+        ),
         ("xadd", "XADD k 1-1 f v\nPEXPIRE k 1", "XADD k 2-1 f v"),
         (
             "smove to it",
