@@ -133,6 +133,22 @@ fn set_family_and_expiries_propagate_absolute_times_as_redis() {
 }
 
 #[test]
+fn geoadd_propagates_as_the_zadd_redis_rewrites_it_to() {
+    let Some(got) = same_stream(
+        "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
+         GEOADD g 13.361389 38.115556 Palermo
+         GEOADD g CH 13.361389 38.115557 Palermo
+         GEOADD g NX 1 1 Palermo 2 2 newone
+         GEOADD g XX 3 3 newone 4 4 nothere
+         GEOADD g xx ch 5 5 newone
+         GEOADD g XX 6 6 nothere",
+    ) else {
+        return;
+    };
+    assert!(got[0].starts_with("zadd g "), "{got:#?}");
+}
+
+#[test]
 fn hashes_sets_and_pubsub_propagate_as_redis() {
     same_stream(
         "HSET h f 1.5 g 2

@@ -231,6 +231,10 @@ pub fn notify(
     if srv.config.notify_keyspace_events.is_empty() {
         return;
     }
+    if !srv.keyspace.expired.is_empty() || !srv.keyspace.misses.is_empty() {
+        // Lookups that ran before this event raised theirs first.
+        settle_lookups(srv, current.as_deref_mut());
+    }
     let flags = parse_classes(&srv.config.notify_keyspace_events);
     if flags & class == 0 {
         return;
@@ -254,29 +258,41 @@ pub fn drain_new(srv: &mut Server, mut current: Option<&mut Client>) {
     }
 }
 
-/// Turns what the keyspace recorded since the last call (expired keys,
-/// created keys, read misses) into notifications.
-pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
-    if !srv.keyspace.expired.is_empty() {
-        let expired = std::mem::take(&mut srv.keyspace.expired);
-        for (db, key) in expired {
-            // Replicas never expire keys themselves: they wait for this DEL.
-            crate::repl::propagate(srv, Some(db), &[b"DEL".as_ref(), &key]);
+/// Raises what lookups queued since the last call as if at the moment they
+/// ran, which is where Redis raises it (from inside the lookup, before the
+/// command does anything with the key): for each key that expired, its
+/// `expired` event and its `DEL` for the replicas (joining the running
+/// command's effects, see [`crate::repl::propagate_expired`]), and read
+/// misses (`keymiss`) in their place among them. Callers raise it before
+/// any later event or effect: [`notify`], [`crate::commands::ctx::Ctx::also_propagate`],
+/// the end of each command (`drain_expired`).
+pub fn settle_lookups(srv: &mut Server, mut current: Option<&mut Client>) {
+    let expired = std::mem::take(&mut srv.keyspace.expired);
+    let misses = std::mem::take(&mut srv.keyspace.misses);
+    let mut misses = misses.into_iter().peekable();
+    for (i, (db, key)) in expired.into_iter().enumerate() {
+        while let Some((_, (mdb, mkey))) = misses.next_if(|(mark, _)| *mark <= i) {
             notify(
                 srv,
                 current.as_deref_mut(),
-                class::EXPIRED,
-                "expired",
-                &key,
-                db,
+                class::KEY_MISS,
+                "keymiss",
+                &mkey,
+                mdb,
             );
         }
+        notify(
+            srv,
+            current.as_deref_mut(),
+            class::EXPIRED,
+            "expired",
+            &key,
+            db,
+        );
+        // Replicas never expire keys themselves: they wait for this DEL.
+        crate::repl::propagate_expired(srv, db, key);
     }
-    if srv.notify_classes() & (class::NEW | class::KEY_MISS) == 0 {
-        return;
-    }
-    drain_new(srv, current.as_deref_mut());
-    for (db, key) in std::mem::take(&mut srv.keyspace.misses) {
+    for (_, (db, key)) in misses {
         notify(
             srv,
             current.as_deref_mut(),
@@ -286,6 +302,19 @@ pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
             db,
         );
     }
+}
+
+/// After a command (or an active expiry cycle): raises what the keyspace
+/// recorded and no event raised yet (expired keys, read misses, created
+/// keys).
+pub fn drain_expired(srv: &mut Server, mut current: Option<&mut Client>) {
+    if !srv.keyspace.expired.is_empty() || !srv.keyspace.misses.is_empty() {
+        settle_lookups(srv, current.as_deref_mut());
+    }
+    if srv.notify_classes() & class::NEW == 0 {
+        return;
+    }
+    drain_new(srv, current);
 }
 
 #[cfg(test)]

@@ -292,7 +292,7 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     let dest = &args[2];
     let len = result.len();
     if len > 0 {
-        ks.set(db, dest, Value::Str(RStr::Raw(result.into())));
+        ks.store(db, dest, Value::Str(RStr::Raw(result.into())), now);
         ks.dirty += 1;
         ctx.notify(class::STRING, "set", dest);
     } else if ks.delete(db, dest, now) {

@@ -66,6 +66,10 @@ impl Ctx<'_> {
     /// [`Ctx::prevent_propagation`] to replace the command by several effects.
     pub fn also_propagate(&mut self, args: Vec<Bytes>) {
         if self.replicating() {
+            if !self.srv.keyspace.expired.is_empty() {
+                // Keys the command's lookups expired go out before this.
+                crate::pubsub::settle_lookups(self.srv, Some(self.client));
+            }
             let db = self.db();
             self.srv.repl.effects.push((db, args));
         }

@@ -226,6 +226,7 @@ pub fn call(
     client.last_cmd = Some(id);
     srv.notify_classes();
     let dirty_before = srv.keyspace.dirty;
+    let expired_before = srv.keyspace.stats.expired_keys;
     let errors_before = srv.stats.total_error_replies;
     let saved_frame = crate::repl::enter_call(srv);
     let started = clock.mark();
@@ -257,19 +258,22 @@ pub fn call(
     }
     srv.stats.total_commands_processed += 1;
     client.commands += 1;
-    if srv.keyspace.dirty != dirty_before {
+    // Keys the command expired are not its changes (`dirty`), but WATCH
+    // and blocked clients see them.
+    let changed = srv.keyspace.dirty != dirty_before;
+    if changed || srv.keyspace.stats.expired_keys != expired_before {
         srv.keys_changed(client);
     }
-    // Expired keys (counted as dirty), created keys and read misses become
-    // keyspace notifications (and expired keys DELs in the stream, which
-    // must precede the command's own effect).
-    if srv.keyspace.dirty != dirty_before || srv.keyspace.record_misses {
+    // Expired keys, created keys and read misses not raised yet become
+    // keyspace notifications (and expired keys DELs among the command's
+    // effects, before its own).
+    if changed || !srv.keyspace.expired.is_empty() || srv.keyspace.record_misses {
         crate::pubsub::drain_expired(srv, Some(client));
     }
     crate::repl::leave_call(
         srv,
         saved_frame,
-        srv.keyspace.dirty != dirty_before,
+        changed,
         client.db,
         args,
         client.kind == ClientKind::PrimaryLink,

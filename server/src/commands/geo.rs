@@ -252,6 +252,18 @@ fn geoadd(ctx: &mut Ctx) -> CmdResult {
             ks.delete(db, key, now);
         }
     }
+    if ctx.replicating() {
+        // As Redis 7.0 rewrites it before running ZADD: a lower-case `zadd`,
+        // the options as given, each score as its integer geohash.
+        let mut v = Vec::with_capacity(first + rest / 3 * 2);
+        v.push(bytes::Bytes::from_static(b"zadd"));
+        v.extend(args[1..first].iter().cloned());
+        for (t, &score) in args[first..].chunks_exact(3).zip(&scores) {
+            v.push(super::num_arg(score as i64));
+            v.push(t[2].clone());
+        }
+        ctx.propagate_as(v);
+    }
     ctx.int(if ch { added + updated } else { added });
     Ok(())
 }
@@ -657,7 +669,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool) -> usiz
     let ks = &mut ctx.srv.keyspace;
     let n = pairs.len();
     if n > 0 {
-        ks.set(db, dst, Value::ZSet(ZSet::from_sorted(&pairs, lim)));
+        ks.store(db, dst, Value::ZSet(ZSet::from_sorted(&pairs, lim)), now);
         ks.dirty += n as u64;
     } else if ks.delete(db, dst, now) {
         ks.dirty += 1;

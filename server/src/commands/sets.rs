@@ -183,7 +183,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set) {
         ctx.int(0);
     } else {
         let n = result.len();
-        ks.set(db, dst, Value::Set(Box::new(result)));
+        ks.store(db, dst, Value::Set(Box::new(result)), now);
         ks.dirty += 1;
         ctx.int(n as i64);
     }

@@ -700,7 +700,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                 for v in &values {
                     list.push(crate::types::list::End::Tail, v, fill);
                 }
-                ks.set(db, dst, Value::List(Box::new(list)));
+                ks.store(db, dst, Value::List(Box::new(list)), now);
                 ks.dirty += values.len() as u64;
             }
             ctx.int(outputlen as i64);

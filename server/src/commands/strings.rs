@@ -540,7 +540,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     for kv in args[1..].chunks(2) {
         ctx.srv
             .keyspace
-            .set(db, &kv[0], Value::Str(RStr::new(&kv[1])));
+            .store(db, &kv[0], Value::Str(RStr::new(&kv[1])), now);
         ctx.notify(class::STRING, "set", &kv[0]);
     }
     if nx {

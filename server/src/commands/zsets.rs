@@ -836,7 +836,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], pairs: Vec<(f64, Vec<u8>)>) -> usize 
     let n = pairs.len();
     if n > 0 {
         let z = ZSet::from_sorted(&pairs, lim);
-        ks.set(db, dst, Value::ZSet(z));
+        ks.store(db, dst, Value::ZSet(z), now);
         ks.dirty += 1;
     } else if ks.delete(db, dst, now) {
         ks.dirty += 1;

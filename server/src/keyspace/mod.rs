@@ -73,8 +73,11 @@ pub struct Keyspace {
     pub expire_backlog: bool,
     /// Record read misses (keyspace notification class `m`).
     pub record_misses: bool,
-    /// Keys looked up for reading and not found, when `record_misses`.
-    pub misses: Vec<DbKey>,
+    /// Keys looked up for reading and not found, when `record_misses`, each
+    /// with the length of `expired` at that moment: a miss on a key that
+    /// just expired is raised after its `expired` event, as Redis raises
+    /// both from inside the lookup.
+    pub misses: Vec<(usize, DbKey)>,
     rng: u64,
 }
 
@@ -121,7 +124,7 @@ impl Keyspace {
             None => {
                 self.stats.misses += 1;
                 if self.record_misses {
-                    self.misses.push((db, key.into()));
+                    self.misses.push((self.expired.len(), (db, key.into())));
                 }
             }
         }
@@ -202,10 +205,12 @@ impl Keyspace {
         None
     }
 
+    /// Not a change in `dirty`, as in Redis: a command that only expired a
+    /// key changed nothing itself (it is not propagated, raises no event of
+    /// its own), and rdb_changes_since_last_save does not count expiries.
     fn expire_key(&mut self, db: usize, key: &[u8]) {
         if let Some(e) = self.dbs[db].remove(key) {
             self.stats.expired_keys += 1;
-            self.dirty += 1;
             self.expired.push((db, e.key.into()));
             lazyfree::drop_value(e.value);
         }
@@ -222,6 +227,16 @@ impl Keyspace {
             None => self.lru_clock,
         };
         self.dbs[db].insert(key, value, lru);
+    }
+
+    /// Stores `value` under `key` as Redis's setKey does for commands that
+    /// replace a key without reading it (MSET, the *STORE destinations): a
+    /// key found expired is expired first (queued in `expired`), then the
+    /// new value goes in. [`Keyspace::set`] after a lookup of the key is the
+    /// same thing with one lookup less.
+    pub fn store(&mut self, db: usize, key: &[u8], value: Value, now: i64) {
+        self.live_slot(db, key, now);
+        self.set(db, key, value);
     }
 
     /// Deletes `key` (expired or not); true if it existed and was live.

@@ -164,6 +164,24 @@ pub fn leave_call(
     }
 }
 
+/// The `DEL` of a key this node expired, lazily or in the active cycle.
+/// Inside a command it joins the command's effects where the key expired
+/// (as Redis 7.0's lookup adds it to the command's pending propagation): a
+/// command that also changed something is then wrapped in MULTI/EXEC with
+/// it, one that changed nothing sends the DEL alone. Outside a command (the
+/// active cycle) it goes out at once, unwrapped.
+pub fn propagate_expired(srv: &mut Server, db: usize, key: Box<[u8]>) {
+    if !srv.repl.recording() {
+        return;
+    }
+    if srv.repl.depth > 0 {
+        let args = vec![Bytes::from_static(b"DEL"), Bytes::from(key.into_vec())];
+        srv.repl.effects.push((db, args));
+    } else {
+        propagate(srv, Some(db), &[b"DEL".as_ref(), &key]);
+    }
+}
+
 /// Writes the recorded effects; more than one become a MULTI/EXEC block so
 /// replicas apply them atomically.
 pub fn flush_effects(srv: &mut Server) {
