@@ -183,6 +183,41 @@ fn access_of(c: &mut Connection, sub: &str, keys: &[&str]) -> Vec<i64> {
         .collect()
 }
 
+/// A redis-server on `dir`/dump.rdb under maxmemory-policy `policy`.
+fn redis_on_dump(redis: &Path, dir: &str, policy: &str) -> ExternalServer {
+    ExternalServer::start_at(
+        redis,
+        &[
+            "--dir",
+            dir,
+            "--dbfilename",
+            "dump.rdb",
+            "--maxmemory-policy",
+            policy,
+        ],
+    )
+}
+
+/// RESTOREs `payload` (optionally REPLACE) under each key with `sub value`
+/// (FREQ or IDLETIME), one value per key.
+fn restore_with(
+    c: &mut Connection,
+    payload: &[u8],
+    keys: &[&str],
+    replace: bool,
+    sub: &str,
+    values: &[&str],
+) {
+    for (k, v) in keys.iter().zip(values) {
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", k.as_bytes(), b"0", payload];
+        if replace {
+            args.push(b"REPLACE");
+        }
+        args.extend([sub.as_bytes(), v.as_bytes()]);
+        assert_eq!(c.call(&args).unwrap(), simple("OK"), "RESTORE {k}");
+    }
+}
+
 /// Idle times read a moment apart may differ by a second or two.
 fn close_idle(a: &[i64], b: &[i64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 2)
@@ -216,33 +251,13 @@ fn lfu_counters_and_lru_idle_times_travel_through_rdb_files_as_in_redis() {
         let dir = scratch_dir("access-from-redis");
         let d = dir.to_str().unwrap();
         let from_redis = {
-            let peer = ExternalServer::start_at(
-                &redis,
-                &[
-                    "--dir",
-                    d,
-                    "--dbfilename",
-                    "dump.rdb",
-                    "--maxmemory-policy",
-                    policy,
-                ],
-            );
+            let peer = redis_on_dump(&redis, d, policy);
             let mut c = peer.connect();
             call(&mut c, &["SET", "tmp", "value"]);
             let Frame::Bulk(payload) = call(&mut c, &["DUMP", "tmp"]) else {
                 panic!("DUMP")
             };
-            for (k, v) in keys.iter().zip(values) {
-                let args: [&[u8]; 6] = [
-                    b"RESTORE",
-                    k.as_bytes(),
-                    b"0",
-                    &payload,
-                    sub.as_bytes(),
-                    v.as_bytes(),
-                ];
-                assert_eq!(c.call(&args).unwrap(), simple("OK"));
-            }
+            restore_with(&mut c, &payload, &keys, false, sub, &values);
             let got = access_of(&mut c, sub, &keys);
             assert_eq!(call(&mut c, &["SAVE"]), simple("OK"));
             got
@@ -268,21 +283,9 @@ fn lfu_counters_and_lru_idle_times_travel_through_rdb_files_as_in_redis() {
         let Frame::Bulk(payload) = call(&mut hc, &["DUMP", "tmp2"]) else {
             panic!("DUMP")
         };
-        for (k, v) in keys.iter().zip(values) {
-            let key = format!("r{k}");
-            let args: [&[u8]; 7] = [
-                b"RESTORE",
-                key.as_bytes(),
-                b"0",
-                &payload,
-                b"REPLACE",
-                sub.as_bytes(),
-                v.as_bytes(),
-            ];
-            assert_eq!(hc.call(&args).unwrap(), simple("OK"));
-        }
         let rkeys: Vec<String> = keys.iter().map(|k| format!("r{k}")).collect();
         let rkeys: Vec<&str> = rkeys.iter().map(String::as_str).collect();
+        restore_with(&mut hc, &payload, &rkeys, true, sub, &values);
         let restored = access_of(&mut hc, sub, &rkeys);
         assert!(
             close_idle(&restored, &from_redis),
@@ -291,17 +294,7 @@ fn lfu_counters_and_lru_idle_times_travel_through_rdb_files_as_in_redis() {
         // handoff writes them back over Redis's file (FREQ / IDLE before
         // each key); Redis loads that.
         assert_eq!(call(&mut hc, &["SAVE"]), simple("OK"));
-        let peer = ExternalServer::start_at(
-            &redis,
-            &[
-                "--dir",
-                d,
-                "--dbfilename",
-                "dump.rdb",
-                "--maxmemory-policy",
-                policy,
-            ],
-        );
+        let peer = redis_on_dump(&redis, d, policy);
         let mut c = peer.connect();
         let back = access_of(&mut c, sub, &keys);
         let what = format!("{policy}: redis loading handoff's dump, {back:?} vs {from_redis:?}");
@@ -345,17 +338,7 @@ fn the_lfu_and_lru_fixtures_give_the_access_data_redis_gives() {
         let dir = scratch_dir("access-fixture");
         std::fs::write(dir.join("dump.rdb"), &data).unwrap();
         let d = dir.to_str().unwrap().to_string();
-        let peer = ExternalServer::start_at(
-            &redis,
-            &[
-                "--dir",
-                &d,
-                "--dbfilename",
-                "dump.rdb",
-                "--maxmemory-policy",
-                policy,
-            ],
-        );
+        let peer = redis_on_dump(&redis, &d, policy);
         let want = access_of(&mut peer.connect(), sub, &keys);
         let s = TestServer::with(move |c| {
             c.dir = d;
