@@ -305,18 +305,7 @@ fn a_replica_whose_load_outlasts_repl_timeout_keeps_its_link_with_newlines() {
     // its primary drops replicas silent for 2 s: the replica's newline every
     // second keeps it, in both transfer modes, with a single full sync.
     for diskless in [true, false] {
-        let dir = std::env::temp_dir().join(format!(
-            "handoff-loadkeepalive-{}-{diskless}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let dir_s = dir.to_string_lossy().into_owned();
-        let p = TestServer::with(move |c| {
-            c.repl_diskless_sync = diskless;
-            c.repl_diskless_sync_delay = 0;
-            c.repl_timeout = 2;
-            c.dir = dir_s;
-        });
+        let (p, dir) = common::short_timeout_primary(diskless);
         let r = TestServer::with(|c| c.key_load_delay = 2000);
         let mut pc = p.connect();
         let mut rc = r.connect();

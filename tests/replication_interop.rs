@@ -175,18 +175,7 @@ fn a_redis_replica_loading_slowly_keeps_its_link_to_handoff_with_a_short_repl_ti
         return;
     };
     for diskless in [true, false] {
-        let dir = std::env::temp_dir().join(format!(
-            "handoff-redisslowload-{}-{diskless}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let dir_s = dir.to_string_lossy().into_owned();
-        let h = TestServer::with(move |c| {
-            c.repl_diskless_sync = diskless;
-            c.repl_diskless_sync_delay = 0;
-            c.repl_timeout = 2;
-            c.dir = dir_s;
-        });
+        let (h, dir) = common::short_timeout_primary(diskless);
         let port = h.addr().port().to_string();
         let mut rc = redis.connect();
         slow_load_keeps_the_link(

@@ -57,6 +57,21 @@ impl TestServer {
     }
 }
 
+/// A primary that drops replicas silent for 2 s (`repl-timeout 2`), syncing
+/// diskless or through a dump in its own directory (created, returned for the
+/// caller to remove), without delay.
+pub fn short_timeout_primary(diskless: bool) -> (TestServer, PathBuf) {
+    let mut dir = PathBuf::new();
+    let server = TestServer::with(|c| {
+        std::fs::create_dir_all(&c.dir).expect("the primary's dir");
+        dir = PathBuf::from(&c.dir);
+        c.repl_diskless_sync = diskless;
+        c.repl_diskless_sync_delay = 0;
+        c.repl_timeout = 2;
+    });
+    (server, dir)
+}
+
 /// Sends a command and returns the reply, panicking on I/O errors.
 pub fn call(c: &mut Connection, args: &[&str]) -> Frame {
     c.call(args).expect("command round trip")
