@@ -169,6 +169,9 @@ impl ExternalServer {
     fn try_start_at(path: &std::path::Path, extra: &[&str]) -> Result<Self, String> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("handoff-peer-{port}"));
+        // A fresh directory: an earlier run's peer on the same port may have
+        // left a dump.rdb there, which this one would load.
+        let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::create_dir_all(&dir);
         let log_path = dir.join("server.log");
         let log = std::fs::File::create(&log_path).expect("create peer log");
