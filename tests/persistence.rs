@@ -747,3 +747,33 @@ fn a_bgsave_child_reports_its_progress_and_copy_on_write_cost_as_redis_does() {
     );
     assert!(theirs.last_cow > 1 << 20, "{theirs:?}");
 }
+
+#[test]
+fn a_snapshot_child_does_not_keep_another_servers_port_open() {
+    // Two servers in one process; the first forks a child that writes for
+    // about 2 s. The second server stops meanwhile: its port must refuse
+    // connections at once, not keep accepting them into a listening socket
+    // the child inherited until the child exits.
+    let dir = scratch_dir();
+    let saver = server_in(&dir, |c| {
+        c.other.insert("rdb-key-save-delay", "1000".into());
+    });
+    let other = TestServer::start();
+    let other_addr = other.addr();
+    let mut s = saver.connect();
+    call(&mut s, &["DEBUG", "POPULATE", "2000"]);
+    assert_eq!(
+        call(&mut s, &["BGSAVE"]),
+        simple("Background saving started")
+    );
+    drop(other);
+    let refused = std::net::TcpStream::connect_timeout(&other_addr, Duration::from_millis(500));
+    assert_eq!(
+        refused.as_ref().map_err(|e| e.kind()).err(),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "a stopped server's port while another server's snapshot runs: {refused:?}"
+    );
+    assert_eq!(info_field(&mut s, "rdb_bgsave_in_progress"), "1");
+    drop(saver); // kills its child
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -229,10 +229,15 @@ pub fn fork_snapshot(
         return Err(e);
     }
     if pid == 0 {
+        let report_fd = info_pipe.as_ref().map(|(_, w)| w.as_raw_fd());
+        let target_fd = match &target {
+            SnapshotTarget::Fd(fd) => Some(*fd),
+            SnapshotTarget::File(_) => None,
+        };
+        close_inherited_fds(&[report_fd, target_fd]);
         if srv.config.snapshot_sched_idle {
             sched_idle();
         }
-        let report_fd = info_pipe.as_ref().map(|(_, w)| w.as_raw_fd());
         let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             child_write(srv, &target, aux.as_ref(), report_fd)
         }))
@@ -270,6 +275,33 @@ pub fn fork_snapshot(
 /// the kernel preempts it the moment the parent's event loop (or any normal
 /// task) wakes up, instead of letting the loop wait for the child's time
 /// slice. The child still gets every idle CPU cycle. Failure is harmless.
+/// In the child: closes every descriptor above stderr but `keep`. Redis's
+/// child closes its listening sockets so a restarted server can bind the
+/// port while an old snapshot is still being written; here the process may
+/// also hold other servers (embedding, tests), whose listeners and client
+/// connections would otherwise stay open, and a peer would not see a
+/// connection those servers close, until this child exits.
+fn close_inherited_fds(keep: &[Option<RawFd>]) {
+    let mut kept: Vec<u32> = keep
+        .iter()
+        .flatten()
+        .filter_map(|&fd| u32::try_from(fd).ok())
+        .collect();
+    kept.sort_unstable();
+    let mut first = 3u32;
+    for fd in kept.into_iter().chain([u32::MAX]) {
+        if fd >= first {
+            if fd > first {
+                // SAFETY: close_range only closes descriptors of this (child)
+                // process, none of which the child uses; on a kernel without
+                // it (before 5.9) nothing is closed, as before.
+                unsafe { libc::syscall(libc::SYS_close_range, first, fd - 1, 0) };
+            }
+            first = fd.saturating_add(1);
+        }
+    }
+}
+
 fn sched_idle() {
     let param = libc::sched_param { sched_priority: 0 };
     // SAFETY: changes the scheduling policy of the calling process only.
