@@ -11,6 +11,7 @@
 //! no configuration lookups (callers pass the `hash-max-listpack-*` limits).
 //! A hash never goes back to listpack once converted, as in Redis.
 
+use super::paged::{self, PagedVec};
 use crate::keyspace::index::{KeyIndex, SlotKeys};
 use crate::keyspace::listpack::Listpack;
 
@@ -301,7 +302,7 @@ impl Hash {
 /// Iterator over a hash's field,value pairs.
 pub enum Iter<'a> {
     Lp(crate::keyspace::listpack::Iter<'a>),
-    Table(std::slice::Iter<'a, Option<Box<[u8]>>>),
+    Table(paged::Iter<'a, Option<Box<[u8]>>>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -327,12 +328,12 @@ impl<'a> Iterator for Iter<'a> {
 #[derive(Clone)]
 struct Table {
     index: KeyIndex,
-    slots: Vec<Option<Box<[u8]>>>,
+    slots: PagedVec<Option<Box<[u8]>>>,
     free: Vec<u32>,
 }
 
 /// The pair slab as the index sees it: slot -> field.
-struct Fields<'a>(&'a [Option<Box<[u8]>>]);
+struct Fields<'a>(&'a PagedVec<Option<Box<[u8]>>>);
 
 impl SlotKeys for Fields<'_> {
     fn slot_count(&self) -> usize {
@@ -399,7 +400,7 @@ impl Table {
     fn with_capacity(n: usize) -> Self {
         Table {
             index: KeyIndex::with_capacity(n),
-            slots: Vec::with_capacity(n),
+            slots: PagedVec::with_capacity(n),
             free: Vec::new(),
         }
     }

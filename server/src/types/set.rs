@@ -12,6 +12,7 @@
 //! This module knows nothing about commands, replies or configuration: the
 //! thresholds come in as [`Limits`] and randomness as an [`Rng`].
 
+use super::paged::PagedVec;
 use crate::keyspace::index::{KeyIndex, SlotKeys};
 use crate::keyspace::listpack::Listpack;
 use crate::keyspace::value::{itoa_buf, parse_canonical_i64};
@@ -256,7 +257,7 @@ impl IntSet {
 #[derive(Clone)]
 struct HtSet {
     table: KeyIndex,
-    slots: Vec<Option<Box<[u8]>>>,
+    slots: PagedVec<Option<Box<[u8]>>>,
     free: Vec<u32>,
     /// Total length of the members, kept so heap_size is O(1).
     member_bytes: usize,
@@ -271,7 +272,7 @@ impl std::fmt::Debug for HtSet {
 }
 
 /// The member slab as the index sees it: slot -> member.
-struct Members<'a>(&'a [Option<Box<[u8]>>]);
+struct Members<'a>(&'a PagedVec<Option<Box<[u8]>>>);
 
 impl SlotKeys for Members<'_> {
     fn slot_count(&self) -> usize {
@@ -283,7 +284,7 @@ impl SlotKeys for Members<'_> {
     }
 }
 
-fn slot_bytes(slots: &[Option<Box<[u8]>>], i: u32) -> &[u8] {
+fn slot_bytes(slots: &PagedVec<Option<Box<[u8]>>>, i: u32) -> &[u8] {
     slots
         .get(i as usize)
         .and_then(|s| s.as_deref())
@@ -294,7 +295,7 @@ impl HtSet {
     fn with_capacity(cap: usize) -> HtSet {
         HtSet {
             table: KeyIndex::with_capacity(cap),
-            slots: Vec::with_capacity(cap),
+            slots: PagedVec::with_capacity(cap),
             free: Vec::new(),
             member_bytes: 0,
         }

@@ -18,6 +18,7 @@
 
 use std::cmp::Ordering;
 
+use super::paged::PagedVec;
 use crate::keyspace::index::{KeyIndex, SlotKeys};
 
 use super::zset::cmp_pair;
@@ -32,7 +33,7 @@ struct Slot {
 }
 
 /// The member slab as the index sees it: slot -> member.
-struct Members<'a>(&'a [Slot]);
+struct Members<'a>(&'a PagedVec<Slot>);
 
 impl SlotKeys for Members<'_> {
     fn slot_count(&self) -> usize {
@@ -47,7 +48,7 @@ impl SlotKeys for Members<'_> {
 /// The order-statistic sorted set.
 #[derive(Clone, Default)]
 pub struct Tree {
-    slots: Vec<Slot>,
+    slots: PagedVec<Slot>,
     free: Vec<u32>,
     index: KeyIndex,
     chunks: Vec<Vec<(f64, u32)>>,
