@@ -172,3 +172,320 @@ fn dump_payloads_move_between_handoff_and_redis_or_valkey_both_ways() {
         );
     }
 }
+
+/// OBJECT `sub` (FREQ or IDLETIME) of each key.
+fn access_of(c: &mut Connection, sub: &str, keys: &[&str]) -> Vec<i64> {
+    keys.iter()
+        .map(|k| match call(c, &["OBJECT", sub, k]) {
+            Frame::Integer(n) => n,
+            other => panic!("OBJECT {sub} {k}: {other:?}"),
+        })
+        .collect()
+}
+
+/// Idle times read a moment apart may differ by a second or two.
+fn close_idle(a: &[i64], b: &[i64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 2)
+}
+
+#[test]
+fn lfu_counters_and_lru_idle_times_travel_through_rdb_files_as_in_redis() {
+    let Some(redis) = which("redis-server") else {
+        assert!(!peers_required(), "redis-server not found");
+        eprintln!("SKIPPED: redis-server not found");
+        return;
+    };
+    use handoff_server::config::MaxmemoryPolicy as P;
+    let keys = ["k:a", "k:b", "k:c", "k:d"];
+    let cases = [
+        (
+            "allkeys-lfu",
+            P::AllkeysLfu,
+            "FREQ",
+            ["42", "3", "255", "0"],
+        ),
+        (
+            "allkeys-lru",
+            P::AllkeysLru,
+            "IDLETIME",
+            ["1000", "3", "86400", "0"],
+        ),
+    ];
+    for (policy, p, sub, values) in cases {
+        // Redis writes: keys RESTOREd with FREQ/IDLETIME, saved under the policy.
+        let dir = scratch_dir("access-from-redis");
+        let d = dir.to_str().unwrap();
+        let from_redis = {
+            let peer = ExternalServer::start_at(
+                &redis,
+                &[
+                    "--dir",
+                    d,
+                    "--dbfilename",
+                    "dump.rdb",
+                    "--maxmemory-policy",
+                    policy,
+                ],
+            );
+            let mut c = peer.connect();
+            call(&mut c, &["SET", "tmp", "value"]);
+            let Frame::Bulk(payload) = call(&mut c, &["DUMP", "tmp"]) else {
+                panic!("DUMP")
+            };
+            for (k, v) in keys.iter().zip(values) {
+                let args: [&[u8]; 6] = [
+                    b"RESTORE",
+                    k.as_bytes(),
+                    b"0",
+                    &payload,
+                    sub.as_bytes(),
+                    v.as_bytes(),
+                ];
+                assert_eq!(c.call(&args).unwrap(), simple("OK"));
+            }
+            let got = access_of(&mut c, sub, &keys);
+            assert_eq!(call(&mut c, &["SAVE"]), simple("OK"));
+            got
+        };
+        // handoff loads Redis's file, and RESTORE takes the same options.
+        let s = TestServer::with({
+            let d = d.to_string();
+            move |c| {
+                c.dir = d;
+                c.maxmemory_policy = p;
+            }
+        });
+        let mut hc = s.connect();
+        let loaded = access_of(&mut hc, sub, &keys);
+        let what = format!("{policy}: handoff loading redis's dump, {loaded:?} vs {from_redis:?}");
+        if sub == "FREQ" {
+            assert_eq!(loaded, from_redis, "{what}");
+        } else {
+            assert!(close_idle(&loaded, &from_redis), "{what}");
+        }
+        // (DUMP counts as an access, so not of a key compared here.)
+        call(&mut hc, &["SET", "tmp2", "value"]);
+        let Frame::Bulk(payload) = call(&mut hc, &["DUMP", "tmp2"]) else {
+            panic!("DUMP")
+        };
+        for (k, v) in keys.iter().zip(values) {
+            let key = format!("r{k}");
+            let args: [&[u8]; 7] = [
+                b"RESTORE",
+                key.as_bytes(),
+                b"0",
+                &payload,
+                b"REPLACE",
+                sub.as_bytes(),
+                v.as_bytes(),
+            ];
+            assert_eq!(hc.call(&args).unwrap(), simple("OK"));
+        }
+        let rkeys: Vec<String> = keys.iter().map(|k| format!("r{k}")).collect();
+        let rkeys: Vec<&str> = rkeys.iter().map(String::as_str).collect();
+        let restored = access_of(&mut hc, sub, &rkeys);
+        assert!(
+            close_idle(&restored, &from_redis),
+            "{policy}: RESTORE {sub}: {restored:?} vs {from_redis:?}"
+        );
+        // handoff writes them back over Redis's file (FREQ / IDLE before
+        // each key); Redis loads that.
+        assert_eq!(call(&mut hc, &["SAVE"]), simple("OK"));
+        let peer = ExternalServer::start_at(
+            &redis,
+            &[
+                "--dir",
+                d,
+                "--dbfilename",
+                "dump.rdb",
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        let mut c = peer.connect();
+        let back = access_of(&mut c, sub, &keys);
+        let what = format!("{policy}: redis loading handoff's dump, {back:?} vs {from_redis:?}");
+        if sub == "FREQ" {
+            assert_eq!(back, from_redis, "{what}");
+        } else {
+            assert!(close_idle(&back, &from_redis), "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_lfu_and_lru_fixtures_give_the_access_data_redis_gives() {
+    let Some(redis) = which("redis-server") else {
+        assert!(!peers_required(), "redis-server not found");
+        eprintln!("SKIPPED: redis-server not found");
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/rdb");
+    use handoff_server::config::MaxmemoryPolicy as P;
+    for (file, policy, p, sub, keys) in [
+        (
+            "redis-7.0.15-lfu.rdb",
+            "allkeys-lfu",
+            P::AllkeysLfu,
+            "FREQ",
+            ["lfu:a", "lfu:h"],
+        ),
+        (
+            "redis-7.0.15-functions-lru.rdb",
+            "allkeys-lru",
+            P::AllkeysLru,
+            "IDLETIME",
+            ["lru:a", "lru:b"],
+        ),
+    ] {
+        let Ok(data) = std::fs::read(fixtures.join(file)) else {
+            eprintln!("SKIPPED: fixture {file} not found");
+            continue;
+        };
+        let dir = scratch_dir("access-fixture");
+        std::fs::write(dir.join("dump.rdb"), &data).unwrap();
+        let d = dir.to_str().unwrap().to_string();
+        let peer = ExternalServer::start_at(
+            &redis,
+            &[
+                "--dir",
+                &d,
+                "--dbfilename",
+                "dump.rdb",
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        let want = access_of(&mut peer.connect(), sub, &keys);
+        let s = TestServer::with(move |c| {
+            c.dir = d;
+            c.maxmemory_policy = p;
+        });
+        let got = access_of(&mut s.connect(), sub, &keys);
+        assert!(
+            close_idle(&got, &want),
+            "{file}: handoff {got:?}, redis {want:?}"
+        );
+        if sub == "FREQ" {
+            assert_eq!(got, want, "{file}");
+        }
+    }
+}
+
+/// HGETALL as a sorted list of (field, value).
+fn hash_of(c: &mut Connection, key: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Frame::Array(items) = call(c, &["HGETALL", key]) else {
+        panic!("HGETALL {key}")
+    };
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = items
+        .chunks(2)
+        .map(|p| match (&p[0], &p[1]) {
+            (Frame::Bulk(f), Frame::Bulk(v)) => (f.to_vec(), v.to_vec()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn hashes_with_field_ttls_written_by_valkey_9_load_without_the_ttls_and_without_expired_fields() {
+    let Some(valkey) = which("valkey-server") else {
+        assert!(!peers_required(), "valkey-server not found");
+        eprintln!("SKIPPED: valkey-server not found");
+        return;
+    };
+    let dir = scratch_dir("hash-field-ttl");
+    let peer = peer_in(&valkey, &dir);
+    let mut vc = peer.connect();
+    if let Frame::Error(e) = call(&mut vc, &["HEXPIRE", "nokey", "10", "FIELDS", "1", "f"]) {
+        eprintln!(
+            "SKIPPED: this valkey-server has no hash field expiration ({})",
+            String::from_utf8_lossy(&e)
+        );
+        return;
+    }
+    call(&mut vc, &["HSET", "h:small", "a", "1", "b", "2", "c", "3"]);
+    call(
+        &mut vc,
+        &["HEXPIRE", "h:small", "100000", "FIELDS", "1", "a"],
+    );
+    call(
+        &mut vc,
+        &[
+            "HSETEX", "h:px", "PX", "100000", "FIELDS", "2", "x", "1", "y", "2",
+        ],
+    );
+    let mut big = vec!["HSET".to_string(), "h:big".to_string()];
+    for i in 0..300 {
+        big.push(format!("f{i}"));
+        big.push(format!("v{i}"));
+    }
+    let big: Vec<&str> = big.iter().map(String::as_str).collect();
+    call(&mut vc, &big);
+    call(
+        &mut vc,
+        &["HEXPIRE", "h:big", "100000", "FIELDS", "2", "f1", "f2"],
+    );
+    // Fields that expire between the save and the load.
+    call(&mut vc, &["HSET", "h:soon", "s", "1", "t", "2"]);
+    call(&mut vc, &["HPEXPIRE", "h:soon", "400", "FIELDS", "1", "s"]);
+    call(
+        &mut vc,
+        &["HSETEX", "h:gone", "PX", "400", "FIELDS", "1", "g", "1"],
+    );
+    call(&mut vc, &["HSET", "h:plain", "p", "1"]);
+    let before: Vec<_> = ["h:small", "h:px", "h:big", "h:plain"]
+        .iter()
+        .map(|k| hash_of(&mut vc, k))
+        .collect();
+    let Frame::Bulk(payload) = call(&mut vc, &["DUMP", "h:small"]) else {
+        panic!("DUMP")
+    };
+    let Frame::Bulk(soon_payload) = call(&mut vc, &["DUMP", "h:soon"]) else {
+        panic!("DUMP")
+    };
+    assert_eq!(call(&mut vc, &["SAVE"]), simple("OK"));
+    drop(peer);
+    let file = std::fs::read(dir.join("dump.rdb")).unwrap();
+    assert!(file.starts_with(b"VALKEY"), "a Valkey 9 RDB");
+    assert!(
+        file.windows(9).any(|w| w == b"\x16\x07h:small"),
+        "h:small is saved as type 22 (RDB_TYPE_HASH_2)"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(600));
+
+    let s = handoff_in(&dir);
+    let mut hc = s.connect();
+    for (k, want) in ["h:small", "h:px", "h:big", "h:plain"].iter().zip(&before) {
+        assert_eq!(
+            &hash_of(&mut hc, k),
+            want,
+            "{k}: every live field, with its value"
+        );
+        assert_eq!(call(&mut hc, &["TTL", k]), Frame::Integer(-1), "{k}");
+    }
+    assert_eq!(
+        hash_of(&mut hc, "h:soon"),
+        vec![(b"t".to_vec(), b"2".to_vec())],
+        "the expired field is dropped"
+    );
+    assert_eq!(
+        call(&mut hc, &["EXISTS", "h:gone"]),
+        Frame::Integer(0),
+        "all its fields expired"
+    );
+    // The DUMP payloads (type 22, version 80) RESTORE the same way.
+    for (key, p, want) in [
+        ("r:small", &payload, before[0].clone()),
+        (
+            "r:soon",
+            &soon_payload,
+            vec![(b"t".to_vec(), b"2".to_vec())],
+        ),
+    ] {
+        let args: [&[u8]; 4] = [b"RESTORE", key.as_bytes(), b"0", p];
+        assert_eq!(hc.call(&args).unwrap(), simple("OK"), "{key}");
+        assert_eq!(hash_of(&mut hc, key), want, "{key}");
+    }
+}

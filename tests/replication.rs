@@ -298,3 +298,79 @@ fn writes_need_enough_good_replicas_when_min_replicas_to_write_is_set() {
         pc.call(&["SET", "k", "v"]).unwrap() == Frame::Simple("OK".into())
     });
 }
+
+#[test]
+fn a_replica_whose_load_outlasts_repl_timeout_keeps_its_link_with_newlines() {
+    // The replica loads 1500 keys at 2 ms each (key-load-delay), 3 s, while
+    // its primary drops replicas silent for 2 s: the replica's newline every
+    // second keeps it, in both transfer modes, with a single full sync.
+    for diskless in [true, false] {
+        let dir = std::env::temp_dir().join(format!(
+            "handoff-loadkeepalive-{}-{diskless}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir_s = dir.to_string_lossy().into_owned();
+        let p = TestServer::with(move |c| {
+            c.repl_diskless_sync = diskless;
+            c.repl_diskless_sync_delay = 0;
+            c.repl_timeout = 2;
+            c.dir = dir_s;
+        });
+        let r = TestServer::with(|c| c.key_load_delay = 2000);
+        let mut pc = p.connect();
+        let mut rc = r.connect();
+        for batch in 0..15 {
+            let kv: Vec<String> = (0..100)
+                .flat_map(|i| [format!("key:{batch}:{i}"), "value".to_string()])
+                .collect();
+            let mut args = vec!["MSET"];
+            args.extend(kv.iter().map(String::as_str));
+            must(&mut pc, &args);
+        }
+        let started = std::time::Instant::now();
+        replicate(&mut rc, &p);
+        wait_link_up(&mut rc, "replica");
+        let took = started.elapsed();
+        assert!(
+            took > std::time::Duration::from_secs(3),
+            "the load was slowed ({took:?})"
+        );
+        must(&mut pc, &["SET", "after", "load"]);
+        wait_offsets(&mut pc, &mut rc, "replica");
+        // Past another timeout period, on an idle link (pings and ACKs only).
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        assert_eq!(
+            info_field(&mut rc, "replication", "master_link_status").as_deref(),
+            Some("up")
+        );
+        assert_eq!(
+            stat(&mut pc, "sync_full"),
+            1,
+            "diskless {diskless}: one full sync"
+        );
+        assert_eq!(
+            stat(&mut pc, "sync_partial_ok"),
+            0,
+            "diskless {diskless}: the link was never dropped (nor resumed)"
+        );
+        assert_eq!(must(&mut rc, &["DBSIZE"]), Frame::Integer(1501));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_replica_waiting_for_a_delayed_snapshot_gets_newlines_and_does_not_time_out() {
+    // The primary starts its diskless snapshot 4 s after the PSYNC; the
+    // replica gives up on a silent primary after 2 s. The primary's newline
+    // every second to replicas waiting for a snapshot keeps the attempt.
+    let p = TestServer::with(|c| c.repl_diskless_sync_delay = 4);
+    let r = TestServer::with(|c| c.repl_timeout = 2);
+    let mut pc = p.connect();
+    let mut rc = r.connect();
+    must(&mut pc, &["SET", "k", "v"]);
+    replicate(&mut rc, &p);
+    wait_link_up(&mut rc, "replica");
+    assert_eq!(stat(&mut pc, "sync_full"), 1, "one attempt, one full sync");
+    assert_eq!(must(&mut rc, &["GET", "k"]), Frame::Bulk("v".into()));
+}

@@ -150,6 +150,8 @@ pub struct RequestParser {
     inline: Vec<InlineArg>,
     scratch: Vec<u8>,
     wanted: Option<usize>,
+    /// An empty inline line was consumed (see [`RequestParser::take_empty_line`]).
+    empty_line: bool,
     /// Tests compare the whole-request shortcut against the general path alone.
     #[cfg(test)]
     general_only: bool,
@@ -166,6 +168,13 @@ impl RequestParser {
     /// Creates a parser with no request in progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// True once after an empty line (`\n` or `\r\n`) was consumed: a
+    /// replica's keepalive while it loads a snapshot, which its primary
+    /// counts as an acknowledgement, as Redis does.
+    pub fn take_empty_line(&mut self) -> bool {
+        std::mem::take(&mut self.empty_line)
     }
 
     /// Parses at most one request from the front of `buf`. On [`Parsed::Command`], the bytes
@@ -472,6 +481,7 @@ impl RequestParser {
         self.scratch.clear();
         split_inline(&buf[..line_end], &mut self.inline, &mut self.scratch)?;
         if self.inline.is_empty() {
+            self.empty_line |= line_end == 0;
             buf.advance(nl + 1);
             return Ok(Step::Skipped);
         }
@@ -844,6 +854,29 @@ mod tests {
         assert_eq!(r, Ok(Parsed::Incomplete));
         assert!(rest.is_empty());
         check_command(b"\r\n\r\n \t\x0bPING\r\n", &["PING"]);
+    }
+
+    #[test]
+    fn an_empty_line_is_reported_once_and_a_blank_one_is_not() {
+        let limits = Limits::default();
+        let mut parser = RequestParser::default();
+        let mut args = Vec::new();
+        let mut buf = BytesMut::from(&b"   \r\n"[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &limits, &mut args),
+            Ok(Parsed::Incomplete)
+        );
+        assert!(
+            !parser.take_empty_line(),
+            "Redis counts only a zero-length line"
+        );
+        let mut buf = BytesMut::from(&b"\n*1\r\n$4\r\nPING\r\n"[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &limits, &mut args),
+            Ok(Parsed::Command)
+        );
+        assert!(parser.take_empty_line());
+        assert!(!parser.take_empty_line());
     }
 
     #[test]

@@ -162,8 +162,12 @@ impl Server {
         let commands = CommandTable::build();
         let stats = Stats::new(commands.entries.len());
         let now_ms = unix_ms();
+        let mut keyspace = Keyspace::new(config.databases);
+        keyspace.lfu = lfu_settings(&config);
+        // Right from the start: a snapshot loads before the first cron tick.
+        keyspace.lru_clock = ((now_ms / 1000) & 0xFF_FFFF) as u32;
         Server {
-            keyspace: Keyspace::new(config.databases),
+            keyspace,
             config,
             clients: Clients::default(),
             stats,
@@ -215,6 +219,11 @@ impl Server {
     pub fn unpause(&mut self, purpose: crate::pause::Purpose) {
         self.pause.unpause(purpose, Instant::now());
         self.refresh_expire_mode();
+    }
+
+    /// CONFIG SET maxmemory-policy / lfu-*: keys count accesses the new way.
+    pub fn refresh_lfu_mode(&mut self) {
+        self.keyspace.lfu = lfu_settings(&self.config);
     }
 
     pub fn refresh_expire_mode(&mut self) {
@@ -354,6 +363,17 @@ impl Server {
 }
 
 /// Unix time in milliseconds.
+/// The LFU settings when the maxmemory policy is an LFU one.
+fn lfu_settings(c: &Config) -> Option<crate::keyspace::lfu::Lfu> {
+    use crate::config::MaxmemoryPolicy as P;
+    matches!(c.maxmemory_policy, P::AllkeysLfu | P::VolatileLfu).then_some(
+        crate::keyspace::lfu::Lfu {
+            log_factor: c.lfu_log_factor,
+            decay_time: c.lfu_decay_time,
+        },
+    )
+}
+
 pub fn unix_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -140,6 +140,7 @@ fn apply(ctx: &mut Ctx, name: &str) {
             let max = ctx.srv.config.slowlog_max_len as usize;
             ctx.srv.slowlog.entries.truncate(max);
         }
+        "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => ctx.srv.refresh_lfu_mode(),
         "port" | "bind" | "unixsocket" | "unixsocketperm" | "dir" => {
             log::warn!("CONFIG SET {name}: the new value takes effect after a restart");
         }

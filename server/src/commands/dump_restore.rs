@@ -106,13 +106,14 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if let Some(at) = expire_at {
         ctx.srv.keyspace.dbs[db].set_expire(&key, at);
     }
-    if let Some(secs) = idle {
-        let clock = ctx.srv.keyspace.lru_clock;
-        if let Some(e) = ctx.srv.keyspace.dbs[db].get_raw_mut(&key) {
-            e.lru = clock.wrapping_sub(secs.min(u32::MAX as i64) as u32) & 0xFF_FFFF;
-        }
+    // As Redis: under LFU only FREQ counts, otherwise only IDLETIME.
+    let lru = ctx
+        .srv
+        .keyspace
+        .restored_lru(freq.map(|f| f as u8), idle.map(|s| s as u64));
+    if let Some(e) = ctx.srv.keyspace.dbs[db].get_raw_mut(&key) {
+        e.lru = lru;
     }
-    let _ = freq; // LFU counters are not kept; accepted for compatibility.
     ctx.srv.keyspace.dirty += 1;
     ctx.notify(class::GENERIC, "restore", &key);
     if let (Some(at), false, true) = (expire_at, absttl, ctx.replicating()) {

@@ -80,9 +80,6 @@ const HELP: &[&str] = &[
 const SHARED_INTEGERS: i64 = 10_000;
 /// The reference count Redis reports for a shared object.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
-/// Initial LFU counter of a new object (LFU_INIT_VAL).
-const LFU_INIT_VAL: i64 = 5;
-
 fn is_lfu(p: MaxmemoryPolicy) -> bool {
     matches!(
         p,
@@ -154,13 +151,12 @@ fn idletime(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn freq(ctx: &mut Ctx) -> CmdResult {
-    if lookup(ctx).is_none() {
-        return Ok(());
-    }
+    let Some(e) = lookup(ctx) else { return Ok(()) };
+    let field = e.lru;
     if !is_lfu(ctx.srv.config.maxmemory_policy) {
         return Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
     }
-    // Access frequency is not tracked per key: report a new object's counter.
-    ctx.int(LFU_INIT_VAL);
+    let now = ctx.now_ms;
+    ctx.int(i64::from(ctx.srv.keyspace.lfu_counter(field, now)));
     Ok(())
 }

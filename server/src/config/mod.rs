@@ -253,6 +253,13 @@ pub struct Config {
     pub maxmemory: u64,
     /// What to do at the memory limit.
     pub maxmemory_policy: MaxmemoryPolicy,
+    /// LFU counter growth: the higher, the more hits a counter increment takes.
+    pub lfu_log_factor: u32,
+    /// Minutes per halving step of an LFU counter (0 = never decays).
+    pub lfu_decay_time: u32,
+    /// Delay per key while loading an RDB, in microseconds; a negative
+    /// value -N sleeps 1 us for one key in N on average (Redis's testing knob).
+    pub key_load_delay: i32,
     /// Active expiry effort, 1..=10.
     pub active_expire_effort: u32,
     /// DEL behaves like UNLINK.
@@ -397,6 +404,9 @@ impl Default for Config {
             requirepass: String::new(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            key_load_delay: 0,
             active_expire_effort: 1,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,

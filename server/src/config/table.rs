@@ -472,11 +472,13 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     other!("io-threads-do-reads", [], IMMUTABLE, Kind::Bool, "no"),
     other!("jemalloc-bg-thread", [], 0, Kind::Bool, "yes"),
-    other!(
+    intf!(
         "key-load-delay",
         [],
         HIDDEN,
-        Kind::Int(i32::MIN as i64, I32),
+        key_load_delay,
+        i32::MIN as i64,
+        I32,
         "0"
     ),
     other!("latency-monitor-threshold", [], 0, Kind::Int(0, I64), "0"),
@@ -511,8 +513,8 @@ pub static DIRECTIVES: &[Directive] = &[
         lazyfree_lazy_user_flush,
         "no"
     ),
-    other!("lfu-decay-time", [], 0, Kind::Int(0, I32), "1"),
-    other!("lfu-log-factor", [], 0, Kind::Int(0, I32), "10"),
+    intf!("lfu-decay-time", [], 0, lfu_decay_time, 0, I32, "1"),
+    intf!("lfu-log-factor", [], 0, lfu_log_factor, 0, I32, "10"),
     other!("list-compress-depth", [], 0, Kind::Int(0, I32), "0"),
     intf!(
         "list-max-listpack-size",

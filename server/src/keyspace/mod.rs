@@ -9,6 +9,7 @@ pub mod db;
 pub mod hugepage;
 pub mod index;
 pub mod lazyfree;
+pub mod lfu;
 pub mod listpack;
 pub mod slots;
 pub mod smallbytes;
@@ -34,6 +35,23 @@ pub struct KeyspaceStats {
     pub expire_cycle_cpu_milliseconds: u64,
 }
 
+/// An access's effect on an entry's `lru` field.
+#[derive(Clone, Copy)]
+enum Access {
+    Lru(u32),
+    /// Minute, settings, random number.
+    Lfu(u32, lfu::Lfu, u64),
+}
+
+impl Access {
+    fn apply(self, field: u32) -> u32 {
+        match self {
+            Access::Lru(clock) => clock,
+            Access::Lfu(min, l, rnd) => lfu::touched(field, min, l, rnd),
+        }
+    }
+}
+
 /// All databases of the server.
 pub struct Keyspace {
     pub dbs: Vec<Db>,
@@ -48,6 +66,9 @@ pub struct Keyspace {
     pub dirty: u64,
     /// Coarse clock (seconds) stamped on entries for OBJECT IDLETIME.
     pub lru_clock: u32,
+    /// Set under an LFU maxmemory policy: entries' `lru` fields hold LFU
+    /// counters instead (see [`lfu`]).
+    pub lfu: Option<lfu::Lfu>,
     /// Set when the last slow cycle ran out of time: before-sleep then runs a fast cycle.
     pub expire_backlog: bool,
     /// Record read misses (keyspace notification class `m`).
@@ -67,6 +88,7 @@ impl Keyspace {
             active_expire_enabled: true,
             dirty: 0,
             lru_clock: 0,
+            lfu: None,
             expire_backlog: false,
             record_misses: false,
             misses: Vec::new(),
@@ -103,21 +125,60 @@ impl Keyspace {
                 }
             }
         }
-        let lru = self.lru_clock;
-        let e = self.dbs[db].slot_mut(found?)?;
-        if !no_touch {
-            e.lru = lru;
+        let i = found?;
+        let access = (!no_touch).then(|| self.access_stamp(now));
+        let e = self.dbs[db].slot_mut(i)?;
+        if let Some(a) = access {
+            e.lru = a.apply(e.lru);
         }
         Some(e)
+    }
+
+    /// The `lru` field of a new key: the LRU clock, or under LFU the
+    /// current minute with the initial counter.
+    pub fn new_lru(&self) -> u32 {
+        match self.lfu {
+            Some(_) => lfu::pack(lfu::minutes(crate::server::unix_ms()), lfu::INIT_VAL),
+            None => self.lru_clock,
+        }
+    }
+
+    /// The `lru` field of a key loaded from an RDB or RESTOREd with a saved
+    /// LFU counter (`freq`) or idle time in seconds (`idle`), as Redis's
+    /// objectSetLRUOrLFU: under LFU only the counter counts, otherwise
+    /// only the idle time; without the one that counts, a new key's.
+    pub fn restored_lru(&self, freq: Option<u8>, idle: Option<u64>) -> u32 {
+        match (self.lfu, freq, idle) {
+            (Some(_), Some(f), _) => lfu::pack(lfu::minutes(crate::server::unix_ms()), f),
+            (None, _, Some(s)) => {
+                let clock = self.lru_clock;
+                clock.wrapping_sub(s.min(u32::MAX as u64) as u32) & 0xFF_FFFF
+            }
+            _ => self.new_lru(),
+        }
+    }
+
+    /// The LFU counter of a key as OBJECT FREQ reports it (decayed to now).
+    pub fn lfu_counter(&self, field: u32, now_ms: i64) -> u8 {
+        let decay = self.lfu.map_or(0, |l| l.decay_time);
+        lfu::counter(field, lfu::minutes(now_ms), decay)
+    }
+
+    /// What an access at `now` does to an entry's `lru` field.
+    fn access_stamp(&mut self, now: i64) -> Access {
+        match self.lfu {
+            Some(l) => Access::Lfu(lfu::minutes(now), l, self.random()),
+            None => Access::Lru(self.lru_clock),
+        }
     }
 
     /// Finds `key` for a write (no hit/miss accounting).
     pub fn lookup_write(&mut self, db: usize, key: &[u8], now: i64) -> Option<&mut Entry> {
         let i = self.live_slot(db, key, now)?;
         self.dbs[db].touch(key);
-        let lru = self.lru_clock;
+        let access = self.access_stamp(now);
         let e = self.dbs[db].slot_mut(i)?;
-        e.lru = lru;
+        e.lru = access.apply(e.lru);
         Some(e)
     }
 
@@ -150,9 +211,16 @@ impl Keyspace {
         }
     }
 
-    /// Stores `value` under `key`, clearing any previous expiry.
+    /// Stores `value` under `key`, clearing any previous expiry. Under LFU
+    /// an overwritten key keeps its counter, as in Redis.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value) {
-        let lru = self.lru_clock;
+        let lru = match self.lfu {
+            Some(_) => match self.dbs[db].get_raw(key) {
+                Some(e) => e.lru,
+                None => self.new_lru(),
+            },
+            None => self.lru_clock,
+        };
         self.dbs[db].insert(key, value, lru);
     }
 

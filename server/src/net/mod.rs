@@ -638,6 +638,12 @@ pub(crate) fn process_input(srv: &mut Server, c: &mut Client) {
             }
         }
     }
+    if c.parser.take_empty_line() {
+        if let Some(info) = c.replica.as_deref_mut() {
+            // A loading replica's keepalive refreshes its ACK time.
+            info.ack_time = std::time::Instant::now();
+        }
+    }
     // Once per batch: a batch reads at most READ_CAP_PER_TURN bytes of requests.
     cron::check_output_limits(srv, c);
 }

@@ -425,8 +425,30 @@ impl EventLoop {
         }
     }
 
+    /// While a snapshot loads, a newline to the primary at most once per
+    /// second, as Redis's replica does: the primary counts it as an ACK
+    /// (empty line from a replica), so its `repl-timeout` does not drop a
+    /// replica whose load outlasts it. Best effort: a full socket buffer
+    /// just skips this one.
+    fn loading_keepalive(&mut self) {
+        let Some(link) = self.server.repl.link.as_mut() else {
+            return;
+        };
+        if link
+            .newline_sent
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        link.newline_sent = Some(Instant::now());
+        if let Some(sock) = link.sock.as_mut() {
+            let _ = sock.write(b"\n");
+        }
+    }
+
     /// Loads the next batch of keys; at the end the link becomes a client.
     fn load_step(&mut self) -> bool {
+        self.loading_keepalive();
         let Some(mut loader) = self.server.repl.link.as_mut().and_then(|l| l.loader.take()) else {
             return false;
         };

@@ -139,6 +139,7 @@ pub fn write_dataset<W: Write>(
     for lib in srv.scripting.functions.libraries.values() {
         w.function(&lib.code)?;
     }
+    w.set_access(access_info(srv));
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -153,6 +154,22 @@ pub fn write_dataset<W: Write>(
         }
     }
     w.finish()
+}
+
+/// What Redis saves before each key under the current maxmemory policy:
+/// IDLE under an LRU one, FREQ under an LFU one.
+pub fn access_info(srv: &Server) -> writer::AccessInfo {
+    use crate::config::MaxmemoryPolicy as P;
+    match srv.config.maxmemory_policy {
+        P::AllkeysLru | P::VolatileLru => writer::AccessInfo::Lru {
+            clock: srv.keyspace.lru_clock,
+        },
+        P::AllkeysLfu | P::VolatileLfu => writer::AccessInfo::Lfu {
+            minute: crate::keyspace::lfu::minutes(crate::server::unix_ms()),
+            decay_time: srv.config.lfu_decay_time,
+        },
+        _ => writer::AccessInfo::None,
+    }
 }
 
 /// The writer options the configuration asks for.

@@ -1,6 +1,6 @@
 //! The RDB loader: the byte-level reader (lengths, strings with their integer
 //! and LZF encodings, doubles), the object decoder for every value type
-//! Redis 7.x and Valkey 8 write (types 0-5, 9-21, 24, 25) and the
+//! Redis 7.x and Valkey 8/9 write (types 0-5, 9-22, 24, 25) and the
 //! incremental file loader [`RdbLoader`] that puts keys and function
 //! libraries into a [`Server`].
 //!
@@ -49,6 +49,8 @@ pub mod ty {
     pub const STREAM_LISTPACKS_2: u8 = 19;
     pub const SET_LISTPACK: u8 = 20;
     pub const STREAM_LISTPACKS_3: u8 = 21;
+    /// Valkey 9: a hash with field expirations, (field, value, expiry) triples.
+    pub const HASH_2: u8 = 22;
     pub const HASH_METADATA: u8 = 24;
     pub const HASH_LISTPACK_EX: u8 = 25;
 }
@@ -357,6 +359,32 @@ pub fn module_name(id: u64) -> String {
     String::from_utf8_lossy(&name).into_owned()
 }
 
+/// What happened to hash-field TTLs (Redis 7.4 types 24/25, Valkey 9
+/// type 22) while loading: handoff keeps no per-field expiry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldTtls {
+    /// Fields loaded without the TTL they had.
+    pub kept_without_ttl: u64,
+    /// Fields whose TTL had already passed, dropped (loading as a primary).
+    pub expired_dropped: u64,
+}
+
+impl FieldTtls {
+    /// Counts one field with expiry `at`; true if it is loaded.
+    fn field(&mut self, at: i64, opts: &LoadOptions) -> bool {
+        if at == NO_EXPIRE {
+            return true;
+        }
+        if field_alive(at, opts) {
+            self.kept_without_ttl += 1;
+            true
+        } else {
+            self.expired_dropped += 1;
+            false
+        }
+    }
+}
+
 /// Reads the value of an object of type `typ`. None: an empty collection,
 /// which Redis skips.
 pub fn read_object(
@@ -364,6 +392,17 @@ pub fn read_object(
     typ: u8,
     enc: &Encodings,
     opts: &LoadOptions,
+) -> R<Option<Value>> {
+    read_object_counting(r, typ, enc, opts, &mut FieldTtls::default())
+}
+
+/// [`read_object`], counting what became of hash-field TTLs in `ttls`.
+pub fn read_object_counting(
+    r: &mut Reader<'_>,
+    typ: u8,
+    enc: &Encodings,
+    opts: &LoadOptions,
+    ttls: &mut FieldTtls,
 ) -> R<Option<Value>> {
     match typ {
         ty::STRING => Ok(Some(Value::from_bytes(&r.string()?))),
@@ -520,7 +559,25 @@ pub fn read_object(
                 } else {
                     (ttl as i64).wrapping_add(min_expire).wrapping_sub(1)
                 };
-                if field_alive(expire_at, opts) {
+                if ttls.field(expire_at, opts) {
+                    pairs.push((f, v));
+                }
+            }
+            build_hash(&pairs, enc)
+        }
+        ty::HASH_2 => {
+            let n = r.count()?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let f = r.string()?;
+                let v = r.string()?;
+                let at = r.i64_le()?;
+                // -1: this field has no TTL.
+                let at = if at == -1 { NO_EXPIRE } else { at };
+                if at != NO_EXPIRE && at < 0 {
+                    return Err(bad("hash field TTL"));
+                }
+                if ttls.field(at, opts) {
                     pairs.push((f, v));
                 }
             }
@@ -537,7 +594,7 @@ pub fn read_object(
             for t in elems.chunks_exact(3) {
                 let at = t[2].as_i64().ok_or_else(|| bad("hash field TTL"))?;
                 let at = if at == 0 { NO_EXPIRE } else { at };
-                if field_alive(at, opts) {
+                if ttls.field(at, opts) {
                     pairs.push((t[0].to_vec(), t[1].to_vec()));
                 }
             }
@@ -547,8 +604,9 @@ pub fn read_object(
     }
 }
 
-/// Hash-field TTLs (Redis 7.4) are not kept: a field already expired is
-/// dropped when loading as a primary; the others load without a TTL.
+/// Hash-field TTLs (Redis 7.4, Valkey 9) are not kept: a field already
+/// expired is dropped when loading as a primary; the others load without a
+/// TTL (the loader logs how many).
 fn field_alive(expire_at: i64, opts: &LoadOptions) -> bool {
     opts.keep_expired || expire_at == NO_EXPIRE || expire_at > opts.now_ms
 }
@@ -741,6 +799,7 @@ pub struct RdbLoader {
     aux: Vec<(Vec<u8>, Vec<u8>)>,
     keys_loaded: u64,
     keys_expired: u64,
+    field_ttls: FieldTtls,
     done: bool,
 }
 
@@ -759,6 +818,7 @@ impl RdbLoader {
             aux: Vec::new(),
             keys_loaded: 0,
             keys_expired: 0,
+            field_ttls: FieldTtls::default(),
             done: false,
         })
     }
@@ -785,6 +845,11 @@ impl RdbLoader {
     /// Keys skipped because their TTL had passed (loading as a primary).
     pub fn keys_expired(&self) -> u64 {
         self.keys_expired
+    }
+
+    /// What became of hash-field TTLs so far.
+    pub fn field_ttls(&self) -> FieldTtls {
+        self.field_ttls
     }
 
     /// Bytes consumed so far (for progress reports).
@@ -819,6 +884,14 @@ impl RdbLoader {
         if finished {
             self.check_trailer(&mut r)?;
             self.done = true;
+            let t = self.field_ttls;
+            if t.kept_without_ttl + t.expired_dropped > 0 {
+                log::warn!(
+                    "RDB hash field TTLs are not supported: {} fields loaded without their TTL, {} already expired fields dropped",
+                    t.kept_without_ttl,
+                    t.expired_dropped
+                );
+            }
         }
         Ok(finished)
     }
@@ -842,12 +915,20 @@ impl RdbLoader {
 
     fn run(&mut self, r: &mut Reader<'_>, srv: &mut Server, max_keys: usize) -> R<bool> {
         let enc = Encodings::from_config(&srv.config);
+        let delay = srv.config.key_load_delay;
+        // With `key-load-delay` a batch also ends after DELAYED_BATCH, so the
+        // event loop (and a replica's keepalive) keeps its pace.
+        let started = std::time::Instant::now();
         let mut loaded_now = 0usize;
         let mut expire_at = NO_EXPIRE;
         let mut idle: Option<u64> = None;
+        let mut freq: Option<u8> = None;
         loop {
             // Expire/idle/freq belong to the next key: stop only between keys.
-            if loaded_now >= max_keys && expire_at == NO_EXPIRE && idle.is_none() {
+            let between_keys = expire_at == NO_EXPIRE && idle.is_none() && freq.is_none();
+            let batch_done = loaded_now >= max_keys
+                || (delay != 0 && loaded_now > 0 && started.elapsed() >= DELAYED_BATCH);
+            if batch_done && between_keys {
                 return Ok(false);
             }
             let start = r.pos;
@@ -886,9 +967,7 @@ impl RdbLoader {
                         None => self.aux.push((k, v)),
                     }
                 }
-                op::FREQ => {
-                    r.u8()?;
-                }
+                op::FREQ => freq = Some(r.u8()?),
                 op::IDLE => idle = Some(r.length()?),
                 op::SLOT_INFO => {
                     r.length()?;
@@ -913,7 +992,8 @@ impl RdbLoader {
                 }
                 _ => {
                     let key = r.string()?;
-                    let value = read_object(r, t, &enc, &self.opts).map_err(|e| {
+                    let value = read_object_counting(r, t, &enc, &self.opts, &mut self.field_ttls)
+                        .map_err(|e| {
                         RdbError::new(format!(
                             "{} (key '{}', type {t}, at offset {start})",
                             e.0,
@@ -922,7 +1002,9 @@ impl RdbLoader {
                     })?;
                     let this_expire = std::mem::replace(&mut expire_at, NO_EXPIRE);
                     let this_idle = idle.take();
+                    let this_freq = freq.take();
                     loaded_now += 1;
+                    key_load_delay(delay, &mut srv.keyspace);
                     let Some(value) = value else {
                         continue;
                     };
@@ -943,11 +1025,7 @@ impl RdbLoader {
                         }
                         db.remove(&key);
                     }
-                    let clock = srv.keyspace.lru_clock;
-                    let lru = match this_idle {
-                        Some(s) => clock.wrapping_sub(s.min(u32::MAX as u64) as u32) & 0xFF_FFFF,
-                        None => clock,
-                    };
+                    let lru = srv.keyspace.restored_lru(this_freq, this_idle);
                     let db = &mut srv.keyspace.dbs[self.db];
                     db.insert(&key, value, lru);
                     if this_expire != NO_EXPIRE {
@@ -957,6 +1035,22 @@ impl RdbLoader {
                 }
             }
         }
+    }
+}
+
+/// The longest batch of keys a step loads while `key-load-delay` slows it.
+const DELAYED_BATCH: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `key-load-delay`: microseconds of sleep per loaded key; a negative -N
+/// sleeps 1 us for one key in N on average, as Redis's debugDelay.
+fn key_load_delay(usec: i32, ks: &mut crate::keyspace::Keyspace) {
+    let usec = if usec < 0 {
+        u64::from(ks.random().is_multiple_of(u64::from(usec.unsigned_abs())))
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
     }
 }
 

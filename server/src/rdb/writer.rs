@@ -47,12 +47,26 @@ impl Default for WriteOptions {
     }
 }
 
+/// The access data saved before each key, as Redis does under an LRU or
+/// LFU maxmemory policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessInfo {
+    /// Nothing (any other policy).
+    #[default]
+    None,
+    /// IDLE: seconds since the last access, from this LRU clock.
+    Lru { clock: u32 },
+    /// FREQ: the counter, decayed to this minute.
+    Lfu { minute: u32, decay_time: u32 },
+}
+
 /// Writes RDB items to `W`, keeping the CRC-64 of everything written.
 pub struct RdbWriter<W: Write> {
     out: W,
     crc: u64,
     opts: WriteOptions,
     written: u64,
+    access: AccessInfo,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -62,7 +76,13 @@ impl<W: Write> RdbWriter<W> {
             crc: 0,
             opts,
             written: 0,
+            access: AccessInfo::None,
         }
+    }
+
+    /// Saves IDLE or FREQ before each key from now on.
+    pub fn set_access(&mut self, access: AccessInfo) {
+        self.access = access;
     }
 
     /// Bytes written so far.
@@ -167,11 +187,28 @@ impl<W: Write> RdbWriter<W> {
         self.len(expires as u64)
     }
 
-    /// One key: its expiry, type, name and value.
+    /// One key: its expiry, access data, type, name and value.
     pub fn entry(&mut self, e: &Entry) -> io::Result<()> {
         if e.expire_at != NO_EXPIRE {
             self.byte(op::EXPIRETIME_MS)?;
             self.raw(&e.expire_at.to_le_bytes())?;
+        }
+        match self.access {
+            AccessInfo::None => {}
+            AccessInfo::Lru { clock } => {
+                // The 24-bit clock wraps, as OBJECT IDLETIME counts it.
+                let idle = if clock >= e.lru {
+                    clock - e.lru
+                } else {
+                    clock + (0xFF_FFFF - e.lru)
+                };
+                self.byte(op::IDLE)?;
+                self.len(u64::from(idle))?;
+            }
+            AccessInfo::Lfu { minute, decay_time } => {
+                let c = crate::keyspace::lfu::counter(e.lru, minute, decay_time);
+                self.raw(&[op::FREQ, c])?;
+            }
         }
         self.byte(object_type(&e.value))?;
         self.string(&e.key)?;

@@ -57,6 +57,8 @@ pub struct Replication {
     pub link: Option<replica::Link>,
     /// When the last PING went to the replicas.
     pub last_ping: Instant,
+    /// When the last keepalive newline went to replicas waiting for a snapshot.
+    pub last_newline: Instant,
     /// Client slots waiting in WAIT.
     pub waiting: Vec<usize>,
     /// A GETACK goes out before the loop sleeps (WAIT asked for one).
@@ -93,6 +95,7 @@ impl Replication {
             replicas: Vec::new(),
             link: None,
             last_ping: Instant::now(),
+            last_newline: Instant::now(),
             waiting: Vec::new(),
             getack_pending: false,
             sync: None,

@@ -756,6 +756,10 @@ pub fn finish_if_complete(srv: &mut Server) {
         let Some(info) = c.replica.as_deref_mut() else {
             continue;
         };
+        // Online from here for the timeout too, as Redis's
+        // replicaPutOnline: the ACK clock starts now, and a replica that
+        // takes long to load keeps it fresh with newlines.
+        info.ack_time = Instant::now();
         if info.capa_eof && job.file.is_none() {
             c.out.extend_from_slice(job.mark.as_bytes());
             info.state = ReplicaState::WaitAck;
@@ -806,14 +810,34 @@ pub fn cron(srv: &mut Server) -> Vec<usize> {
         super::propagate(srv, None, &[b"PING".as_ref()]);
     }
     let timeout = Duration::from_secs(srv.config.repl_timeout.max(1));
+    // Once per second, a newline to the replicas waiting for a snapshot to
+    // start or for the RDB file to be written (Redis's "pre-synchronization
+    // stage"): it keeps their read timeout from firing and does not count in
+    // the offset. A diskless transfer keeps the link busy by itself.
+    let newline = now.duration_since(srv.repl.last_newline) >= Duration::from_secs(1);
+    if newline {
+        srv.repl.last_newline = now;
+    }
+    let disk_job = srv.repl.sync.as_ref().is_some_and(|j| j.file.is_some());
     for &slot in &srv.repl.replicas {
-        let Some(c) = srv.clients.get(slot) else {
+        let Some(c) = srv.clients.get_mut(slot) else {
             continue;
         };
         let Some(info) = c.replica.as_deref() else {
             continue;
         };
-        if info.state == ReplicaState::Online
+        let presync = info.state == ReplicaState::WaitBgsave
+            || (info.state == ReplicaState::SendRdb && disk_job);
+        if newline && presync && !c.close_asap {
+            c.out.extend_from_slice(b"\n");
+            if !c.pending_write {
+                c.pending_write = true;
+                srv.pending_writes.push(slot);
+            }
+        }
+        // Redis times out a replica whose EOF-framed snapshot is sent and
+        // not yet acknowledged as an online one.
+        if matches!(info.state, ReplicaState::Online | ReplicaState::WaitAck)
             && !info.legacy_sync
             && now.duration_since(info.ack_time) > timeout
         {

@@ -76,6 +76,8 @@ pub struct Link {
     /// The db the stream continues in (`repl-stream-db` after a full sync;
     /// the link's last db after a partial resync).
     pub stream_db: usize,
+    /// When the last keepalive newline went to the primary while loading.
+    pub newline_sent: Option<Instant>,
 }
 
 impl Link {
@@ -99,6 +101,7 @@ impl Link {
             failover: false,
             retry_at: now,
             stream_db: 0,
+            newline_sent: None,
         }
     }
 }
