@@ -18,6 +18,11 @@ use common::workload::{must, repl_offset, wait_for};
 use common::{bulk, call, err, simple, TestServer};
 use handoff::protocol::{Connection, Frame};
 
+/// Exact used memory, so that maxmemory (the eviction test) has effect
+/// in-process as in the `handoff-server` binary.
+#[global_allocator]
+static ALLOC: handoff_server::alloc::CountingAlloc = handoff_server::alloc::CountingAlloc;
+
 fn paused(c: &mut Connection) -> (String, String, i64) {
     (
         field(c, "clients", "paused_reason"),
@@ -339,11 +344,12 @@ fn a_command_with_the_wrong_arity_is_answered_during_a_pause() {
     must(&mut admin, &["CLIENT", "UNPAUSE"]);
 }
 
-/// [NEWER] Eviction waits for the end of a pause. handoff does not evict
-/// at all yet (no maxmemory enforcement; INFO evicted_keys is always 0).
+/// [NEWER] Eviction waits for the end of a pause: CONFIG SET maxmemory
+/// starts eviction from the event loop, which finds writes paused and
+/// stops; the first command after UNPAUSE evicts.
 #[test]
-#[ignore = "handoff has no maxmemory eviction: evicted_keys never moves"]
 fn eviction_waits_for_the_end_of_a_pause() {
+    handoff_server::alloc::CountingAlloc::activate();
     let s = node();
     let mut c = s.connect();
     let evicted = num(&mut c, "stats", "evicted_keys");
