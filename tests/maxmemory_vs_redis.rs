@@ -27,8 +27,11 @@ struct Transcript {
 impl Transcript {
     fn x(&mut self, c: &mut Connection, args: &[&str]) -> Vec<u8> {
         let raw = exchange_raw(c, args);
-        self.lines
-            .push(format!("{} -> {}", args.join(" ").escape_debug(), show(&raw)));
+        self.lines.push(format!(
+            "{} -> {}",
+            args.join(" ").escape_debug(),
+            show(&raw)
+        ));
         raw
     }
 
@@ -125,9 +128,15 @@ fn scenario(server: &ExternalServer) -> Vec<String> {
     t.x(&mut r3, &["EXEC"]);
 
     // A volatile policy finds no key with a TTL: still refused.
-    t.x(&mut c, &["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]);
+    t.x(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "volatile-lru"],
+    );
     t.x(&mut c, &["SET", "k", "v"]);
-    t.x(&mut c, &["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"]);
+    t.x(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"],
+    );
     t.x(&mut c, &["SET", "k", "v"]);
     t.x(&mut c, &["DBSIZE"]);
     for field in ["maxmemory", "maxmemory_human", "maxmemory_policy"] {
@@ -155,7 +164,10 @@ fn scenario(server: &ExternalServer) -> Vec<String> {
     t.x(&mut watcher, &["WATCH", "a"]);
     t.x(&mut watcher, &["MULTI"]);
     t.x(&mut watcher, &["PING"]);
-    t.x(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    t.x(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
     t.x(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
     wait_for(10, "every key evicted", || {
         exchange_raw(&mut c, &["DBSIZE"]) == b":0\r\n"

@@ -431,7 +431,9 @@ pub fn before_command(
     name: &str,
     flags: u32,
 ) -> Option<&'static str> {
-    if srv.scripting.running.is_some() {
+    // A replica's own commands (REPLCONF ACK) never evict: the replica's
+    // client is out of the slab while they run, so the DELs would miss it.
+    if srv.scripting.running.is_some() || client.kind == ClientKind::Replica {
         return None;
     }
     let oom = perform(srv, Some(client)) == Outcome::Fail;
