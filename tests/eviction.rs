@@ -29,12 +29,37 @@ fn num(c: &mut Connection, section: &str, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("INFO {field}"))
 }
 
+/// The password that keeps other processes on this machine out: a client
+/// or replica of some other test, left pointing at a port that one of
+/// these servers now has, would write into it (seen: keys in db 3).
+const PASS: &str = "eviction-test";
+
+/// Starts a handoff-server process private to this test: a password is
+/// set and every client that got in before it is disconnected.
+fn private(args: &[&str]) -> ExternalServer {
+    let s = ExternalServer::start_at(Path::new(HANDOFF), args);
+    let mut c = s.connect();
+    must(&mut c, &["CONFIG", "SET", "requirepass", PASS]);
+    must(
+        &mut c,
+        &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+    );
+    must(&mut c, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    s
+}
+
+fn connect(s: &ExternalServer) -> Connection {
+    let mut c = s.connect();
+    must(&mut c, &["AUTH", PASS]);
+    c
+}
+
 /// A server whose maxmemory is ROOM above what it uses now, under `policy`.
 fn server(policy: &str, extra: &[&str]) -> (ExternalServer, Connection, u64) {
     let mut args = vec!["--maxmemory-policy", policy];
     args.extend_from_slice(extra);
-    let s = ExternalServer::start_at(Path::new(HANDOFF), &args);
-    let mut c = s.connect();
+    let s = private(&args);
+    let mut c = connect(&s);
     let limit = num(&mut c, "memory", "used_memory") + ROOM;
     must(&mut c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
     (s, c, limit)
@@ -233,27 +258,26 @@ fn evictions_reach_a_replica_as_dels_matching_the_notifications() {
     let pport = p.port.to_string();
     // The replica is over its own maxmemory but leaves eviction to its
     // primary (replica-ignore-maxmemory yes, the default).
-    let r = ExternalServer::start_at(
-        Path::new(HANDOFF),
-        &[
-            "--replicaof",
-            "127.0.0.1",
-            &pport,
-            "--maxmemory",
-            "1",
-            "--maxmemory-policy",
-            "allkeys-random",
-            "--notify-keyspace-events",
-            "Eg",
-        ],
-    );
-    let mut rc = r.connect();
+    let r = private(&[
+        "--masterauth",
+        PASS,
+        "--replicaof",
+        "127.0.0.1",
+        &pport,
+        "--maxmemory",
+        "1",
+        "--maxmemory-policy",
+        "allkeys-random",
+        "--notify-keyspace-events",
+        "Eg",
+    ]);
+    let mut rc = connect(&r);
     wait_for(20, "the replica linked", || {
         info_field(&mut rc, "replication", "master_link_status").as_deref() == Some("up")
     });
-    let mut evicted_sub = p.connect();
+    let mut evicted_sub = connect(&p);
     must(&mut evicted_sub, &["PSUBSCRIBE", "__keyevent@*__:evicted"]);
-    let mut del_sub = r.connect();
+    let mut del_sub = connect(&r);
     must(&mut del_sub, &["PSUBSCRIBE", "__keyevent@*__:del"]);
 
     fill(&mut c, "k");
@@ -290,6 +314,7 @@ fn evictions_reach_a_replica_as_dels_matching_the_notifications() {
     });
     assert_eq!(size(&mut c), Frame::Integer(30_000 - evicted as i64));
     // Reads on the replica still work although it is over its maxmemory.
+    assert_eq!(calls(&mut rc, "del"), evicted, "DELs the replica ran");
     let Frame::Bulk(key) = must(&mut c, &["RANDOMKEY"]) else {
         panic!("no key left");
     };
@@ -298,4 +323,43 @@ fn evictions_reach_a_replica_as_dels_matching_the_notifications() {
         must(&mut rc, &["GET", &key]),
         Frame::Bulk("v".repeat(VALUE).into())
     );
+}
+
+/// Calls of `cmd` in INFO commandstats.
+fn calls(c: &mut Connection, cmd: &str) -> u64 {
+    info_field(c, "commandstats", &format!("cmdstat_{cmd}"))
+        .and_then(|v| {
+            v.strip_prefix("calls=")
+                .and_then(|r| r.split(',').next())
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn lazy_eviction_sends_unlink_to_replicas() {
+    let (p, mut c, _) = server(
+        "allkeys-random",
+        &[
+            "--lazyfree-lazy-eviction",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
+    let pport = p.port.to_string();
+    let r = private(&["--masterauth", PASS, "--replicaof", "127.0.0.1", &pport]);
+    let mut rc = connect(&r);
+    wait_for(20, "the replica linked", || {
+        info_field(&mut rc, "replication", "master_link_status").as_deref() == Some("up")
+    });
+    fill(&mut c, "k");
+    must(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    let evicted = num(&mut c, "stats", "evicted_keys");
+    assert!(evicted > 10_000, "evicted {evicted}");
+    wait_for(20, "the replica ran every UNLINK", || {
+        calls(&mut rc, "unlink") == evicted
+    });
+    assert_eq!(calls(&mut rc, "del"), 0);
+    assert_eq!(must(&mut rc, &["DBSIZE"]), must(&mut c, &["DBSIZE"]));
 }

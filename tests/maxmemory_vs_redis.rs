@@ -52,17 +52,33 @@ const LIBRARY: &str = "#!lua name=lib\n\
     redis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}}\n\
     redis.register_function{function_name='oomok', callback=function() return redis.call('set','f','1') end, flags={'allow-oom'}}";
 
+/// Keeps other processes on this machine out (a client of another test
+/// left pointing at a recycled port would write here).
+const PASS: &str = "maxmemory-test";
+
+fn connect(server: &ExternalServer) -> Connection {
+    let mut c = server.connect();
+    assert_eq!(exchange_raw(&mut c, &["AUTH", PASS]), b"+OK\r\n");
+    c
+}
+
 fn scenario(server: &ExternalServer) -> Vec<String> {
     let mut t = Transcript { lines: Vec::new() };
-    let mut c = server.connect();
-    let mut other = server.connect();
+    let mut first = server.connect();
+    exchange_raw(&mut first, &["CONFIG", "SET", "requirepass", PASS]);
+    exchange_raw(
+        &mut first,
+        &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+    );
+    let mut c = connect(server);
+    let mut other = connect(server);
     t.x(&mut c, &["FLUSHALL"]);
     t.x(&mut c, &["SET", "a", "1"]);
     t.x(&mut c, &["FUNCTION", "LOAD", LIBRARY]);
     // A transaction queued before the limit, executed after it.
     t.x(&mut other, &["MULTI"]);
     t.x(&mut other, &["SET", "q", "1"]);
-    let mut reader = server.connect();
+    let mut reader = connect(server);
     t.x(&mut reader, &["MULTI"]);
     t.x(&mut reader, &["GET", "a"]);
 
@@ -118,7 +134,7 @@ fn scenario(server: &ExternalServer) -> Vec<String> {
     t.x(&mut c, &["UNLINK", "f"]);
 
     // RESP3: the same error.
-    let mut r3 = server.connect();
+    let mut r3 = connect(server);
     exchange_raw(&mut r3, &["HELLO", "3"]);
     t.x(&mut r3, &["SET", "k", "v"]);
     t.x(&mut r3, &["HSET", "h", "f", "v"]);
@@ -158,9 +174,9 @@ fn scenario(server: &ExternalServer) -> Vec<String> {
     t.x(&mut c, &["MSET", "b", "2", "c", "3"]);
     t.x(&mut c, &["DBSIZE"]);
     t.x(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "Ee"]);
-    let mut sub = server.connect();
+    let mut sub = connect(server);
     t.x(&mut sub, &["SUBSCRIBE", "__keyevent@0__:evicted"]);
-    let mut watcher = server.connect();
+    let mut watcher = connect(server);
     t.x(&mut watcher, &["WATCH", "a"]);
     t.x(&mut watcher, &["MULTI"]);
     t.x(&mut watcher, &["PING"]);
