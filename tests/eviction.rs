@@ -363,3 +363,39 @@ fn lazy_eviction_sends_unlink_to_replicas() {
     assert_eq!(calls(&mut rc, "del"), 0);
     assert_eq!(must(&mut rc, &["DBSIZE"]), must(&mut c, &["DBSIZE"]));
 }
+
+#[test]
+fn a_replica_evicts_by_itself_only_with_replica_ignore_maxmemory_no() {
+    let p = private(&["--repl-diskless-sync-delay", "0"]);
+    let mut c = connect(&p);
+    let pport = p.port.to_string();
+    let replica = |ignore: &str| {
+        private(&[
+            "--masterauth",
+            PASS,
+            "--replicaof",
+            "127.0.0.1",
+            &pport,
+            "--maxmemory",
+            "1",
+            "--maxmemory-policy",
+            "allkeys-random",
+            "--replica-ignore-maxmemory",
+            ignore,
+        ])
+    };
+    let (obeys, evicts) = (replica("yes"), replica("no"));
+    all_ok(&pipeline(&mut c, &set_cmds("k", 0..100, None)));
+    let mut o = connect(&obeys);
+    let mut e = connect(&evicts);
+    wait_for(20, "the replica that evicts emptied", || {
+        must(&mut e, &["DBSIZE"]) == Frame::Integer(0)
+    });
+    assert_eq!(num(&mut e, "stats", "evicted_keys"), 100);
+    wait_for(20, "the other replica synced", || {
+        must(&mut o, &["DBSIZE"]) == Frame::Integer(100)
+    });
+    assert_eq!(num(&mut o, "stats", "evicted_keys"), 0);
+    // A replica's evictions are its own: the primary keeps every key.
+    assert_eq!(must(&mut c, &["DBSIZE"]), Frame::Integer(100));
+}
