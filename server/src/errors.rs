@@ -24,6 +24,9 @@ pub const STRING_EXCEEDS: &str = "ERR string exceeds maximum allowed size (proto
 pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+/// A script with declared flags but without `allow-oom` (or `no-writes`), out of memory.
+pub const OOM_ALLOW_OOM: &str =
+    "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
 /// What SHUTDOWN callers get when the shutdown fails or is aborted.
 pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 pub const NO_SHUTDOWN: &str = "ERR No shutdown in progress.";

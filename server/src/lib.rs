@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod embed;
 pub mod errors;
+pub mod evict;
 pub mod geohash;
 pub mod hll;
 pub mod keyspace;

@@ -154,6 +154,8 @@ pub struct Server {
     /// Handles a script past busy-reply-threshold serves other clients
     /// with (see `net::busy`); None without an event loop.
     pub busy_io: Option<Box<crate::net::busy::BusyIo>>,
+    /// maxmemory: the eviction pool and run state (evict.rs).
+    pub evict: crate::evict::Evict,
 }
 
 impl Server {
@@ -197,6 +199,7 @@ impl Server {
             pause: Default::default(),
             maint: Default::default(),
             busy_io: None,
+            evict: Default::default(),
         }
     }
 
@@ -293,6 +296,12 @@ impl Server {
     /// clients watching a changed key. `current` is the client that ran the
     /// command (taken out of the slab while it runs).
     pub fn keys_changed(&mut self, current: &mut Client) {
+        self.keys_changed_by(Some(current));
+    }
+
+    /// [`Server::keys_changed`] for changes made outside a command (or
+    /// before it runs): `current`, if any, is the client taken out.
+    pub fn keys_changed_by(&mut self, mut current: Option<&mut Client>) {
         if self.watches.is_empty() && self.blocking.is_empty() {
             return;
         }
@@ -309,8 +318,8 @@ impl Server {
             }
         }
         for slot in self.watches.affected(&keys, &dbs) {
-            if slot == current.slot {
-                current.watch_dirty = true;
+            if let Some(cur) = current.as_deref_mut().filter(|c| c.slot == slot) {
+                cur.watch_dirty = true;
             } else if let Some(c) = self.clients.get_mut(slot) {
                 c.watch_dirty = true;
             }

@@ -137,6 +137,12 @@ pub struct Stats {
     pub eventloop: LoopStats,
     /// Highest used-memory estimate seen (INFO `used_memory_peak`; reset by CONFIG RESETSTAT).
     pub peak_memory: u64,
+    /// Keys evicted for maxmemory (INFO `evicted_keys`).
+    pub evicted_keys: u64,
+    /// Time spent over maxmemory in finished stretches, in microseconds.
+    pub total_eviction_exceeded_us: u64,
+    /// Since when memory has been over maxmemory (eviction unfinished).
+    pub eviction_exceeded_since: Option<std::time::Instant>,
 }
 
 /// Redis stops tracking new error kinds past this many, to bound memory.

@@ -141,6 +141,7 @@ fn apply(ctx: &mut Ctx, name: &str) {
             ctx.srv.slowlog.entries.truncate(max);
         }
         "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => ctx.srv.refresh_lfu_mode(),
+        "maxmemory" => crate::evict::limit_changed(ctx.srv),
         "port" | "bind" | "unixsocket" | "unixsocketperm" | "dir" => {
             log::warn!("CONFIG SET {name}: the new value takes effect after a restart");
         }

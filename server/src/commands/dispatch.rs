@@ -116,7 +116,8 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
     let checks = client.multi.is_some()
         || srv.repl.is_replica()
         || srv.pause.active != crate::pause::Actions::None
-        || srv.config.min_replicas_to_write > 0;
+        || srv.config.min_replicas_to_write > 0
+        || srv.config.maxmemory > 0;
     let flags = if checks {
         gate::effective_flags(srv, client, srv.commands.entries[id].gate, args)
     } else {
@@ -147,6 +148,16 @@ fn run(srv: &mut Server, client: &mut Client, args: &[Bytes], clock: &mut CmdClo
             }
             return;
         }
+    }
+    // maxmemory: evict, or refuse what may grow memory (after the redirect,
+    // before READONLY, as Redis's processCommand).
+    if srv.config.maxmemory > 0 {
+        if let Some(text) = crate::evict::before_command(srv, client, spec.name, flags) {
+            reject(srv, client, Some(id), text);
+            return;
+        }
+    }
+    if checks && client.kind != ClientKind::PrimaryLink {
         if let Some(text) = gate::write_gate(srv, flags) {
             reject(srv, client, Some(id), text);
             return;

@@ -424,10 +424,11 @@ fn memory_section(srv: &mut Server, w: &mut Section) {
         format_args!("{:.2}", ratio(m.rss, m.used)),
     );
     w.field("mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
-    w.field("mem_not_counted_for_evict", 0);
+    let not_counted = crate::evict::not_counted(srv);
+    w.field("mem_not_counted_for_evict", not_counted);
     w.field("mem_replication_backlog", 0);
     w.field("mem_total_replication_buffers", 0);
-    w.field("mem_clients_slaves", 0);
+    w.field("mem_clients_slaves", not_counted);
     w.field("mem_clients_normal", m.clients);
     w.field("mem_cluster_links", 0);
     w.field("mem_aof_buffer", 0);
@@ -525,10 +526,17 @@ fn stats_section(srv: &Server, w: &mut Section) {
         "expire_cycle_cpu_milliseconds",
         ks.expire_cycle_cpu_milliseconds,
     );
-    w.field("evicted_keys", 0);
+    w.field("evicted_keys", srv.stats.evicted_keys);
     w.field("evicted_clients", 0);
-    w.field("total_eviction_exceeded_time", 0);
-    w.field("current_eviction_exceeded_time", 0);
+    let current_us = srv
+        .stats
+        .eviction_exceeded_since
+        .map_or(0, |t| t.elapsed().as_micros() as u64);
+    w.field(
+        "total_eviction_exceeded_time",
+        (srv.stats.total_eviction_exceeded_us + current_us) / 1000,
+    );
+    w.field("current_eviction_exceeded_time", current_us / 1000);
     w.field("keyspace_hits", ks.hits);
     w.field("keyspace_misses", ks.misses);
     w.field("pubsub_channels", srv.pubsub.channels.len());

@@ -270,12 +270,16 @@ fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
     if !compat && !no_writes && ro {
         return Err(WRITE_FLAG_RO.into());
     }
+    if !compat && crate::evict::script_start_refused(ctx.srv, ctx.client, flags) {
+        return Err(errors::OOM_ALLOW_OOM.into());
+    }
     let args = ctx.args;
     let inv = Invocation {
         func,
         keys: &args[3..3 + nk],
         args: &args[3 + nk..],
         read_only: ro || no_writes,
+        allow_oom: !compat && flags & script_flags::ALLOW_OOM != 0,
         name: &sha,
         is_function: false,
         argv: args,
@@ -305,12 +309,20 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
     if ro && !no_writes {
         return Err(WRITE_FLAG_RO.into());
     }
+    let f_flags = f.flags;
+    if crate::evict::script_start_refused(ctx.srv, ctx.client, f_flags) {
+        return Err(errors::OOM_ALLOW_OOM.into());
+    }
+    let Some(f) = ctx.srv.scripting.functions.functions.get(&name) else {
+        return Err("ERR Function not found".into());
+    };
     let args = ctx.args;
     let inv = Invocation {
         func: f.callback.clone(),
         keys: &args[3..3 + nk],
         args: &args[3 + nk..],
         read_only: ro || no_writes,
+        allow_oom: f_flags & script_flags::ALLOW_OOM != 0,
         name: &name,
         is_function: true,
         argv: args,

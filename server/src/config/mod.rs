@@ -253,6 +253,14 @@ pub struct Config {
     pub maxmemory: u64,
     /// What to do at the memory limit.
     pub maxmemory_policy: MaxmemoryPolicy,
+    /// Keys sampled per database for each eviction pick.
+    pub maxmemory_samples: u32,
+    /// 0..=100: how long one eviction call may run (10 = 500 us, 100 = no limit).
+    pub maxmemory_eviction_tenacity: u32,
+    /// A replica leaves eviction to its primary (which sends DELs).
+    pub replica_ignore_maxmemory: bool,
+    /// Free evicted values in the background.
+    pub lazyfree_lazy_eviction: bool,
     /// LFU counter growth: the higher, the more hits a counter increment takes.
     pub lfu_log_factor: u32,
     /// Minutes per halving step of an LFU counter (0 = never decays).
@@ -404,6 +412,10 @@ impl Default for Config {
             requirepass: String::new(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            replica_ignore_maxmemory: true,
+            lazyfree_lazy_eviction: false,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             key_load_delay: 0,

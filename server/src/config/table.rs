@@ -490,7 +490,13 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Special,
         "50 99 99.9"
     ),
-    other!("lazyfree-lazy-eviction", [], 0, Kind::Bool, "no"),
+    boolf!(
+        "lazyfree-lazy-eviction",
+        [],
+        0,
+        lazyfree_lazy_eviction,
+        "no"
+    ),
     boolf!("lazyfree-lazy-expire", [], 0, lazyfree_lazy_expire, "no"),
     boolf!(
         "lazyfree-lazy-server-del",
@@ -557,11 +563,13 @@ pub static DIRECTIVES: &[Directive] = &[
     intf!("maxclients", [], 0, maxclients, 1, u32::MAX as i64, "10000"),
     memf!("maxmemory", [], 0, maxmemory, 0, u64::MAX, "0"),
     other!("maxmemory-clients", [], 0, Kind::Special, "0"),
-    other!(
+    intf!(
         "maxmemory-eviction-tenacity",
         [],
         0,
-        Kind::Int(0, 100),
+        maxmemory_eviction_tenacity,
+        0,
+        100,
         "10"
     ),
     enumf!(
@@ -572,7 +580,7 @@ pub static DIRECTIVES: &[Directive] = &[
         MaxmemoryPolicy,
         "noeviction"
     ),
-    other!("maxmemory-samples", [], 0, Kind::Int(1, I32), "5"),
+    intf!("maxmemory-samples", [], 0, maxmemory_samples, 1, I32, "5"),
     intf!(
         "min-replicas-max-lag",
         ["min-slaves-max-lag"],
@@ -718,11 +726,11 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     other!("replica-announced", [], 0, Kind::Bool, "yes"),
     other!("replica-ignore-disk-write-errors", [], 0, Kind::Bool, "no"),
-    other!(
+    boolf!(
         "replica-ignore-maxmemory",
         ["slave-ignore-maxmemory"],
         0,
-        Kind::Bool,
+        replica_ignore_maxmemory,
         "yes"
     ),
     other!(

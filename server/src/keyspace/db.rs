@@ -149,6 +149,17 @@ impl Db {
     }
 
     /// The slot number of `key` (see [`Db::slot`], [`Db::slot_mut`]).
+    /// Slab slots, live or free: a random number below it is a random
+    /// slot to sample (eviction).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot of the `pos`-th key with an expiry (eviction samples these).
+    pub fn expiring_slot(&self, pos: usize) -> Option<u32> {
+        self.expiring.get(pos).copied()
+    }
+
     pub fn find(&self, key: &[u8]) -> Option<u32> {
         self.slot_of(key)
     }

@@ -118,18 +118,19 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = Instant::now();
-            let timeout = if self.pending_reads.is_empty() && !self.repl_busy {
-                let cron = self.next_cron.saturating_duration_since(now);
-                [
-                    self.server.blocking.next_deadline(now),
-                    self.server.pause.next_deadline(now),
-                ]
-                .into_iter()
-                .flatten()
-                .fold(cron, Duration::min)
-            } else {
-                Duration::ZERO
-            };
+            let timeout =
+                if self.pending_reads.is_empty() && !self.repl_busy && !self.server.evict.running {
+                    let cron = self.next_cron.saturating_duration_since(now);
+                    [
+                        self.server.blocking.next_deadline(now),
+                        self.server.pause.next_deadline(now),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .fold(cron, Duration::min)
+                } else {
+                    Duration::ZERO
+                };
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -163,6 +164,10 @@ impl EventLoop {
                 slots.clear();
                 slots.append(&mut self.pending_reads);
                 self.pending_reads = slots;
+            }
+            if self.server.evict.running {
+                // An eviction run over maxmemory ran out of time: continue.
+                crate::evict::time_proc(&mut self.server);
             }
             let mut cron_ns = 0;
             if self.turn_started >= self.next_cron {

@@ -33,6 +33,9 @@ pub struct Invocation<'a> {
     pub args: &'a [Bytes],
     /// Writes are refused (EVAL_RO/FCALL_RO, or the `no-writes` flag).
     pub read_only: bool,
+    /// The `allow-oom` flag: commands that may grow memory run even when
+    /// the script started out of memory.
+    pub allow_oom: bool,
     /// The SHA1 of a script, or the name of a function (error messages).
     pub name: &'a str,
     /// Functions get KEYS and ARGV as arguments, scripts as globals.
@@ -99,11 +102,13 @@ pub fn run(
         let client_resp3 = client.resp >= 3;
         client.in_exec = true;
         let read_only = inv.read_only;
+        let allow_oom = inv.allow_oom;
         let result = lua.scope(|scope| {
             let call = scope.create_function_mut(|lua, (op, args): (Value, Variadic<Value>)| {
                 match op {
                     Value::Boolean(acl) => {
-                        script_call(lua, srv, client, clock, read_only, saved_resp, acl, args)
+                        let modes = (read_only, allow_oom);
+                        script_call(lua, srv, client, clock, modes, saved_resp, acl, args)
                     }
                     // The hook's serving step.
                     _ => Ok((true, Value::Integer(busy_step(srv)))),
@@ -232,7 +237,7 @@ fn script_call(
     srv: &mut Server,
     client: &mut Client,
     clock: &mut CmdClock,
-    read_only: bool,
+    (read_only, allow_oom): (bool, bool),
     caller_resp: u8,
     acl: bool,
     args: Variadic<Value>,
@@ -303,6 +308,11 @@ fn script_call(
         if let Some(text) = gate::write_gate(srv, srv.commands.entries[id].gate.flags) {
             return err_value(lua, text);
         }
+    }
+    // Out of memory when the script started: its first command that may
+    // grow memory is refused; after a write it must run to the end.
+    if crate::evict::script_call_refused(srv, client, allow_oom, spec.flags) {
+        return err_value(lua, crate::errors::OOM);
     }
     if spec.has(flag::WRITE) {
         // As Redis, from here on the script cannot be killed, whether or
