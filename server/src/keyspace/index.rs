@@ -14,14 +14,22 @@
 //! survives any inserts and removes between steps. Every entry left in the
 //! old table sits at a slot the cursor has not passed yet.
 //!
+//! What is left of a resize in one step is the new table itself: allocating
+//! it and writing its control bytes (4 MiB at 1.8M keys, a few ms, far more
+//! when the machine is slow to hand out fresh pages). A big table's successor
+//! is therefore prepared on a background thread once the table is three
+//! quarters full, and the resize takes it when it is ready.
+//!
 //! The index only stores slot numbers; whatever owns the slots says which
 //! key a slot holds ([`SlotKeys`]). The keyspace's entry slab is one owner;
 //! the big encodings of hashes, sets and sorted sets index their slabs of
 //! fields and members the same way, so a collection of millions of members
 //! grows without a stall either.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, Sender};
 use hashbrown::HashTable;
 
 use super::slots::Slots;
@@ -61,8 +69,11 @@ const SHRINK_BELOW: usize = 10;
 /// Smallest capacity a shrink goes down to.
 const MIN_CAPACITY: usize = 64;
 
+/// Tables of at least this capacity get their successor prepared off the
+/// event loop (smaller ones take well under a millisecond to make).
+const PREPARE_FROM: usize = 1 << 16;
+
 /// The key index of one database (or of one big collection).
-#[derive(Clone)]
 pub struct KeyIndex {
     table: HashTable<u32>,
     /// The table being emptied into `table` during a resize.
@@ -70,6 +81,53 @@ pub struct KeyIndex {
     /// Next slot number the resize looks at.
     cursor: usize,
     hasher: ahash::RandomState,
+    /// The next, bigger table, being made on the background thread.
+    next: Option<Prepared>,
+}
+
+/// A table on order from the preparer thread.
+struct Prepared {
+    capacity: usize,
+    ready: Receiver<HashTable<u32>>,
+}
+
+impl Clone for KeyIndex {
+    fn clone(&self) -> Self {
+        KeyIndex {
+            table: self.table.clone(),
+            old: self.old.clone(),
+            cursor: self.cursor,
+            hasher: self.hasher.clone(),
+            next: None,
+        }
+    }
+}
+
+/// Orders a table for `capacity` keys from the process-wide preparer thread
+/// (started at the first order). If the thread cannot start, the order is
+/// never filled and the resize makes the table itself.
+fn order_table(capacity: usize) -> Receiver<HashTable<u32>> {
+    type Order = (usize, Sender<HashTable<u32>>);
+    static ORDERS: OnceLock<Option<Sender<Order>>> = OnceLock::new();
+    let orders = ORDERS.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::unbounded::<Order>();
+        std::thread::Builder::new()
+            .name("index-tables".into())
+            .spawn(move || {
+                for (capacity, reply) in rx {
+                    // A resize that gave up waiting dropped its receiver:
+                    // the table is freed here, off the loop too.
+                    let _ = reply.send(HashTable::with_capacity(capacity));
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    let (reply, ready) = crossbeam_channel::bounded(1);
+    if let Some(orders) = orders {
+        let _ = orders.send((capacity, reply));
+    }
+    ready
 }
 
 impl KeyIndex {
@@ -85,6 +143,7 @@ impl KeyIndex {
             old: None,
             cursor: 0,
             hasher,
+            next: None,
         }
     }
 
@@ -134,9 +193,17 @@ impl KeyIndex {
 
     /// Adds slot `i`, whose key (hashing to `hash`) is not in the index yet.
     pub fn insert(&mut self, hash: u64, i: u32, slots: &impl SlotKeys) {
-        if self.old.is_none() && self.table.len() >= self.table.capacity() {
-            let target = (self.table.len() * 2).max(4);
-            self.start_resize(target);
+        if self.old.is_none() {
+            let (len, cap) = (self.table.len(), self.table.capacity());
+            if len >= cap {
+                self.start_resize((len * 2).max(4));
+            } else if cap >= PREPARE_FROM && self.next.is_none() && len >= cap / 4 * 3 {
+                // The resize above will ask for twice the capacity.
+                self.next = Some(Prepared {
+                    capacity: cap * 2,
+                    ready: order_table(cap * 2),
+                });
+            }
         }
         self.step(slots, STEP_ENTRIES);
         let hasher = &self.hasher;
@@ -210,7 +277,12 @@ impl KeyIndex {
 
     /// Sets the current table aside and allocates one for `capacity` keys.
     fn start_resize(&mut self, capacity: usize) {
-        let fresh = HashTable::with_capacity(capacity);
+        let prepared = self
+            .next
+            .take()
+            .filter(|p| p.capacity == capacity)
+            .and_then(|p| p.ready.try_recv().ok());
+        let fresh = prepared.unwrap_or_else(|| HashTable::with_capacity(capacity));
         self.old = Some(std::mem::replace(&mut self.table, fresh));
         self.cursor = 0;
     }
@@ -371,6 +443,41 @@ mod tests {
             assert_eq!(f.find(&format!("k{k}")).is_some(), expect_present, "k{k}");
         }
         assert_eq!(f.index.len(), f.index.table.len());
+    }
+
+    #[test]
+    fn a_big_index_takes_its_next_table_from_the_preparer() {
+        let mut f = Fixture::new();
+        // Fill up to three quarters of a table past PREPARE_FROM: the order goes out.
+        while f.index.table.capacity() < PREPARE_FROM || f.index.is_resizing() {
+            let n = f.index.len();
+            f.add(&format!("k{n}"));
+            while f.index.rehash_for(&f.slots, Duration::from_millis(5)) {}
+        }
+        let cap = f.index.table.capacity();
+        while f.index.next.is_none() {
+            let n = f.index.len();
+            f.add(&format!("k{n}"));
+        }
+        assert_eq!(f.index.next.as_ref().map(|p| p.capacity), Some(cap * 2));
+        // Give the thread time, then fill up: the resize takes the prepared table.
+        let ready = f.index.next.as_ref().unwrap().ready.clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ready.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(!ready.is_empty(), "the preparer never delivered");
+        while !f.index.is_resizing() {
+            let n = f.index.len();
+            f.add(&format!("k{n}"));
+        }
+        assert!(f.index.next.is_none());
+        assert!(ready.is_empty(), "the prepared table was taken");
+        assert!(f.index.table.capacity() >= cap * 2);
+        while f.index.rehash_for(&f.slots, Duration::from_millis(5)) {}
+        for k in (0..f.index.len()).step_by(97) {
+            assert_eq!(f.find(&format!("k{k}")), Some(k as u32));
+        }
     }
 
     #[test]
