@@ -524,6 +524,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// The median of `f` over the rounds of `kind` that have a value; None without any.
+fn median_of(
+    samples: &[(String, Vec<Sample>)],
+    kind: &str,
+    f: impl Fn(&Sample) -> Option<f64>,
+) -> Option<f64> {
+    let v: Vec<f64> = samples
+        .iter()
+        .find(|(k, _)| k == kind)?
+        .1
+        .iter()
+        .filter_map(f)
+        .collect();
+    (!v.is_empty()).then(|| median(v))
+}
+
 fn shown_ms(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())
 }
@@ -622,26 +638,8 @@ fn main() {
         }
     }
 
-    let med_opt = |kind: &str, f: fn(&Sample) -> Option<f64>| -> Option<f64> {
-        let v: Vec<f64> = samples
-            .iter()
-            .find(|(k, _)| k == kind)?
-            .1
-            .iter()
-            .filter_map(f)
-            .collect();
-        (!v.is_empty()).then(|| median(v))
-    };
-    let med = |kind: &str, f: fn(&Sample) -> f64| -> Option<f64> {
-        let v: Vec<f64> = samples
-            .iter()
-            .find(|(k, _)| k == kind)?
-            .1
-            .iter()
-            .map(f)
-            .collect();
-        (!v.is_empty()).then(|| median(v))
-    };
+    let med_opt = |kind: &str, f: fn(&Sample) -> Option<f64>| median_of(&samples, kind, f);
+    let med = |kind: &str, f: fn(&Sample) -> f64| median_of(&samples, kind, |s| Some(f(s)));
     println!(
         "\nMedian of {} rounds, {} keys. Stall = longest PING round trip on the probe connection. \
          Loop busy at a stretch = most CPU time the server's main thread got within one PING \

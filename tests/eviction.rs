@@ -258,19 +258,7 @@ fn evictions_reach_a_replica_as_dels_matching_the_notifications() {
     let pport = p.port.to_string();
     // The replica is over its own maxmemory but leaves eviction to its
     // primary (replica-ignore-maxmemory yes, the default).
-    let r = private(&[
-        "--masterauth",
-        PASS,
-        "--replicaof",
-        "127.0.0.1",
-        &pport,
-        "--maxmemory",
-        "1",
-        "--maxmemory-policy",
-        "allkeys-random",
-        "--notify-keyspace-events",
-        "Eg",
-    ]);
+    let r = over_limit_replica_of(&pport, &["--notify-keyspace-events", "Eg"]);
     let mut rc = connect(&r);
     wait_for(20, "the replica linked", || {
         info_field(&mut rc, "replication", "master_link_status").as_deref() == Some("up")
@@ -364,26 +352,31 @@ fn lazy_eviction_sends_unlink_to_replicas() {
     assert_eq!(must(&mut rc, &["DBSIZE"]), must(&mut c, &["DBSIZE"]));
 }
 
+/// A replica of the primary on `port`, always over its own maxmemory
+/// (1 byte, allkeys-random), with `extra` directives.
+fn over_limit_replica_of(port: &str, extra: &[&str]) -> ExternalServer {
+    let mut args = vec![
+        "--masterauth",
+        PASS,
+        "--replicaof",
+        "127.0.0.1",
+        port,
+        "--maxmemory",
+        "1",
+        "--maxmemory-policy",
+        "allkeys-random",
+    ];
+    args.extend_from_slice(extra);
+    private(&args)
+}
+
 #[test]
 fn a_replica_evicts_by_itself_only_with_replica_ignore_maxmemory_no() {
     let p = private(&["--repl-diskless-sync-delay", "0"]);
     let mut c = connect(&p);
     let pport = p.port.to_string();
-    let replica = |ignore: &str| {
-        private(&[
-            "--masterauth",
-            PASS,
-            "--replicaof",
-            "127.0.0.1",
-            &pport,
-            "--maxmemory",
-            "1",
-            "--maxmemory-policy",
-            "allkeys-random",
-            "--replica-ignore-maxmemory",
-            ignore,
-        ])
-    };
+    let replica =
+        |ignore: &str| over_limit_replica_of(&pport, &["--replica-ignore-maxmemory", ignore]);
     let (obeys, evicts) = (replica("yes"), replica("no"));
     all_ok(&pipeline(&mut c, &set_cmds("k", 0..100, None)));
     let mut o = connect(&obeys);
