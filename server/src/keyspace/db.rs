@@ -78,7 +78,7 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         Db {
-            index: KeyIndex::new(),
+            index: KeyIndex::new().preparing_tables(),
             slots: Slots::default(),
             free: Vec::new(),
             expiring: Vec::new(),
@@ -290,7 +290,7 @@ impl Db {
         let track = self.track;
         let record_new = self.record_new;
         *self = Db {
-            index: KeyIndex::with_hasher(self.index.hasher().clone()),
+            index: KeyIndex::with_hasher(self.index.hasher().clone()).preparing_tables(),
             ..Db::new()
         };
         self.track = track;
@@ -306,7 +306,7 @@ impl Db {
         let mut old = std::mem::replace(
             self,
             Db {
-                index: KeyIndex::with_hasher(self.index.hasher().clone()),
+                index: KeyIndex::with_hasher(self.index.hasher().clone()).preparing_tables(),
                 ..Db::new()
             },
         );

@@ -16,9 +16,12 @@
 //!
 //! What is left of a resize in one step is the new table itself: allocating
 //! it and writing its control bytes (4 MiB at 1.8M keys, a few ms, far more
-//! when the machine is slow to hand out fresh pages). A big table's successor
-//! is therefore prepared on a background thread once the table is three
-//! quarters full, and the resize takes it when it is ready.
+//! when the machine is slow to hand out fresh pages). A database's big index
+//! therefore has its successor prepared on a background thread once the table
+//! is three quarters full, and the resize takes it when it is ready. The
+//! prepared table is held until then (twice the table's size), a price paid
+//! once per database but not per big collection, whose indexes make their
+//! tables themselves (3.4 ms at 1.8M members measured).
 //!
 //! The index only stores slot numbers; whatever owns the slots says which
 //! key a slot holds ([`SlotKeys`]). The keyspace's entry slab is one owner;
@@ -81,6 +84,8 @@ pub struct KeyIndex {
     /// Next slot number the resize looks at.
     cursor: usize,
     hasher: ahash::RandomState,
+    /// Whether big tables order their successor ahead (database indexes).
+    prepares: bool,
     /// The next, bigger table, being made on the background thread.
     next: Option<Prepared>,
 }
@@ -98,6 +103,7 @@ impl Clone for KeyIndex {
             old: self.old.clone(),
             cursor: self.cursor,
             hasher: self.hasher.clone(),
+            prepares: self.prepares,
             next: None,
         }
     }
@@ -143,8 +149,15 @@ impl KeyIndex {
             old: None,
             cursor: 0,
             hasher,
+            prepares: false,
             next: None,
         }
+    }
+
+    /// The same index, ordering each big table's successor ahead of need.
+    pub fn preparing_tables(mut self) -> Self {
+        self.prepares = true;
+        self
     }
 
     /// An empty index with room for `n` keys before its first resize.
@@ -197,7 +210,11 @@ impl KeyIndex {
             let (len, cap) = (self.table.len(), self.table.capacity());
             if len >= cap {
                 self.start_resize((len * 2).max(4));
-            } else if cap >= PREPARE_FROM && self.next.is_none() && len >= cap / 4 * 3 {
+            } else if self.prepares
+                && cap >= PREPARE_FROM
+                && self.next.is_none()
+                && len >= cap / 4 * 3
+            {
                 // The resize above will ask for twice the capacity.
                 self.next = Some(Prepared {
                     capacity: cap * 2,
@@ -448,6 +465,7 @@ mod tests {
     #[test]
     fn a_big_index_takes_its_next_table_from_the_preparer() {
         let mut f = Fixture::new();
+        f.index = KeyIndex::new().preparing_tables();
         // Fill up to three quarters of a table past PREPARE_FROM: the order goes out.
         while f.index.table.capacity() < PREPARE_FROM || f.index.is_resizing() {
             let n = f.index.len();
