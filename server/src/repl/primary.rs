@@ -621,8 +621,7 @@ fn start_snapshot(srv: &mut Server, replicas: Vec<usize>, diskless: bool) {
             c.out
                 .extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
         }
-        srv.pending_writes.push(slot);
-        c.pending_write = true;
+        queue_flush(&mut srv.pending_writes, c);
     }
     // Stream commands after the snapshot start with a SELECT.
     srv.repl.stream_db = None;
@@ -691,10 +690,7 @@ pub fn pump_snapshot(srv: &mut Server) -> bool {
             match c.replica.as_deref() {
                 Some(i) if i.capa_eof => {
                     c.out.extend_from_slice(chunk);
-                    if !c.pending_write {
-                        c.pending_write = true;
-                        srv.pending_writes.push(slot);
-                    }
+                    queue_flush(&mut srv.pending_writes, c);
                 }
                 Some(_) => needs_collect = true,
                 None => {}
@@ -776,10 +772,7 @@ pub fn finish_if_complete(srv: &mut Server) {
                 log::info!("Synchronization with replica {} succeeded", c.addr);
             }
         }
-        if !c.pending_write {
-            c.pending_write = true;
-            srv.pending_writes.push(slot);
-        }
+        queue_flush(&mut srv.pending_writes, c);
     }
     if ok {
         log::info!("Background RDB transfer terminated with success");
@@ -823,23 +816,24 @@ pub fn cron(srv: &mut Server) -> Vec<usize> {
         let Some(c) = srv.clients.get_mut(slot) else {
             continue;
         };
-        let Some(info) = c.replica.as_deref() else {
+        let Some((state, legacy_sync, ack_time)) = c
+            .replica
+            .as_deref()
+            .map(|i| (i.state, i.legacy_sync, i.ack_time))
+        else {
             continue;
         };
-        let presync = info.state == ReplicaState::WaitBgsave
-            || (info.state == ReplicaState::SendRdb && disk_job);
+        let presync =
+            state == ReplicaState::WaitBgsave || (state == ReplicaState::SendRdb && disk_job);
         if newline && presync && !c.close_asap {
             c.out.extend_from_slice(b"\n");
-            if !c.pending_write {
-                c.pending_write = true;
-                srv.pending_writes.push(slot);
-            }
+            queue_flush(&mut srv.pending_writes, c);
         }
         // Redis times out a replica whose EOF-framed snapshot is sent and
         // not yet acknowledged as an online one.
-        if matches!(info.state, ReplicaState::Online | ReplicaState::WaitAck)
-            && !info.legacy_sync
-            && now.duration_since(info.ack_time) > timeout
+        if matches!(state, ReplicaState::Online | ReplicaState::WaitAck)
+            && !legacy_sync
+            && now.duration_since(ack_time) > timeout
         {
             log::warn!(
                 "Disconnecting timedout replica (streaming sync): {}",
@@ -866,4 +860,13 @@ pub fn send_getack(srv: &mut Server) {
 /// its offset (the one before this command).
 pub fn propagate_getack(srv: &mut Server) {
     super::propagate(srv, None, &["REPLCONF", "GETACK", "*"]);
+}
+
+/// Queues a replica's output for the flush before the loop sleeps, once
+/// (`Server::schedule_write` for a client already borrowed from the slab).
+fn queue_flush(pending_writes: &mut Vec<usize>, c: &mut Client) {
+    if !c.pending_write {
+        c.pending_write = true;
+        pending_writes.push(c.slot);
+    }
 }
