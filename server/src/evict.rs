@@ -21,6 +21,7 @@ use crate::client::{Client, ClientKind};
 use crate::commands::spec::flag;
 use crate::config::MaxmemoryPolicy as Policy;
 use crate::keyspace::{Keyspace, NO_EXPIRE};
+use crate::rng::Rng;
 use crate::server::Server;
 
 /// Candidates kept between calls (Redis's EVPOOL_SIZE).
@@ -60,7 +61,7 @@ pub struct Evict {
     /// Whether the command being run started out of memory: a script's
     /// first write that may grow memory is refused then.
     pub oom_at_start: bool,
-    rng: u64,
+    rng: Rng,
 }
 
 impl Default for Evict {
@@ -70,24 +71,15 @@ impl Default for Evict {
             next_db: 0,
             running: false,
             oom_at_start: false,
-            rng: 0x9e37_79b9_7f4a_7c15 ^ (std::process::id() as u64).rotate_left(29),
+            rng: Rng::new(0x9e37_79b9_7f4a_7c15 ^ (std::process::id() as u64).rotate_left(29)),
         }
     }
 }
 
 impl Evict {
     fn random(&mut self) -> u64 {
-        next_random(&mut self.rng)
+        self.rng.next_u64()
     }
-}
-
-fn next_random(state: &mut u64) -> u64 {
-    let mut x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    x
 }
 
 /// The policies that pick from any key (the others only from keys with a TTL).
@@ -270,7 +262,7 @@ fn pick_random(srv: &mut Server, all: bool) -> Option<(usize, Box<[u8]>)> {
         let d = &dbs[j];
         if all {
             let rng = &mut ev.rng;
-            if let Some(e) = d.random_key(|| next_random(rng)) {
+            if let Some(e) = d.random_key(|| rng.next_u64()) {
                 return Some((j, e.key[..].into()));
             }
         } else if d.expires_len() > 0 {
@@ -343,7 +335,7 @@ fn populate(ev: &mut Evict, ks: &Keyspace, policy: Policy, db: usize, samples: u
     }
     if got == 0 {
         let rng = &mut ev.rng;
-        let found = d.random_key(|| next_random(rng));
+        let found = d.random_key(|| rng.next_u64());
         if let Some(e) = found.filter(|e| all || e.expire_at != NO_EXPIRE) {
             let s = score(ks, policy, e, now_ms);
             let key: Box<[u8]> = e.key[..].into();

@@ -25,6 +25,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod rdb;
 pub mod repl;
+pub mod rng;
 pub mod scripting;
 pub mod server;
 pub mod shutdown;

@@ -21,6 +21,8 @@ pub use value::{RStr, RawStr, Value};
 
 use std::time::{Duration, Instant};
 
+use crate::rng::Rng;
+
 /// A key in a numbered database.
 pub type DbKey = (usize, Box<[u8]>);
 
@@ -78,7 +80,7 @@ pub struct Keyspace {
     /// just expired is raised after its `expired` event, as Redis raises
     /// both from inside the lookup.
     pub misses: Vec<(usize, DbKey)>,
-    rng: u64,
+    rng: Rng,
 }
 
 impl Keyspace {
@@ -95,18 +97,13 @@ impl Keyspace {
             expire_backlog: false,
             record_misses: false,
             misses: Vec::new(),
-            rng: 0x2545_f491_4f6c_dd1d ^ std::process::id() as u64,
+            rng: Rng::new(0x2545_f491_4f6c_dd1d ^ std::process::id() as u64),
         }
     }
 
     /// A cheap pseudo-random number (xorshift), for sampling.
     pub fn random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
+        self.rng.next_u64()
     }
 
     /// Finds `key` for a read: counts a hit or a miss, expires it lazily,

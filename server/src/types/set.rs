@@ -46,31 +46,8 @@ impl Limits {
     }
 }
 
-/// A small xorshift generator, seeded by the caller once per command.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A uniform number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        (self.next_u64() % n as u64) as usize
-    }
-}
+/// The generator set commands seed once per command.
+pub use crate::rng::Rng;
 
 /// One member as stored: integers in an intset are not kept as text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
