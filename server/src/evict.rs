@@ -348,16 +348,7 @@ fn score(ks: &Keyspace, policy: Policy, e: &crate::keyspace::Entry, now_ms: i64)
     match policy {
         Policy::AllkeysLfu | Policy::VolatileLfu => 255 - ks.lfu_counter(e.lru, now_ms) as u64,
         Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
-        _ => {
-            // 24 bits of seconds that wrap, as OBJECT IDLETIME reads them.
-            let clock = ks.lru_clock;
-            let idle = if clock >= e.lru {
-                clock - e.lru
-            } else {
-                clock + (0xFF_FFFF - e.lru)
-            };
-            idle as u64 * 1000
-        }
+        _ => crate::keyspace::lru_idle_secs(ks.lru_clock, e.lru) as u64 * 1000,
     }
 }
 

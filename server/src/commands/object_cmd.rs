@@ -139,13 +139,7 @@ fn idletime(ctx: &mut Ctx) -> CmdResult {
     if is_lfu(ctx.srv.config.maxmemory_policy) {
         return Err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
     }
-    // The LRU clock is 24 bits of seconds and wraps, as Redis's.
-    let clock = ctx.srv.keyspace.lru_clock;
-    let idle = if clock >= lru {
-        clock - lru
-    } else {
-        clock + (0xFF_FFFF - lru)
-    };
+    let idle = crate::keyspace::lru_idle_secs(ctx.srv.keyspace.lru_clock, lru);
     ctx.int(i64::from(idle));
     Ok(())
 }

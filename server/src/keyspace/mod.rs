@@ -37,6 +37,17 @@ pub struct KeyspaceStats {
     pub expire_cycle_cpu_milliseconds: u64,
 }
 
+/// Seconds since an entry's LRU stamp `lru` at LRU clock `clock` (OBJECT
+/// IDLETIME, the RDB's IDLE opcode, LRU eviction): the clock is 24 bits of
+/// seconds and wraps, as Redis's.
+pub fn lru_idle_secs(clock: u32, lru: u32) -> u32 {
+    if clock >= lru {
+        clock - lru
+    } else {
+        clock + (0xFF_FFFF - lru)
+    }
+}
+
 /// An access's effect on an entry's `lru` field.
 #[derive(Clone, Copy)]
 enum Access {

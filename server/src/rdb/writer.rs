@@ -196,12 +196,7 @@ impl<W: Write> RdbWriter<W> {
         match self.access {
             AccessInfo::None => {}
             AccessInfo::Lru { clock } => {
-                // The 24-bit clock wraps, as OBJECT IDLETIME counts it.
-                let idle = if clock >= e.lru {
-                    clock - e.lru
-                } else {
-                    clock + (0xFF_FFFF - e.lru)
-                };
+                let idle = crate::keyspace::lru_idle_secs(clock, e.lru);
                 self.byte(op::IDLE)?;
                 self.len(u64::from(idle))?;
             }
