@@ -203,16 +203,23 @@ fn stall_and_write(pair: &mut Pair) {
     pair.note("SET k1 while the replica is stalled", f);
 }
 
+/// After [`stall_and_write`], a SHUTDOWN that waits and a second write it
+/// holds: neither gets a reply. Returns both connections.
+fn waiting_shutdown_holding_a_write(pair: &mut Pair) -> (Connection, Connection) {
+    stall_and_write(pair);
+    let mut sd = pair.connect();
+    send(&mut sd, &["SHUTDOWN"]);
+    assert_no_reply(&mut sd, 300);
+    let mut w = pair.connect();
+    send(&mut w, &["SET", "k2", "v2"]);
+    assert_no_reply(&mut w, 300);
+    (sd, w)
+}
+
 #[test]
 fn a_waiting_shutdown_holds_writes_and_abort_releases_everyone_as_redis_does() {
     differential(&[], |pair, _| {
-        stall_and_write(pair);
-        let mut sd = pair.connect();
-        send(&mut sd, &["SHUTDOWN"]);
-        assert_no_reply(&mut sd, 300);
-        let mut w = pair.connect();
-        send(&mut w, &["SET", "k2", "v2"]);
-        assert_no_reply(&mut w, 300);
+        let (mut sd, mut w) = waiting_shutdown_holding_a_write(pair);
         let blocked = info_field(&mut pair.connect(), "clients", "blocked_clients");
         pair.out
             .push(format!("blocked_clients while waiting: {blocked:?}"));
@@ -249,13 +256,7 @@ fn a_waiting_shutdown_holds_writes_and_abort_releases_everyone_as_redis_does() {
 #[test]
 fn a_waiting_shutdown_exits_once_the_replica_catches_up_as_redis_does() {
     differential(&[], |pair, ours| {
-        stall_and_write(pair);
-        let mut sd = pair.connect();
-        send(&mut sd, &["SHUTDOWN"]);
-        assert_no_reply(&mut sd, 300);
-        let mut w = pair.connect();
-        send(&mut w, &["SET", "k2", "v2"]);
-        assert_no_reply(&mut w, 300);
+        let (mut sd, mut w) = waiting_shutdown_holding_a_write(pair);
         let resumed = Instant::now();
         pair.r.signal(libc::SIGCONT);
         pair.exited(Duration::from_secs(5));

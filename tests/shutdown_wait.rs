@@ -46,6 +46,27 @@ fn still_running(s: &TestServer) {
     assert_eq!(call(&mut s.connect(), &["PING"]), simple("PONG"));
 }
 
+/// Sends SHUTDOWN `args` on a new connection and waits for the server to
+/// close it; returns when the command was sent.
+fn shutdown_closing(s: &TestServer, args: &[&str]) -> Instant {
+    let started = Instant::now();
+    let mut c = s.connect();
+    let mut cmd = vec!["SHUTDOWN"];
+    cmd.extend_from_slice(args);
+    send(&mut c, &cmd);
+    assert_closed(&mut c);
+    started
+}
+
+/// Asserts that less than a second passed since `started`: no wait.
+fn within_a_second(started: Instant) {
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// Sends SHUTDOWN `args` on a new connection and checks it gets no reply
 /// (it waits).
 fn waiting_shutdown(p: &TestServer, args: &[&str]) -> Connection {
@@ -129,16 +150,9 @@ fn shutdown_now_skips_the_wait() {
     let (p, r) = pair_with_timeout(10);
     stop(&r, 4000);
     must(&mut p.connect(), &["SET", "k", "v"]);
-    let started = Instant::now();
-    let mut c = p.connect();
-    send(&mut c, &["SHUTDOWN", "NOW"]);
-    assert_closed(&mut c);
+    let started = shutdown_closing(&p, &["NOW"]);
     wait_stopped(&p, Duration::from_secs(2));
-    assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
-    );
+    within_a_second(started);
 }
 
 #[test]
@@ -146,15 +160,7 @@ fn shutdown_timeout_zero_does_not_wait() {
     let (p, r) = pair_with_timeout(0);
     stop(&r, 4000);
     must(&mut p.connect(), &["SET", "k", "v"]);
-    let started = Instant::now();
-    let mut c = p.connect();
-    send(&mut c, &["SHUTDOWN"]);
-    assert_closed(&mut c);
-    assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
-    );
+    within_a_second(shutdown_closing(&p, &[]));
 }
 
 #[test]
@@ -171,15 +177,7 @@ fn a_primary_whose_replicas_are_in_sync_exits_at_once() {
             .to_string();
         info.contains(&format!(",offset={master},"))
     });
-    let started = Instant::now();
-    let mut c = p.connect();
-    send(&mut c, &["SHUTDOWN"]);
-    assert_closed(&mut c);
-    assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
-    );
+    within_a_second(shutdown_closing(&p, &[]));
 }
 
 #[test]
@@ -286,13 +284,5 @@ fn a_failed_final_save_cancels_the_wait_with_redis_error_and_force_exits_anyway(
 fn a_replica_without_replicas_of_its_own_shuts_down_at_once() {
     let (p, r) = pair_with_timeout(10);
     stop(&p, 2000);
-    let started = Instant::now();
-    let mut c = r.connect();
-    send(&mut c, &["SHUTDOWN"]);
-    assert_closed(&mut c);
-    assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
-    );
+    within_a_second(shutdown_closing(&r, &[]));
 }
