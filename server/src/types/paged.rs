@@ -121,15 +121,6 @@ impl<T> IndexMut<usize> for PagedVec<T> {
     }
 }
 
-impl<'a, T> IntoIterator for &'a PagedVec<T> {
-    type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
-
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
